@@ -1,0 +1,86 @@
+// Which backends are initialised, and which one new tensors go to.
+import { fail } from '../errors.js';
+import type { Backend, DeviceName } from './backend.js';
+
+export interface InitOptions {
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, else WASM. A software
+   * (fallback) WebGPU adapter such as SwiftShader is slower than the WASM
+   * kernels, so 'auto' only takes it when `allowFallbackAdapter` is true.
+   * 'webgpu' / 'wasm' force one backend and throw if it is unavailable.
+   */
+  backend?: 'auto' | DeviceName;
+  /** Let 'auto' pick a software WebGPU adapter. 'webgpu' always accepts one. */
+  allowFallbackAdapter?: boolean;
+  /** WASM module: 'auto' takes relaxed SIMD where the runtime validates it. */
+  simd?: 'auto' | 'relaxed' | 'simd';
+  powerPreference?: GPUPowerPreference;
+}
+
+const ready = new Map<DeviceName, Backend>();
+const pending = new Map<DeviceName, Promise<Backend | null>>();
+let current: Backend | null = null;
+
+async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean): Promise<Backend | null> {
+  const have = ready.get(name);
+  if (have) return have;
+  let p = pending.get(name);
+  if (!p) {
+    // Loaded on demand: a WASM-only program never evaluates the WebGPU code, and the reverse.
+    const made: Promise<Backend | null> = name === 'wasm'
+      ? import('./wasm/backend.js').then((m) => m.createWasmBackend({ simd: opts.simd ?? 'auto' }))
+      : import('./webgpu/backend.js').then((m) => m.createWebGPUBackend({ allowFallbackAdapter: allowFallback, powerPreference: opts.powerPreference }));
+    p = made.finally(() => pending.delete(name));
+    pending.set(name, p);
+  }
+  const be = await p;
+  if (be) ready.set(name, be);
+  return be;
+}
+
+/**
+ * Initialises a backend and makes it the default for new tensors. Returns its
+ * name. Calling it again switches the default; initialised backends stay
+ * usable (tensors carry their device).
+ */
+export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+  const want = opts.backend ?? 'auto';
+  if (want !== 'auto' && want !== 'webgpu' && want !== 'wasm') {
+    fail('init', `option 'backend' must be 'auto', 'webgpu' or 'wasm', got ${JSON.stringify(want)}`);
+  }
+  let be: Backend | null = null;
+  if (want === 'webgpu' || want === 'auto') {
+    be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);
+    if (!be && want === 'webgpu') {
+      const where = typeof navigator !== 'undefined' && 'gpu' in navigator ? 'navigator.gpu gave no adapter'
+        : typeof process !== 'undefined' && process.versions?.node ? "no adapter from Dawn's 'webgpu' package (is it installed, and is a Vulkan/Metal/D3D12 driver present?)"
+          : 'this environment has no navigator.gpu';
+      fail('init', `the WebGPU backend is unavailable: ${where}. Use init({ backend: 'wasm' }) or init() to fall back.`);
+    }
+  }
+  if (!be) be = await start('wasm', opts, false);
+  if (!be) fail('init', 'the WASM backend failed to start');
+  current = be;
+  return be.name;
+}
+
+/** The default backend, or the named one; throws if it was never initialised. */
+export function getBackend(name?: DeviceName): Backend {
+  if (name === undefined) {
+    if (!current) fail('lepton', 'no backend is initialised: call `await init()` first');
+    return current;
+  }
+  const be = ready.get(name);
+  if (!be) fail('lepton', `the '${name}' backend is not initialised: call \`await init({ backend: '${name}' })\` first`);
+  return be;
+}
+
+/** Name of the default device, or null before init(). */
+export function currentDevice(): DeviceName | null {
+  return current?.name ?? null;
+}
+
+/** A description of the device behind a backend (adapter name, SIMD flavour). */
+export function describeDevice(name?: DeviceName): string {
+  return getBackend(name).description;
+}
