@@ -1,0 +1,116 @@
+// Strided copy: out[i] = x[offset + sum_d coord_d(i) * strides[d]] over the
+// row-major output shape. Covers transpose, broadcast (stride 0), slicing.
+// Values move as i32 bits, so the copy is exact (NaN payloads included).
+//
+// `dims` block (i32s, written by the JS side, which has already merged
+// dimensions that are contiguous in the source and dropped size-1 ones):
+// shape at [0, 8), strides at [8, 16), scratch coordinates at [24, 32).
+const SHAPE = 0;
+const STRIDE = 32;
+const COORD = 96;
+
+/** Square tile edge for transposes: TILE source rows of 64 bytes stay in L1. */
+const TILE = 16;
+
+/** One output row of `len` values, source stride `s` elements. */
+// @ts-ignore: decorator
+@inline function copyRow(src: usize, dst: usize, len: i32, s: isize): void {
+  if (s == 1) {
+    memory.copy(dst, src, <usize>len << 2);
+  } else if (s == 0) {
+    const v = v128.load32_splat(src);
+    let i = 0;
+    for (; i + 4 <= len; i += 4) v128.store(dst + (<usize>i << 2), v);
+    for (; i < len; i++) store<i32>(dst + (<usize>i << 2), load<i32>(src));
+  } else {
+    const sb = s << 2;
+    let p = src;
+    for (let i = 0; i < len; i++, p += sb) store<i32>(dst + (<usize>i << 2), load<i32>(p));
+  }
+}
+
+/** Writes the transpose of the 4x4 block whose columns are 4 floats at src + q sb into 4 rows at dst (stride db). */
+// @ts-ignore: decorator
+@inline function transpose4x4(src: usize, sb: usize, dst: usize, db: usize): void {
+  const v0 = v128.load(src), v1 = v128.load(src + sb), v2 = v128.load(src + 2 * sb), v3 = v128.load(src + 3 * sb);
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + db, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * db, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * db, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+/**
+ * A rows x cols output plane whose source has stride 1 down the rows and `s`
+ * along a row: square tiles (so both sides stay in cache), 4x4 register
+ * transposes inside, single values on the ragged edges.
+ */
+function transposePlane(src: usize, dst: usize, rows: i32, cols: i32, s: isize): void {
+  const sb = <usize>(s << 2);
+  const db = <usize>cols << 2;
+  for (let i0 = 0; i0 < rows; i0 += TILE) {
+    const i1 = min(rows, i0 + TILE);
+    const i4 = i0 + ((i1 - i0) & ~3);
+    for (let j0 = 0; j0 < cols; j0 += TILE) {
+      const j1 = min(cols, j0 + TILE);
+      const j4 = j0 + ((j1 - j0) & ~3);
+      for (let i = i0; i < i4; i += 4) {
+        const si = src + (<usize>i << 2);
+        const di = dst + <usize>i * db;
+        for (let j = j0; j < j4; j += 4) transpose4x4(si + <usize>j * sb, sb, di + (<usize>j << 2), db);
+        for (let j = j4; j < j1; j++) {
+          for (let r = 0; r < 4; r++) store<i32>(di + <usize>r * db + (<usize>j << 2), load<i32>(si + (<usize>r << 2) + <usize>j * sb));
+        }
+      }
+      for (let i = i4; i < i1; i++) {
+        for (let j = j0; j < j1; j++) store<i32>(dst + <usize>i * db + (<usize>j << 2), load<i32>(src + (<usize>i << 2) + <usize>j * sb));
+      }
+    }
+  }
+}
+
+export function strided(x: usize, out: usize, rank: i32, dims: usize, offset: i32): void {
+  const base = x + (<usize>offset << 2);
+  if (rank <= 0) {
+    store<i32>(out, load<i32>(base));
+    return;
+  }
+  for (let d = 0; d < rank; d++) if (load<i32>(dims + (<usize>d << 2), SHAPE) <= 0) return;
+  const last = rank - 1;
+  const len = load<i32>(dims + (<usize>last << 2), SHAPE);
+  const s = <isize>load<i32>(dims + (<usize>last << 2), STRIDE);
+  // A transpose of the last two axes walks the source in tiles instead of columns.
+  let planeDims = last;
+  let rowsPerStep = 1;
+  if (rank >= 2 && s != 1 && s != 0 && load<i32>(dims + (<usize>(last - 1) << 2), STRIDE) == 1) {
+    planeDims = last - 1;
+    rowsPerStep = load<i32>(dims + (<usize>planeDims << 2), SHAPE);
+  }
+  let steps = 1;
+  for (let d = 0; d < planeDims; d++) {
+    steps *= load<i32>(dims + (<usize>d << 2), SHAPE);
+    store<i32>(dims + (<usize>d << 2), 0, COORD);
+  }
+  const stepBytes = (<usize>len * rowsPerStep) << 2;
+  let off: isize = 0;
+  let o = out;
+  for (let step = 0; step < steps; step++) {
+    const src = base + (off << 2);
+    if (planeDims < last) transposePlane(src, o, rowsPerStep, len, s);
+    else copyRow(src, o, len, s);
+    o += stepBytes;
+    for (let d = planeDims - 1; d >= 0; d--) {
+      const at = dims + (<usize>d << 2);
+      const c = load<i32>(at, COORD) + 1;
+      const sizeD = load<i32>(at, SHAPE);
+      if (c < sizeD) {
+        store<i32>(at, c, COORD);
+        off += load<i32>(at, STRIDE);
+        break;
+      }
+      store<i32>(at, 0, COORD);
+      off -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
+    }
+  }
+}
