@@ -1,0 +1,28 @@
+// Finding a GPU object: `navigator.gpu` in browsers (and runtimes that have
+// it), Dawn's `webgpu` npm package in Node.
+
+type DawnModule = { create(options: string[]): GPU; globals: object };
+
+// The object Dawn's create() returns must stay reachable for as long as any
+// device lives: if it is garbage-collected the process crashes (see
+// ENVIRONMENT.md). Keeping it on globalThis also shares it across module copies.
+const holder = globalThis as { __leptonDawnGPU?: GPU };
+
+export async function getGPU(): Promise<GPU | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (holder.__leptonDawnGPU) return holder.__leptonDawnGPU;
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (!proc?.versions?.node) return null;
+  let mod: DawnModule;
+  try {
+    // The name is hidden from bundlers: the native addon exists only in Node.
+    const name = 'webgpu';
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as DawnModule;
+  } catch {
+    return null; // optional dependency not installed
+  }
+  Object.assign(globalThis, mod.globals); // GPUBufferUsage, GPUMapMode, ... as in browsers
+  holder.__leptonDawnGPU = mod.create([]);
+  return holder.__leptonDawnGPU;
+}
