@@ -1,0 +1,1 @@
+export { spiral, type Dataset2D } from './spiral.js';

@@ -1,0 +1,18 @@
+// The public API of lepton, and nothing else.
+export { init, currentDevice, describeDevice, type InitOptions } from './backends/registry.js';
+export type { Activation, DeviceName } from './backends/backend.js';
+export { Tensor, type NestedArray } from './tensor.js';
+export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions } from './creation.js';
+export { manualSeed } from './random.js';
+export { noGrad, isGradEnabled } from './autograd.js';
+export { scope, keep, dispose } from './memory.js';
+export { LeptonError } from './errors.js';
+export { add, sub, mul, div, maximum, minimum, neg, exp, log, abs, sqrt, square, relu, gelu, tanh, sigmoid } from './ops/elementwise.js';
+export { sum, mean, max } from './ops/reduce.js';
+export { reshape, transpose, broadcastTo } from './ops/shape.js';
+export { matmul, linear } from './ops/matmul.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { crossEntropy, mse } from './ops/loss.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';

@@ -1,0 +1,5 @@
+export { Module } from './module.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { MLP, type MLPOptions } from './mlp.js';
+export type { InitName } from './init.js';
+export { crossEntropy, mse, type Reduction } from '../ops/loss.js';

@@ -1,0 +1,47 @@
+// Linear: y = act(x·W + b) as one fused kernel. W is [in, out].
+import { ACTIVATIONS, type Activation, type DeviceName } from '../backends/backend.js';
+import { tensor } from '../creation.js';
+import { fail } from '../errors.js';
+import { linear } from '../ops/matmul.js';
+import { generatorFor, type Generator } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { initValues, type InitName } from './init.js';
+import { Module } from './module.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Fused into the matmul epilogue. Default 'none'. */
+  activation?: Activation;
+  /** Weight initialiser; default 'he' for relu/gelu, 'xavier' otherwise. Biases start at 0. */
+  init?: InitName;
+  seed?: number;
+  device?: DeviceName;
+  /** @internal A generator shared by the layers of one model. */
+  generator?: Generator;
+}
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly activation: Activation;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v <= 0) fail('nn.Linear', `argument '${name}' must be a positive integer, got ${v}`);
+    }
+    const act = opts.activation ?? 'none';
+    if (!(act in ACTIVATIONS)) fail('nn.Linear', `option 'activation' must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(act)}`);
+    this.activation = act;
+    const g = opts.generator ?? generatorFor(opts.seed);
+    const kind = opts.init ?? (act === 'relu' || act === 'gelu' ? 'he' : 'xavier');
+    const w = initValues(kind, inFeatures * outFeatures, inFeatures, outFeatures, g);
+    this.weight = this.registerParameter('weight', tensor(w, [inFeatures, outFeatures], { requiresGrad: true, device: opts.device }));
+    this.bias = opts.bias === false ? null
+      : this.registerParameter('bias', tensor(new Float32Array(outFeatures), [outFeatures], { requiresGrad: true, device: opts.device }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias, this.activation);
+  }
+}

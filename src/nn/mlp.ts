@@ -1,0 +1,49 @@
+// MLP: Linear layers with a fused activation between them; the last layer
+// outputs raw values (logits) unless `outputActivation` says otherwise.
+import type { Activation, DeviceName } from '../backends/backend.js';
+import { fail } from '../errors.js';
+import { generatorFor } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import type { InitName } from './init.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+
+export interface MLPOptions {
+  /** Hidden-layer activation. Default 'relu'. */
+  activation?: Activation;
+  outputActivation?: Activation;
+  init?: InitName;
+  /** Makes the initial weights reproducible. */
+  seed?: number;
+  device?: DeviceName;
+}
+
+export class MLP extends Module {
+  readonly layers: Linear[];
+
+  /** `sizes` = [inputs, hidden..., outputs], e.g. [2, 64, 64, 3]. */
+  constructor(readonly sizes: number[], opts: MLPOptions = {}) {
+    super();
+    if (!Array.isArray(sizes) || sizes.length < 2) fail('nn.MLP', `argument 'sizes' needs at least [inputs, outputs], got ${JSON.stringify(sizes)}`);
+    for (const s of sizes) if (!Number.isInteger(s) || s <= 0) fail('nn.MLP', `argument 'sizes' ${JSON.stringify(sizes)} has ${s}; sizes must be positive integers`);
+    const g = generatorFor(opts.seed);
+    this.layers = sizes.slice(1).map((out, i) => {
+      const last = i === sizes.length - 2;
+      return this.registerModule(`layers.${i}`, new Linear(sizes[i], out, {
+        activation: last ? opts.outputActivation ?? 'none' : opts.activation ?? 'relu',
+        init: opts.init, device: opts.device, generator: g,
+      }));
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const layer of this.layers) {
+      const next = layer.forward(h);
+      // A hidden activation nothing else references is freed once consumed, unless backward needs it.
+      if (h !== x && !next.requiresGrad) h.dispose();
+      h = next;
+    }
+    return h;
+  }
+}

@@ -1,0 +1,50 @@
+// Module: named parameters and sub-modules, registered explicitly.
+import type { DeviceName } from '../backends/backend.js';
+import type { Tensor } from '../tensor.js';
+
+export abstract class Module {
+  private readonly params = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  abstract forward(x: Tensor): Tensor;
+
+  protected registerParameter<T extends Tensor>(name: string, t: T): T {
+    this.params.set(name, t);
+    return t;
+  }
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Every parameter, with a dotted path (e.g. "layers.0.weight"). */
+  *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    for (const [n, t] of this.params) yield [prefix + n, t];
+    for (const [n, m] of this.children) yield* m.namedParameters(`${prefix}${n}.`);
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, t]) => t);
+  }
+
+  /** The device of the first parameter. */
+  get device(): DeviceName | null {
+    return this.parameters()[0]?.device ?? null;
+  }
+
+  /** Drops every parameter's gradient (frees it). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Frees every parameter and gradient; the module is unusable afterwards. */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Losses. crossEntropy takes integer class ids (checked on the host, before
+// any kernel) or a tensor of target probabilities.
+import { fail, fmtShape } from '../errors.js';
+import { empty, Tensor } from '../tensor.js';
+import { mul, sub, square } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { logSoftmax } from './softmax.js';
+import { arg, deviceOf } from './util.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function checkReduction(op: string, r: unknown): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') fail(op, `option 'reduction' must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** One-hot rows for class ids, validated first. */
+function oneHot(logits: Tensor, labels: ArrayLike<number>): Tensor {
+  const [N, C] = logits.shape;
+  if (labels.length !== N) fail('crossEntropy', `argument 'labels' has ${labels.length} entries; needs ${N} (one per row of logits ${fmtShape(logits.shape)})`);
+  const hot = new Float32Array(N * C);
+  for (let i = 0; i < N; i++) {
+    const c = labels[i];
+    if (!Number.isInteger(c) || c < 0 || c >= C) {
+      fail('crossEntropy', `argument 'labels' has class id ${c} at index ${i}; needs an integer in [0, ${C - 1}] for logits ${fmtShape(logits.shape)}`);
+    }
+    hot[i * C + c] = 1;
+  }
+  const t = empty(logits.backend, [N, C]);
+  logits.backend.write(t.handle('crossEntropy', 'labels'), hot);
+  return t;
+}
+
+/**
+ * Softmax cross-entropy of `logits` [N, C] against `labels`: integer class
+ * ids (length N) or target probabilities (a Tensor [N, C]). Mean over rows by
+ * default.
+ */
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  arg('crossEntropy', 'logits', logits);
+  const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
+  if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
+  let target: Tensor;
+  if (labels instanceof Tensor) {
+    deviceOf('crossEntropy', { logits, labels });
+    if (labels.rank !== 2 || labels.shape[0] !== logits.shape[0] || labels.shape[1] !== logits.shape[1]) {
+      fail('crossEntropy', `a Tensor 'labels' holds probabilities and needs the logits' shape ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}; pass class ids as an array`);
+    }
+    target = labels;
+  } else {
+    if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
+      fail('crossEntropy', `argument 'labels' must be an array of class ids or a Tensor, got ${labels === null ? 'null' : typeof labels}`);
+    }
+    target = oneHot(logits, labels);
+  }
+  const logp = logSoftmax(logits);
+  const picked = mul(logp, target);
+  const perRow = sum(picked, 1);
+  let out: Tensor;
+  if (reduction === 'none') out = mul(perRow, -1);
+  else if (reduction === 'sum') { const s = sum(perRow); out = mul(s, -1); s.dispose(); }
+  else { const s = mean(perRow); out = mul(s, -1); s.dispose(); }
+  if (!out.requiresGrad) { logp.dispose(); picked.dispose(); perRow.dispose(); if (target !== labels) target.dispose(); }
+  return out;
+}
+
+/** Mean squared error; `pred` and `target` must have the same shape. */
+export function mse(pred: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  deviceOf('mse', { pred, target });
+  const reduction = checkReduction('mse', opts.reduction ?? 'mean');
+  if (pred.rank !== target.rank || pred.shape.some((d, i) => d !== target.shape[i])) {
+    fail('mse', `argument 'target' has shape ${fmtShape(target.shape)}; needs ${fmtShape(pred.shape)} (the prediction's shape)`);
+  }
+  const d = sub(pred, target);
+  const sq = square(d);
+  if (reduction === 'none') {
+    if (!sq.requiresGrad) d.dispose();
+    return sq;
+  }
+  const out = reduction === 'sum' ? sum(sq) : mean(sq);
+  if (!out.requiresGrad) { d.dispose(); sq.dispose(); }
+  return out;
+}

@@ -1,0 +1,47 @@
+// SGD with momentum (optionally Nesterov) and L2 weight decay, as PyTorch
+// defines it (dampening 0). One fused kernel per parameter.
+import type { Tensor } from '../tensor.js';
+import { checkHyper, Optimizer } from './optimizer.js';
+import { fail } from '../errors.js';
+
+export interface SGDOptions {
+  /** Learning rate, default 0.01. */
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private readonly velocity = new Map<Tensor, Tensor>();
+
+  constructor(params: Iterable<Tensor>, opts: SGDOptions = {}) {
+    super(params, 'optim.SGD');
+    this.lr = checkHyper('optim.SGD', 'lr', opts.lr ?? 0.01, 0, Infinity, true);
+    this.momentum = checkHyper('optim.SGD', 'momentum', opts.momentum ?? 0, 0, 1);
+    this.weightDecay = checkHyper('optim.SGD', 'weightDecay', opts.weightDecay ?? 0, 0, Infinity);
+    this.nesterov = opts.nesterov ?? false;
+    if (this.nesterov && this.momentum === 0) fail('optim.SGD', "option 'nesterov' needs momentum > 0");
+  }
+
+  step(): void {
+    const hyper = { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    for (const p of this.ready()) {
+      let v: Tensor | null = null;
+      if (this.momentum > 0) {
+        v = this.velocity.get(p) ?? this.zerosLike(p);
+        this.velocity.set(p, v);
+      }
+      p.backend.sgd(p.handle('sgd', 'param'), p.grad!.handle('sgd', 'grad'), v ? v.handle('sgd', 'velocity') : null, p.size, hyper);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}

@@ -1,0 +1,199 @@
+// Tensor: a shape, a reference-counted storage on one backend, and autograd
+// links. Reading data is async (`await t.data()`); ops only queue kernels.
+import { backward as runBackward, type GradNode } from './autograd.js';
+import type { Backend, DeviceName } from './backends/backend.js';
+import { getBackend } from './backends/registry.js';
+import { fail, fmtShape } from './errors.js';
+import { setTensorCheck, track } from './memory.js';
+import * as ew from './ops/elementwise.js';
+import * as mm from './ops/matmul.js';
+import * as red from './ops/reduce.js';
+import * as shp from './ops/shape.js';
+import * as sm from './ops/softmax.js';
+import { sizeOf, type Shape } from './shape.js';
+
+// Runtimes without Symbol.dispose still get a working `using` after this.
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
+
+/** Device memory shared by a tensor and its views (reshape); freed when the last user lets go. */
+export class Storage {
+  private refs = 1;
+  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.handle);
+  }
+}
+
+const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+let nextId = 1;
+
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** Whether backward() computes a gradient for this tensor. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf after backward(); null until then or after zeroGrad(). */
+  grad: Tensor | null = null;
+  /** The op that made this tensor, for backward(); null on leaves. @internal */
+  gradFn: GradNode | null = null;
+  private storage: Storage | null;
+
+  /** @internal Use tensor(), zeros(), randn()… to make tensors. */
+  constructor(storage: Storage, shape: Shape, requiresGrad = false) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    this.requiresGrad = requiresGrad;
+    finalizer.register(this, storage, this);
+    // Parameters outlive scopes; everything else is an intermediate.
+    if (!requiresGrad) track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+  get device(): DeviceName {
+    return this.backend.name;
+  }
+  get isDisposed(): boolean {
+    return this.storage === null;
+  }
+  /** @internal */
+  get backend(): Backend {
+    return this.live('tensor', 'this').backend;
+  }
+
+  /** @internal The storage, or a clear error naming the op and argument if disposed. */
+  live(op: string, arg: string): Storage {
+    if (!this.storage) fail(op, `argument '${arg}' (tensor #${this.id}, shape ${fmtShape(this.shape)}) was disposed`);
+    return this.storage;
+  }
+
+  /** @internal The backend handle for a kernel launch. */
+  handle(op: string, arg: string): unknown {
+    return this.live(op, arg).handle;
+  }
+
+  /** @internal A new tensor sharing this storage with another shape (same size). */
+  view(shape: Shape): Tensor {
+    return new Tensor(this.live('reshape', 'x').retain(), shape);
+  }
+
+  /** Frees the storage (shared storage when the last view goes). Safe to call twice. */
+  dispose(): void {
+    if (!this.storage) return;
+    finalizer.unregister(this);
+    this.storage.release();
+    this.storage = null;
+    // gradFn stays: backward still walks through a disposed intermediate, and
+    // fails loudly only if it needs that tensor's values.
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** The values, row-major, after all queued work. */
+  async data(): Promise<Float32Array> {
+    const s = this.live('data', 'this');
+    return s.backend.read(s.handle, this.size);
+  }
+  /** Synchronous read; only the WASM backend can do it. */
+  dataSync(): Float32Array {
+    const s = this.live('dataSync', 'this');
+    if (!s.backend.readSync) fail('dataSync', `the ${s.backend.name} backend reads asynchronously; use await t.data()`);
+    return s.backend.readSync(s.handle, this.size);
+  }
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) fail('item', `needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    return (await this.data())[0];
+  }
+  /** The values as nested arrays shaped like the tensor. */
+  async array(): Promise<NestedArray> {
+    const d = await this.data();
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.shape.length) return d[off];
+      const step = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * step));
+    };
+    return build(0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.isDisposed ? 'disposed' : this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  /** A copy on another device (a new leaf; async because GPU reads are). */
+  async to(device: DeviceName): Promise<Tensor> {
+    const target = getBackend(device);
+    const values = await this.data();
+    const h = target.alloc(this.size);
+    target.write(h, values);
+    return new Tensor(new Storage(target, h, this.size), this.shape, this.requiresGrad);
+  }
+
+  /** Same values, cut from the graph. Shares storage. */
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that
+   * requires one, accumulating into their `.grad`. A non-scalar tensor needs
+   * `grad`, the gradient flowing into it.
+   */
+  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    this.live('backward', 'this');
+    runBackward(this, grad, opts.retainGraph ?? false, (t) => ew.full(t.backend, t.shape, 1), (a, b) => ew.add(a, b));
+  }
+
+  // Elementwise. A number operand broadcasts as a scalar.
+  add(b: Tensor | number): Tensor { return ew.add(this, b); }
+  sub(b: Tensor | number): Tensor { return ew.sub(this, b); }
+  mul(b: Tensor | number): Tensor { return ew.mul(this, b); }
+  div(b: Tensor | number): Tensor { return ew.div(this, b); }
+  maximum(b: Tensor | number): Tensor { return ew.maximum(this, b); }
+  minimum(b: Tensor | number): Tensor { return ew.minimum(this, b); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  abs(): Tensor { return ew.abs(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  square(): Tensor { return ew.square(this); }
+  relu(): Tensor { return ew.relu(this); }
+  gelu(): Tensor { return ew.gelu(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  /** A copy (differentiable). */
+  clone(): Tensor { return ew.clone(this); }
+
+  // Reductions over `axis` (all axes when omitted).
+  sum(axis?: number | number[], keepDims = false): Tensor { return red.sum(this, axis, keepDims); }
+  mean(axis?: number | number[], keepDims = false): Tensor { return red.mean(this, axis, keepDims); }
+  max(axis?: number | number[], keepDims = false): Tensor { return red.max(this, axis, keepDims); }
+
+  // Shape.
+  reshape(shape: number[]): Tensor { return shp.reshape(this, shape); }
+  /** Permutes axes; with no argument reverses them (a matrix transpose for 2-D). */
+  transpose(perm?: number[]): Tensor { return shp.transpose(this, perm); }
+  flatten(): Tensor { return shp.reshape(this, [this.size]); }
+
+  matmul(b: Tensor): Tensor { return mm.matmul(this, b); }
+  softmax(axis = -1): Tensor { return sm.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return sm.logSoftmax(this, axis); }
+}
+
+setTensorCheck((v): v is Tensor => v instanceof Tensor);
+
+/** @internal A fresh tensor with uninitialised storage on `backend`. */
+export function empty(backend: Backend, shape: Shape): Tensor {
+  const n = sizeOf(shape);
+  return new Tensor(new Storage(backend, backend.alloc(n), n), shape);
+}

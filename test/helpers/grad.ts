@@ -1,0 +1,100 @@
+// Checks one op on every device three ways: forward against the float64
+// reference, backward (through the library's autograd) against the
+// reference VJP, and the reference VJP against central finite differences of
+// the reference forward in float64.
+import * as assert from 'uvu/assert';
+import type { DeviceName } from '../../src/backends/backend.js';
+import { tensor } from '../../src/creation.js';
+import { scope } from '../../src/memory.js';
+import type { Tensor } from '../../src/tensor.js';
+import type { Nd } from '../reference/ops.js';
+import { devices } from './backends.js';
+import { record, relErr } from './error.js';
+import type { Rng } from './random.js';
+
+export interface OpCase {
+  name: string;
+  /** Inputs as float32-representable values (the reference sees the same numbers). */
+  inputs: Nd[];
+  /** Which inputs get a gradient; default all. */
+  grads?: boolean[];
+  lib: (xs: Tensor[]) => Tensor;
+  ref: (xs: Nd[]) => Nd;
+  vjp: (xs: Nd[], g: Nd) => Nd[];
+  /** Skip finite differences (kinks, ties, discrete inputs). */
+  noFd?: boolean;
+  tol?: number;
+  /** Gradient tolerance, when the derivative is computed from a float32 output (see unary tests). */
+  gradTol?: number;
+}
+
+/** A random float32-representable Nd. */
+export function rnd(r: Rng, shape: number[], lo = -1, hi = 1): Nd {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { data: Float64Array.from(r.array(n, lo, hi)), shape };
+}
+
+function finiteDifference(c: OpCase, g: Nd): Nd[] {
+  const h = 1e-6;
+  return c.inputs.map((x) => {
+    const d = new Float64Array(x.data.length);
+    for (let i = 0; i < x.data.length; i++) {
+      const orig = x.data[i];
+      x.data[i] = orig + h;
+      const up = c.ref(c.inputs).data;
+      x.data[i] = orig - h;
+      const down = c.ref(c.inputs).data;
+      x.data[i] = orig;
+      let s = 0;
+      for (let j = 0; j < g.data.length; j++) s += g.data[j] * (up[j] - down[j]);
+      d[i] = s / (2 * h);
+    }
+    return { data: d, shape: x.shape };
+  });
+}
+
+export async function checkOp(c: OpCase, r: Rng, family: string): Promise<void> {
+  const expect = c.ref(c.inputs);
+  const g: Nd = { data: Float64Array.from(r.array(expect.data.length)), shape: expect.shape };
+  const vjp = c.vjp(c.inputs, g);
+  const need = c.grads ?? c.inputs.map(() => true);
+  const tol = c.tol ?? 1e-5;
+
+  if (!c.noFd && c.inputs.every((x) => x.data.length <= 400)) {
+    const fd = finiteDifference(c, g);
+    fd.forEach((d, i) => {
+      if (!need[i]) return;
+      const err = relErr(d.data, vjp[i].data);
+      record(`${family} · reference VJP vs finite differences`, err, `${c.name} input ${i}`);
+      assert.ok(err < 1e-6, `${c.name}: reference VJP of input ${i} disagrees with finite differences (${err})`);
+    });
+  }
+
+  for (const device of devices as DeviceName[]) {
+    const [out, grads] = await (async () => {
+      const res = scope(() => {
+        const xs = c.inputs.map((x, i) => tensor(x.data, x.shape, { device, requiresGrad: need[i] }));
+        const y = c.lib(xs);
+        assert.equal([...y.shape], expect.shape, `${c.name} on ${device}: output shape`);
+        y.backward(tensor(g.data, g.shape, { device }));
+        return { y, xs };
+      });
+      const values = await res.y.data();
+      const gs = await Promise.all(res.xs.map((x) => (x.grad ? x.grad.data() : Promise.resolve(null))));
+      for (const x of res.xs) { x.grad?.dispose(); x.dispose(); }
+      res.y.dispose();
+      return [values, gs] as const;
+    })();
+    const err = relErr(out, expect.data);
+    record(`${family} forward · ${device}`, err, c.name);
+    assert.ok(err < tol, `${c.name} on ${device}: forward relative error ${err}`);
+    grads.forEach((gr, i) => {
+      if (!need[i]) { assert.is(gr, null, `${c.name} on ${device}: input ${i} must get no gradient`); return; }
+      assert.ok(gr, `${c.name} on ${device}: input ${i} got no gradient`);
+      assert.equal(gr!.length, vjp[i].data.length, `${c.name} on ${device}: gradient ${i} size`);
+      const e = relErr(gr!, vjp[i].data);
+      record(`${family} backward · ${device}`, e, `${c.name} input ${i}`);
+      assert.ok(e < (c.gradTol ?? tol), `${c.name} on ${device}: gradient of input ${i} relative error ${e}`);
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { test } from 'uvu';
+import type { Activation } from '../../src/backends/backend.js';
+import { linear, matmul } from '../../src/ops/matmul.js';
+import { checkOp, rnd } from '../helpers/grad.js';
+import { testRng } from '../helpers/random.js';
+import * as R from '../reference/ops.js';
+
+const r = testRng('ops-matmul');
+
+test('matmul (2-D, vectors, batched, broadcast batch): forward, both gradients, finite differences', async () => {
+  const pairs: [number[], number[]][] = [
+    [[3, 4], [4, 5]], [[1, 1], [1, 1]], [[7, 13], [13, 2]], [[4], [4, 3]], [[3, 4], [4]], [[5], [5]],
+    [[2, 3, 4], [4, 5]], [[3, 4], [2, 4, 5]], [[2, 3, 4], [2, 4, 5]], [[2, 1, 3, 4], [3, 4, 2]], [[17, 33], [33, 9]],
+    [[65, 20], [20, 66]],
+  ];
+  for (const [sa, sb] of pairs) {
+    await checkOp({
+      name: `matmul ${JSON.stringify(sa)} · ${JSON.stringify(sb)}`, inputs: [rnd(r, sa), rnd(r, sb)],
+      lib: ([a, b]) => matmul(a, b), ref: ([a, b]) => R.matmulForward(a, b), vjp: ([a, b], g) => R.matmulVjp(a, b, g),
+    }, r, 'matmul');
+  }
+});
+
+test('linear act(x·W + b) for every activation, with and without bias', async () => {
+  const acts: Activation[] = ['none', 'relu', 'gelu', 'tanh', 'sigmoid'];
+  const shapes: [number[], number][] = [[[4, 3], 5], [[1, 7], 2], [[2, 3, 6], 4], [[33, 17], 9]];
+  for (const act of acts) {
+    for (const [xs, out] of shapes) {
+      for (const bias of [true, false]) {
+        const K = xs[xs.length - 1];
+        const inputs = [rnd(r, xs), rnd(r, [K, out]), ...(bias ? [rnd(r, [out])] : [])];
+        await checkOp({
+          name: `linear ${act} x${JSON.stringify(xs)} w[${K},${out}]${bias ? ' +b' : ''}`, inputs,
+          lib: ([x, w, b]) => linear(x, w, b ?? null, act),
+          ref: ([x, w, b]) => R.linearForward(x, w, b ?? null, act),
+          vjp: ([x, w, b], g) => R.linearVjp(x, w, b ?? null, act, g),
+        }, r, 'linear');
+      }
+    }
+  }
+});
+
+test.run();
