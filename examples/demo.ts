@@ -8,8 +8,18 @@ const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >=
 const backend = (opt('backend') ?? 'auto') as DeviceName | 'auto';
 const epochs = Number(opt('epochs') ?? 40);
 const batch = Number(opt('batch') ?? 64);
+if (!['auto', 'wasm', 'webgpu'].includes(backend) || !(Number.isInteger(epochs) && epochs > 0) || !(Number.isInteger(batch) && batch > 0)) {
+  console.error('usage: npm run demo -- [--backend auto|wasm|webgpu] [--epochs N] [--batch N]');
+  process.exit(1);
+}
 
-const device = await init({ backend });
+let device: DeviceName;
+try {
+  device = await init({ backend });
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
 console.log(`lepton demo: MLP [2, 64, 64, 3] (ReLU) on a 3-class spiral, Adam lr 1e-2, batch ${batch}`);
 console.log(`backend: ${device} (${describeDevice()})${backend === 'auto' ? '  [--backend wasm|webgpu to choose]' : ''}\n`);
 
