@@ -115,14 +115,16 @@ test('binary ops with broadcasting match float64 on 96 shape pairs', async () =>
   }
 });
 
-test('fill writes the value everywhere', async () => {
+test('fill writes the value everywhere, over 52 sizes', async () => {
+  const sizes = [...SIZES, 70001, ...Array.from({ length: 30 }, () => r.int(1, 20000))];
   for (const be of backends) {
-    for (const n of [1, 5, 64, 1001, 70001]) {
+    for (const n of sizes) {
+      const value = r.uniform(-5, 5);
       const h = poisoned(be, n);
-      be.fill(h, n, -2.5);
+      be.fill(h, n, value);
       const got = await be.read(h, n);
       be.free(h);
-      assert.ok(got.every((v) => v === -2.5), `${label(be)} fill n=${n}`);
+      assert.ok(got.every((v) => v === Math.fround(value)), `${label(be)} fill n=${n}`);
     }
   }
 });
