@@ -6,7 +6,7 @@
 // optimiser folds the op's own switch away, so each op gets its own straight
 // vector loop.
 import {
-  exp4, fma4, gelu4, geluGrad4, loadPartial, log4, minusOne4, one4, relu4, sigmoid4, storePartial, tanh4,
+  actGrad4, exp4, fma4, gelu4, loadPartial, log4, minusOne4, one4, relu4, sigmoid4, storePartial, tanh4,
 } from './math';
 
 // @ts-ignore: decorator
@@ -92,10 +92,10 @@ export function unary(op: i32, x: usize, out: usize, n: i32, alpha: f32, beta: f
     case 5: return f32x4.min(a, b);
     case 6: return v128.and(f32x4.eq(a, b), one);
     case 7: return v128.and(f32x4.gt(a, b), one);
-    case 8: return v128.and(b, f32x4.gt(a, f32x4.splat(0))); // relu_bwd(x, dy)
-    case 9: return f32x4.mul(b, geluGrad4(a)); // gelu_bwd(x, dy)
-    case 10: return f32x4.mul(b, f32x4.mul(f32x4.sub(one, a), f32x4.add(one, a))); // tanh_bwd(y, dy): (1-y)(1+y) keeps 1 - y^2 exact near |y| = 1
-    case 11: return f32x4.mul(f32x4.mul(b, a), f32x4.sub(one, a)); // sigmoid_bwd(y, dy)
+    case 8: return actGrad4(8, a, b); // relu_bwd(x, dy)
+    case 9: return actGrad4(9, a, b); // gelu_bwd(x, dy)
+    case 10: return actGrad4(10, a, b); // tanh_bwd(y, dy)
+    case 11: return actGrad4(11, a, b); // sigmoid_bwd(y, dy)
     default: return a;
   }
 }

@@ -5,7 +5,37 @@
 // loops do directly. Two shapes cover every transpose:
 //   dot:  out[i] = x_i . y   for contiguous rows x_i (summed in f64)
 //   axpy: out[j] = sum_k y[k] X[k, j]  over contiguous rows of X
+// A part covers a range [lo, hi) of the output vector. With a prologue the
+// vector operand is made op(t, v) once into scratch, and the matrix is staged
+// a row (dot) or four rows (axpy) at a time, so it is still read only once.
 import { activate4, fma4, loadPartial, storePartial } from './math';
+import { actGradRun } from './prologue';
+import { sumRow } from './reduce';
+
+// @ts-ignore: decorator
+@inline function align64(x: usize): usize { return (x + 63) & ~<usize>63; }
+
+/** Rows per f32 block of the column sums; blocks are added in f64. */
+const SUM_BLOCK = 256;
+
+/** Four 1s: the "vector" whose axpy gives column sums. */
+const ONES = memory.data<f32>([1, 1, 1, 1], 16);
+
+// Scratch of one part: the prologued vector (K floats), a staging area for
+// matrix rows (max(K, 4 L) floats), f64 column sums and an f32 block of them (L each).
+// @ts-ignore: decorator
+@inline function vecBytes(K: i32): usize { return align64(<usize>max(K, 1) << 2); }
+// @ts-ignore: decorator
+@inline function stageBytes(K: i32, L: i32): usize { return align64(<usize>max(max(K, 4 * L), 1) << 2); }
+// @ts-ignore: decorator
+@inline function sumsBytes(L: i32): usize { return align64(<usize>max(L, 1) << 3); }
+// @ts-ignore: decorator
+@inline function blockBytes(L: i32): usize { return align64(<usize>max(L, 1) << 2); }
+
+/** Scratch bytes for a part of length L (outputs) of a K-deep matrix-vector product. */
+export function gemvScratch(K: i32, L: i32): usize {
+  return vecBytes(K) + stageBytes(K, L) + sumsBytes(L) + blockBytes(L);
+}
 
 /** x . y over n floats. f32 products are exact in f64, so the sum is exact but for
  *  f64 rounding: a dot product can cancel to far below its terms (a [1 x K] . [K x 1]
@@ -53,16 +83,54 @@ function dot(x: usize, y: usize, n: i32): f64 {
   }
 }
 
+function axpy4(X: usize, ld: usize, L: i32, y: usize, out: usize): void { axpyRows(X, ld, L, y, 4, out); }
+function axpy1(X: usize, ld: usize, L: i32, y: usize, out: usize): void { axpyRows(X, ld, L, y, 1, out); }
+
 /**
- * out[j] = sum_k y[k] X[k, j] for j < L (X is K rows of L floats). Streams
- * four rows of X at a time through an accumulator row that stays in L1.
+ * out[j] = sum_k y[k] X[k, j] for j < L, X being K rows of L floats `ld` bytes
+ * apart. Streams four rows of X at a time through an accumulator row that
+ * stays in L1. With `pro`, rows are staged as op(t, X) (t has X's layout).
+ * With `sums`, also sums[j] (f64) = sum_k X[k, j], f32 within SUM_BLOCK rows.
  */
-function axpy(X: usize, L: i32, y: usize, K: i32, out: usize): void {
+function axpy(X: usize, ld: usize, L: i32, y: usize, K: i32, out: usize, t: usize, pro: i32,
+  sums: usize, block: usize, stage: usize): void {
   memory.fill(out, 0, <usize>L << 2);
-  const ld = <usize>L << 2;
+  if (sums != 0) {
+    memory.fill(sums, 0, <usize>L << 3);
+    memory.fill(block, 0, <usize>L << 2);
+  }
+  const sld = <usize>L << 2;
   let k = 0;
-  for (; k + 4 <= K; k += 4) axpyRows(X + <usize>k * ld, ld, L, y + (<usize>k << 2), 4, out);
-  for (; k < K; k++) axpyRows(X + <usize>k * ld, ld, L, y + (<usize>k << 2), 1, out);
+  while (k < K) {
+    const rows = min(4, K - k);
+    let src = X + <usize>k * ld, srcLd = ld;
+    if (pro != 0) {
+      for (let r = 0; r < rows; r++) {
+        const at = <usize>(k + r) * ld;
+        actGradRun(pro, t + at, X + at, stage + <usize>r * sld, L);
+      }
+      src = stage;
+      srcLd = sld;
+    }
+    const yk = y + (<usize>k << 2);
+    if (rows == 4) {
+      axpy4(src, srcLd, L, yk, out);
+      if (sums != 0) axpy4(src, srcLd, L, ONES, block);
+    } else {
+      for (let r = 0; r < rows; r++) {
+        axpy1(src + <usize>r * srcLd, srcLd, L, yk + (<usize>r << 2), out);
+        if (sums != 0) axpy1(src + <usize>r * srcLd, srcLd, L, ONES, block);
+      }
+    }
+    k += rows;
+    if (sums != 0 && (k % SUM_BLOCK == 0 || k == K)) {
+      for (let j = 0; j < L; j++) {
+        const s = sums + (<usize>j << 3), f = block + (<usize>j << 2);
+        store<f64>(s, load<f64>(s) + <f64>load<f32>(f));
+        store<f32>(f, 0);
+      }
+    }
+  }
 }
 
 /** c[i] = act(c[i] + bias) over n floats; bias is one value (`scalar`) or n values (0: none). */
@@ -80,30 +148,53 @@ function biasAct(c: usize, n: i32, bias: usize, scalar: bool, act: i32): void {
   }
 }
 
-/** matmul for M = 1 or N = 1; same arguments as `matmul`. */
-export function gemv(
-  a: usize, b: usize, bias: usize, out: usize,
-  batch: i32, M: i32, N: i32, K: i32, transA: bool, transB: bool, strideA: i32, strideB: i32, act: i32,
+/**
+ * Outputs lo .. hi of one matrix product with M = 1 or N = 1 (C contiguous).
+ * tA / tB: the prologue's t for the operand with proA / proB != 0. sumB (one
+ * float for N = 1, else N floats; 0: none) gets Σ_k op(B)[k, n] for this range.
+ */
+export function gemvPart(
+  A: usize, B: usize, C: usize, tA: usize, tB: usize, proA: i32, proB: i32,
+  M: i32, N: i32, K: i32, transA: bool, transB: bool, lo: i32, hi: i32,
+  bias: usize, act: i32, sumB: usize, scratch: usize,
 ): void {
-  for (let z = 0; z < batch; z++) {
-    const A = a + ((<usize>z * strideA) << 2);
-    const B = b + ((<usize>z * strideB) << 2);
-    const C = out + ((<usize>z * M * N) << 2);
-    // A single row of A and a single column of B are both contiguous, whatever the transpose flag.
-    if (N == 1) {
-      if (!transA || M == 1) {
-        for (let i = 0; i < M; i++) store<f32>(C + (<usize>i << 2), <f32>dot(A + ((<usize>i * K) << 2), B, K));
-      } else {
-        axpy(A, M, B, K, C); // A stored [K, M]
+  const L = hi - lo;
+  const vec = scratch;
+  const stage = vec + vecBytes(K);
+  const sums = stage + stageBytes(K, L);
+  const block = sums + sumsBytes(L);
+  const at = <usize>lo << 2;
+  // A single row of A and a single column of B are both contiguous, whatever the transpose flag.
+  if (N == 1) {
+    let y = B;
+    if (proB != 0) { actGradRun(proB, tB, B, vec, K); y = vec; }
+    if (sumB != 0) store<f32>(sumB, <f32>sumRow(y, K));
+    if (!transA || M == 1) {
+      for (let i = lo; i < hi; i++) {
+        let row = A + ((<usize>i * K) << 2);
+        if (proA != 0) { actGradRun(proA, tA + ((<usize>i * K) << 2), row, stage, K); row = stage; }
+        store<f32>(C + (<usize>i << 2), <f32>dot(row, y, K));
       }
-      biasAct(C, M, bias, true, act);
     } else {
-      if (transB) {
-        for (let j = 0; j < N; j++) store<f32>(C + (<usize>j << 2), <f32>dot(B + ((<usize>j * K) << 2), A, K));
-      } else {
-        axpy(B, N, A, K, C); // B stored [K, N]
-      }
-      biasAct(C, N, bias, false, act);
+      axpy(A + at, <usize>M << 2, L, y, K, C + at, tA + at, proA, 0, block, stage); // A stored [K, M]
     }
+    biasAct(C + at, L, bias, true, act);
+  } else {
+    let x = A;
+    if (proA != 0) { actGradRun(proA, tA, A, vec, K); x = vec; }
+    if (transB) {
+      for (let j = lo; j < hi; j++) {
+        let row = B + ((<usize>j * K) << 2);
+        if (proB != 0) { actGradRun(proB, tB + ((<usize>j * K) << 2), row, stage, K); row = stage; }
+        store<f32>(C + (<usize>j << 2), <f32>dot(row, x, K));
+      }
+    } else {
+      // B stored [K, N]; its column sums come from the same pass.
+      axpy(B + at, <usize>N << 2, L, x, K, C + at, tB + at, proB, sumB != 0 ? sums : 0, block, stage);
+      if (sumB != 0) {
+        for (let j = 0; j < L; j++) store<f32>(sumB + at + (<usize>j << 2), <f32>load<f64>(sums + (<usize>j << 3)));
+      }
+    }
+    biasAct(C + at, L, bias != 0 ? bias + at : 0, false, act);
   }
 }

@@ -270,3 +270,25 @@ export const ACT_SIGMOID = 4;
   if (act == ACT_SIGMOID) return sigmoid4(x);
   return x;
 }
+
+/** Activation-derivative op codes (BINARY_OPS relu_bwd .. sigmoid_bwd in src/backends/backend.ts). */
+export const OP_RELU_BWD = 8;
+export const OP_GELU_BWD = 9;
+export const OP_TANH_BWD = 10;
+export const OP_SIGMOID_BWD = 11;
+
+/**
+ * b * act'(...) for the activation-derivative binary ops: `a` is the
+ * activation's input (relu, gelu) or output (tanh, sigmoid), `b` the incoming
+ * gradient. Shared by the binary kernel and the matmul prologue, so both give
+ * the same bits.
+ */
+// @ts-ignore: decorator
+@inline export function actGrad4(op: i32, a: v128, b: v128): v128 {
+  if (op == OP_RELU_BWD) return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
+  if (op == OP_GELU_BWD) return f32x4.mul(b, geluGrad4(a));
+  // (1-y)(1+y) keeps 1 - y^2 exact near |y| = 1
+  if (op == OP_TANH_BWD) return f32x4.mul(b, f32x4.mul(f32x4.sub(k(15), a), f32x4.add(k(15), a)));
+  if (op == OP_SIGMOID_BWD) return f32x4.mul(f32x4.mul(b, a), f32x4.sub(k(15), a));
+  return b;
+}

@@ -1,45 +1,53 @@
 // Softmax and log-softmax over contiguous rows. The row max is subtracted
 // first, so exp never overflows; the sum of exponentials runs in f32 blocks
 // added in f64 (as in reduce.ts), so rows of 20000+ columns stay accurate.
+// The max element's own term (exactly 1) is left out of the sum and added
+// back as log1p: for a confident row, log(1 + tiny) would otherwise lose the
+// tiny part to rounding, and that is the loss a trained classifier reports.
 import { exp4, hsum4, loadPartial, storePartial } from './math';
 import { maxRow } from './reduce';
 
 const BLOCK = 1024;
 
-/** Writes e^(x - mx) to `out` (when `keep`) and returns its sum. */
+/** Writes e^(x - mx) to `out` (when `keep`) and returns Σ e^(x - mx) − 1 (one max term left out). */
 function expSum(x: usize, out: usize, n: i32, mx: f32, keep: bool): f64 {
   const vm = f32x4.splat(mx);
   let total: f64 = 0;
+  let maxTerms = 0;
   let i = 0;
   while (i < n) {
     const end = min(n, i + BLOCK);
     let s0 = f32x4.splat(0), s1 = s0;
     for (; i + 8 <= end; i += 8) {
       const at = <usize>i << 2;
-      const e0 = exp4(f32x4.sub(v128.load(x + at), vm));
-      const e1 = exp4(f32x4.sub(v128.load(x + at, 16), vm));
+      const x0 = v128.load(x + at), x1 = v128.load(x + at, 16);
+      const e0 = exp4(f32x4.sub(x0, vm));
+      const e1 = exp4(f32x4.sub(x1, vm));
       if (keep) { v128.store(out + at, e0); v128.store(out + at, e1, 16); }
-      s0 = f32x4.add(s0, e0);
-      s1 = f32x4.add(s1, e1);
+      const m0 = f32x4.eq(x0, vm), m1 = f32x4.eq(x1, vm);
+      maxTerms += popcnt(i32x4.bitmask(m0)) + popcnt(i32x4.bitmask(m1));
+      s0 = f32x4.add(s0, v128.andnot(e0, m0));
+      s1 = f32x4.add(s1, v128.andnot(e1, m1));
     }
     for (; i < end; i += 4) {
       const at = <usize>i << 2;
       const r = end - i;
-      if (r >= 4) {
-        const e = exp4(f32x4.sub(v128.load(x + at), vm));
-        if (keep) v128.store(out + at, e);
-        s0 = f32x4.add(s0, e);
-      } else {
-        // Padding lanes are -inf, whose exponential adds 0.
-        const e = exp4(f32x4.sub(loadPartial(x + at, r, -Infinity), vm));
-        if (keep) storePartial(out + at, e, r);
-        s0 = f32x4.add(s0, e);
+      // Padding lanes are -inf, whose exponential adds 0 (and never equals the max).
+      const xv = r >= 4 ? v128.load(x + at) : loadPartial(x + at, r, -Infinity);
+      const e = exp4(f32x4.sub(xv, vm));
+      if (keep) {
+        if (r >= 4) v128.store(out + at, e);
+        else storePartial(out + at, e, r);
       }
+      const m = f32x4.eq(xv, vm);
+      maxTerms += popcnt(i32x4.bitmask(m));
+      s0 = f32x4.add(s0, v128.andnot(e, m));
     }
     i = end;
     total += <f64>hsum4(f32x4.add(s0, s1));
   }
-  return total;
+  // Every max term is exactly e^0 = 1; all but one go back into the sum.
+  return total + <f64>(maxTerms - 1);
 }
 
 /** Softmax (log = false) or log-softmax of each of `rows` rows of `cols` floats; out may equal x. */
@@ -52,11 +60,11 @@ export function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): 
     const xr = x + <usize>row * rowBytes;
     const or = out + <usize>row * rowBytes;
     const mx = maxRow(xr, cols);
-    const sum = expSum(xr, or, cols, mx, !log);
+    const rest = expSum(xr, or, cols, mx, !log);
     if (log) {
       // x - mx - log(sum), with the two subtractions in that order (as the reference).
       const vm = f32x4.splat(mx);
-      const vl = f32x4.splat(<f32>Math.log(sum));
+      const vl = f32x4.splat(<f32>Math.log1p(rest));
       for (let i = 0; i < n4; i += 4) {
         const at = <usize>i << 2;
         v128.store(or + at, f32x4.sub(f32x4.sub(v128.load(xr + at), vm), vl));
@@ -66,7 +74,7 @@ export function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): 
         storePartial(or + at, f32x4.sub(f32x4.sub(loadPartial(xr + at, r, 0), vm), vl), r);
       }
     } else {
-      const vs = f32x4.splat(<f32>sum);
+      const vs = f32x4.splat(<f32>(1 + rest));
       for (let i = 0; i < n4; i += 4) {
         const at = <usize>i << 2;
         v128.store(or + at, f32x4.div(v128.load(or + at), vs));

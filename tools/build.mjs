@@ -1,6 +1,7 @@
-// Builds the package: AssemblyScript kernels -> build/*.wasm, then one ESM
-// bundle (dist/index.js) that embeds every .wgsl file as text and every .wasm
-// module as bytes, then the type declarations (dist/types).
+// Builds the package: AssemblyScript kernels -> build/*.wasm (four modules:
+// SIMD128 / relaxed SIMD, private / shared memory; plus the bench's ceiling
+// loops), then one ESM bundle (dist/index.js) that embeds every .wgsl file as
+// text and every .wasm module as bytes, then the type declarations (dist/types).
 //   node tools/build.mjs          everything
 //   node tools/build.mjs wasm     only the Wasm modules (tests import them)
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,8 @@ const only = process.argv[2];
 mkdirSync(new URL('../build', import.meta.url), { recursive: true });
 const targets = Object.keys(JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets);
 for (const target of targets) run(bin('asc'), ['kernels-as/index.ts', '--config', 'asconfig.json', '--target', target]);
+// The bench's arithmetic-ceiling loops (bench/ceiling.ts): build/ceiling-{simd,relaxed}.wasm.
+for (const target of ['simd', 'relaxed']) run(bin('asc'), ['bench/ceiling.as.ts', '--config', 'bench/ceiling.asconfig.json', '--target', target]);
 if (only === 'wasm') process.exit(0);
 
 const esbuild = await import('esbuild');

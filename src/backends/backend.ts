@@ -42,7 +42,10 @@ export type ReduceOp = keyof typeof REDUCE_OPS;
 /** Highest tensor rank the strided kernels (binary broadcast, strided copy) take. */
 export const MAX_RANK = 8;
 
-export interface MatmulParams {
+/** The activation derivatives a matmul can fold into an operand (see MatmulParams.prologue). */
+export type ActGradOp = 'relu_bwd' | 'gelu_bwd' | 'tanh_bwd' | 'sigmoid_bwd';
+
+export interface MatmulParams<H = unknown> {
   /** Number of matrices; C has `batch * M * N` elements. */
   batch: number;
   M: number;
@@ -57,6 +60,20 @@ export interface MatmulParams {
   strideB: number;
   /** Applied after the bias add. */
   act: Activation;
+  /**
+   * The backward of a fused layer without a separate elementwise pass: operand
+   * `on` is read as `op(t, operand)` (a `*_bwd` binary op: the incoming
+   * gradient times the activation's derivative), elementwise over its stored
+   * layout; `t` has the operand's size and layout and holds the layer's output
+   * (relu, tanh, sigmoid) or pre-activation (gelu).
+   */
+  prologue?: { on: 'a' | 'b'; op: ActGradOp; t: H } | null;
+  /**
+   * Also write Σ_k op(B)[k, n] (after the prologue) to this length-N buffer:
+   * the bias gradient, from the pass the product makes over B anyway.
+   * Only with batch 1 and transB false.
+   */
+  sumB?: H | null;
 }
 
 export interface BroadcastParams {
@@ -124,7 +141,7 @@ export interface Backend<H = unknown> {
 
   fill(out: H, n: number, value: number): void;
   /** out = act(op(A)·op(B) + bias), bias of length N broadcast over rows and batch. */
-  matmul(a: H, b: H, bias: H | null, out: H, p: MatmulParams): void;
+  matmul(a: H, b: H, bias: H | null, out: H, p: MatmulParams<H>): void;
   /** out[i] = op(x[i]) for i < n. */
   unary(op: UnaryOp, x: H, out: H, n: number, alpha?: number, beta?: number): void;
   binary(op: BinaryOp, a: H, b: H, out: H, p: BroadcastParams): void;

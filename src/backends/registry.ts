@@ -14,6 +14,21 @@ export interface InitOptions {
   allowFallbackAdapter?: boolean;
   /** WASM module: 'auto' takes relaxed SIMD where the runtime validates it. */
   simd?: 'auto' | 'relaxed' | 'simd';
+  /**
+   * WASM threads, the calling one included. 'auto' (default): one per core
+   * (at most 8) where shared memory works (Node; browsers only when
+   * crossOriginIsolated), else 1.
+   */
+  threads?: number | 'auto';
+  /**
+   * Time a few matmul tile configurations on this adapter before first use
+   * and keep the fastest (cached per adapter for the process). Default: on
+   * for hardware adapters, off for software ones (where compiling the
+   * candidates is slow). `{ budgetMs }` bounds the time it may take.
+   */
+  autotune?: boolean | { budgetMs?: number; force?: boolean };
+  /** A tuning saved from the WebGPU backend's getTuning() (e.g. in localStorage); ignored if made on another adapter. */
+  webgpuTuning?: unknown;
   powerPreference?: GPUPowerPreference;
 }
 
@@ -28,14 +43,22 @@ async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean
   if (!p) {
     // Loaded on demand: a WASM-only program never evaluates the WebGPU code, and the reverse.
     const made: Promise<Backend | null> = name === 'wasm'
-      ? import('./wasm/backend.js').then((m) => m.createWasmBackend({ simd: opts.simd ?? 'auto' }))
-      : import('./webgpu/backend.js').then((m) => m.createWebGPUBackend({ allowFallbackAdapter: allowFallback, powerPreference: opts.powerPreference }));
+      ? import('./wasm/backend.js').then((m) => m.createWasmBackend({ simd: opts.simd ?? 'auto', threads: opts.threads ?? 'auto' }))
+      : import('./webgpu/backend.js').then((m) => m.createWebGPUBackend({
+        allowFallbackAdapter: allowFallback, powerPreference: opts.powerPreference, autotune: opts.autotune, tuning: opts.webgpuTuning,
+      }));
     p = made.finally(() => pending.delete(name));
     pending.set(name, p);
   }
   const be = await p;
   if (be) ready.set(name, be);
   return be;
+}
+
+/** @internal Makes `be` the backend of its name and the default (benchmarks swap WASM thread counts). */
+export function useBackend(be: Backend): void {
+  ready.set(be.name, be);
+  current = be;
 }
 
 /**

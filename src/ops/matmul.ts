@@ -2,7 +2,7 @@
 // fused `linear`: act(x·W + b) in one kernel. Both gradients are matmuls with
 // transpose flags, never explicit transposes.
 import { isGradEnabled, record } from '../autograd.js';
-import { ACTIVATIONS, type Activation, type BinaryOp } from '../backends/backend.js';
+import { ACTIVATIONS, type ActGradOp, type Activation } from '../backends/backend.js';
 import { fail, fmtShape } from '../errors.js';
 import { broadcast, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -11,7 +11,16 @@ import { reduceSumRows, sumTo } from './reduce.js';
 import { expandRaw } from './shape.js';
 import { deviceOf } from './util.js';
 
-interface Gemm { transA: boolean; transB: boolean; act?: Activation; bias?: Tensor | null }
+interface Gemm {
+  transA: boolean;
+  transB: boolean;
+  act?: Activation;
+  bias?: Tensor | null;
+  /** Read operand `on` as op(t, operand): an activation derivative folded into the product. */
+  prologue?: { on: 'a' | 'b'; op: ActGradOp; t: Tensor } | null;
+  /** Also write Σ_k op(B)[k, :] here (the bias gradient). */
+  sumB?: Tensor | null;
+}
 
 /**
  * @internal C[z] = act(op(A[z])·op(B[z]) + bias) on 3-D operands [batchA, ., .]
@@ -26,9 +35,11 @@ export function gemm(a: Tensor, b: Tensor, batch: number, M: number, N: number, 
     be.fill(out.handle('matmul', 'out'), out.size, 0);
     return out;
   }
+  const pro = o.prologue ? { on: o.prologue.on, op: o.prologue.op, t: o.prologue.t.handle('matmul', 'prologue') } : null;
   be.matmul(a.handle('matmul', 'a'), b.handle('matmul', 'b'), o.bias ? o.bias.handle('matmul', 'bias') : null, out.handle('matmul', 'out'), {
     batch, M, N, K, transA: o.transA, transB: o.transB,
     strideA: a.size === M * K ? 0 : M * K, strideB: b.size === K * N ? 0 : K * N, act: o.act ?? 'none',
+    prologue: pro, sumB: o.sumB ? o.sumB.handle('matmul', 'sumB') : null,
   });
   return out;
 }
@@ -110,8 +121,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 
-const ACT_BWD: Record<Exclude<Activation, 'none' | 'gelu'>, BinaryOp> = {
-  relu: 'relu_bwd', tanh: 'tanh_bwd', sigmoid: 'sigmoid_bwd',
+const ACT_BWD: Record<Exclude<Activation, 'none'>, ActGradOp> = {
+  relu: 'relu_bwd', gelu: 'gelu_bwd', tanh: 'tanh_bwd', sigmoid: 'sigmoid_bwd',
 };
 
 /**
@@ -142,19 +153,34 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
   if (grad) {
     const inputs = b ? [x, w, b] : [x, w];
     record('linear', y, inputs, (g) => {
-      let dz = g;
-      if (act === 'gelu') dz = binaryRaw('gelu_bwd', pre!, g);
-      else if (act !== 'none') dz = binaryRaw(ACT_BWD[act], y, g);
-      const dz2 = dz.view([M, N]);
-      const [gx, gw] = gemmGrads(dz2, x, w, 1, M, N, K, false, false, x.requiresGrad, w.requiresGrad);
-      const gb = b?.requiresGrad ? reduceSumRows(dz2) : null;
-      dz2.dispose();
-      if (dz !== g) dz.dispose();
-      let gxs: Tensor | null = null;
-      if (gx) { gxs = gx.view(x.shape); gx.dispose(); }
-      let gws: Tensor | null = null;
-      if (gw) { gws = gw.view(w.shape); gw.dispose(); }
-      return b ? [gxs, gws, gb] : [gxs, gws];
+      // dZ = g ⊙ act'(·) is never materialised: both gradient products read g
+      // through the activation-derivative prologue, and the dW product also
+      // sums dZ's columns into the bias gradient on the way.
+      const g2 = g.view([M, N]);
+      const pro = act === 'none' ? null : { op: ACT_BWD[act], t: act === 'gelu' ? pre! : y };
+      let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+      if (x.requiresGrad) {
+        // dX = dZ·Wᵀ
+        gx = gemm(g2, w, 1, M, K, N, { transA: false, transB: true, prologue: pro && { on: 'a', ...pro } });
+      }
+      if (w.requiresGrad) {
+        // dW = Xᵀ·dZ, with Σ_rows dZ as a by-product
+        gb = b?.requiresGrad ? empty(w.backend, [N]) : null;
+        gw = gemm(x, g2, 1, K, N, M, { transA: true, transB: false, prologue: pro && { on: 'b', ...pro }, sumB: gb });
+      } else if (b?.requiresGrad) {
+        const dz = pro ? binaryRaw(pro.op, pro.t, g2) : g2;
+        gb = reduceSumRows(dz.view([M, N]));
+        if (dz !== g2) dz.dispose();
+      }
+      g2.dispose();
+      const shaped = (t: Tensor | null, shape: readonly number[]) => {
+        if (!t) return null;
+        const v = t.view(shape);
+        t.dispose();
+        return v;
+      };
+      const out = [shaped(gx, x.shape), shaped(gw, w.shape)];
+      return b ? [...out, gb] : out;
     });
   } else if (pre) pre.dispose();
   return y;

@@ -18,16 +18,21 @@ async function load(): Promise<{ backends: Backend[]; devices: DeviceName[] }> {
     backends.push(be);
     devices.push('wasm');
     // Where the runtime has relaxed SIMD the default module uses it; test the plain SIMD module too.
+    const { createWasmBackend } = await import('../../src/backends/wasm/backend.js');
     if ((be as { flavour?: string }).flavour === 'relaxed') {
-      const { createWasmBackend } = await import('../../src/backends/wasm/backend.js');
       backends.push(await createWasmBackend({ simd: 'simd' }));
     } else if (process.env.CI) {
       throw new Error('CI: relaxed SIMD is unavailable; run node with --experimental-wasm-relaxed-simd');
     }
+    // Two threads on one shared memory, every product split (even 1x1): the threaded path on every shape.
+    const mt = await createWasmBackend({ threads: 2 });
+    mt.minFlopsPerThread = 0;
+    backends.push(mt);
   }
   if (want('webgpu')) {
     try {
-      await init({ backend: 'webgpu' });
+      // No autotune in tests: tile choices stay deterministic (webgpu-tuning.test.ts covers autotune).
+      await init({ backend: 'webgpu', autotune: false });
       backends.push(getBackend('webgpu'));
       devices.push('webgpu');
     } catch (e) {
@@ -67,10 +72,15 @@ export function poisoned(be: Backend, n: number) {
   return h;
 }
 
-/** "webgpu", "wasm-relaxed" or "wasm-simd": which module a WASM backend runs matters to a failure. */
+/**
+ * "webgpu", "wasm-relaxed" or "wasm-simd", plus "-mt<threads>" for a threaded WASM backend
+ * and "-split" where every product is split: which module and path ran matters to a failure.
+ */
 export function label(be: Backend): string {
-  const flavour = (be as { flavour?: string }).flavour;
-  return flavour ? `${be.name}-${flavour}` : be.name;
+  const { flavour, threads, minFlopsPerThread } = be as { flavour?: string; threads?: number; minFlopsPerThread?: number };
+  if (!flavour) return be.name;
+  const mt = threads && threads > 1 ? `-mt${threads}${minFlopsPerThread === 0 ? '-split' : ''}` : '';
+  return `${be.name}-${flavour}${mt}`;
 }
 
 /** Every backend's output must agree with the first backend's (WASM), not only with the reference. */

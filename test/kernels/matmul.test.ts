@@ -11,8 +11,8 @@ const r = testRng('matmul');
 const DIMS = [1, 2, 3, 4, 5, 7, 8, 11, 13, 16, 17, 31, 32, 33, 47, 63, 64, 65, 97, 127, 128, 129];
 const ACTS = Object.keys(ACTIVATIONS) as Activation[];
 
-function makeCases(): MatmulParams[] {
-  const cases: MatmulParams[] = [];
+function makeCases(): MatmulParams<never>[] {
+  const cases: MatmulParams<never>[] = [];
   const fixed: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [7, 1, 1], [1, 1, 300], [3, 5, 7], [64, 64, 64],
     [65, 63, 17], [128, 128, 128], [129, 127, 131], [2, 257, 3], [257, 2, 5], [1, 130, 260], [200, 1, 33]];
   for (const [M, N, K] of fixed) cases.push({ batch: 1, M, N, K, transA: false, transB: false, strideA: M * K, strideB: K * N, act: 'none' });
@@ -55,6 +55,41 @@ test('matmul (batched, transposes, fused bias + activation) matches float64 on 6
   }
 });
 
+test('matmul with an activation-derivative prologue on A or B, and column sums of B, on 56 shapes', async () => {
+  const ops = ['relu_bwd', 'gelu_bwd', 'tanh_bwd', 'sigmoid_bwd'] as const;
+  for (let i = 0; i < 56; i++) {
+    const M = i === 0 ? 1 : r.pick(DIMS), N = i === 1 ? 1 : r.pick(DIMS), K = i === 2 ? 1 : r.pick(DIMS);
+    const on = i % 2 === 0 ? 'a' : 'b';
+    const op = ops[(i >> 1) % ops.length];
+    // The shapes of the layer backward: dX = dZ·Wᵀ (prologue on A, B transposed) and
+    // dW = Xᵀ·dZ (prologue on B, A transposed, with the bias gradient as column sums of dZ).
+    const transA = on === 'b' ? r.next() < 0.7 : r.next() < 0.3, transB = on === 'a' ? r.next() < 0.7 : false;
+    const withSum = on === 'b' && r.next() < 0.8;
+    const a = r.array(M * K), b = r.array(K * N, -1, 1);
+    // t: a layer output for relu/tanh/sigmoid (tanh/sigmoid outputs lie in (-1, 1) / (0, 1)), a pre-activation for gelu.
+    const t = op === 'sigmoid_bwd' ? r.array(on === 'a' ? M * K : K * N, 0.01, 0.99) : op === 'tanh_bwd' ? r.array(on === 'a' ? M * K : K * N, -0.99, 0.99) : r.array(on === 'a' ? M * K : K * N, -3, 3);
+    const ref1 = { batch: 1, M, N, K, transA, transB, strideA: 0, strideB: 0, act: 'none', prologue: { on, op, t } } as const;
+    const expect = ref.matmul(a, b, null, ref1);
+    // Column sums of op(B) over k, in B's stored [K, N] layout (transB is false whenever sums are asked for).
+    const expectSum = withSum ? ref.columnSums(b, K, N, { op, t }) : null;
+    const where = `[${M}x${K}]${transA ? 'ᵀ' : ''}·[${K}x${N}]${transB ? 'ᵀ' : ''} ${op} on ${on}${withSum ? ' +Σ_k B' : ''}`;
+    const outs: Float32Array[] = [];
+    for (const be of backends) {
+      const ha = upload(be, a), hb = upload(be, b), ht = upload(be, t), out = poisoned(be, M * N);
+      const hs = withSum ? poisoned(be, N) : null;
+      be.matmul(ha, hb, null, out, { ...ref1, act: 'none', prologue: { on, op, t: ht }, sumB: hs });
+      const got = await be.read(out, M * N);
+      const sums = hs ? await be.read(hs, N) : null;
+      for (const h of [ha, hb, ht, out, hs]) if (h) be.free(h);
+      const err = Math.max(relErr(got, expect), sums ? relErr(sums, expectSum!) : 0);
+      record(`matmul prologue · ${label(be)}`, err, where);
+      assert.ok(err < 1e-5, `${label(be)} ${where}: relative error ${err}`);
+      outs.push(got);
+    }
+    agree(outs, where);
+  }
+});
+
 test('WebGPU matmul is right with each tile size forced (auto picks by shape)', async () => {
   const gpu = backends.find((be) => be.name === 'webgpu') as (typeof backends[number] & { matmulTiles: string }) | undefined;
   if (!gpu) return; // no adapter: reported loudly by the helper, a failure under CI
@@ -64,7 +99,7 @@ test('WebGPU matmul is right with each tile size forced (auto picks by shape)', 
     gpu.matmulTiles = tiles;
     try {
       for (const [M, N, K, transA, transB] of shapes) {
-        const p: MatmulParams = { batch: 1, M, N, K, transA, transB, strideA: 0, strideB: 0, act: 'relu' };
+        const p: MatmulParams<never> = { batch: 1, M, N, K, transA, transB, strideA: 0, strideB: 0, act: "relu" };
         const a = r.array(M * K), b = r.array(K * N, -0.5, 1), bias = r.array(N);
         const ha = upload(gpu, a), hb = upload(gpu, b), hbias = upload(gpu, bias), out = poisoned(gpu, M * N);
         gpu.matmul(ha, hb, hbias, out, p);

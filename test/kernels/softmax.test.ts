@@ -33,4 +33,24 @@ test('softmax and log-softmax over the last axis match float64 on 60 shapes', as
   }
 });
 
+test('log-softmax of confident rows keeps the winning entry accurate (the loss of a trained classifier)', async () => {
+  for (let i = 0; i < 50; i++) {
+    const cols = r.pick([2, 3, 10, 100, 1000]);
+    const x = r.array(cols, -3, 3);
+    const win = r.int(0, cols - 1);
+    x[win] = Math.fround(3 + r.uniform(2, 14)); // ahead of every other logit by 2..14
+    const expect = ref.softmax(x, 1, cols, true);
+    for (const be of backends) {
+      const hx = upload(be, x), out = poisoned(be, cols);
+      be.softmax(hx, out, 1, cols, true);
+      const got = await be.read(out, cols);
+      be.free(hx); be.free(out);
+      // log p(win) = -log(1 + tiny): its own relative error, not the row's, is what matters.
+      const err = Math.abs(got[win] - expect[win]) / Math.abs(expect[win]);
+      record(`softmax confident · ${label(be)}`, err, `cols ${cols}, margin ${(x[win] - 3).toFixed(1)}`);
+      assert.ok(err < 1e-5, `${label(be)} log-softmax winner, ${cols} cols: relative error ${err} (got ${got[win]}, want ${expect[win]})`);
+    }
+  }
+});
+
 test.run();

@@ -6,10 +6,18 @@ import * as m from './math.js';
 export interface MatmulRef {
   batch: number; M: number; N: number; K: number;
   transA: boolean; transB: boolean; strideA: number; strideB: number; act: string;
+  /** Operand `on` is replaced by op(t, operand) elementwise before the product. */
+  prologue?: { on: 'a' | 'b'; op: string; t: ArrayLike<number> } | null;
 }
 
 export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, bias: ArrayLike<number> | null, p: MatmulRef): Float64Array {
   const { batch, M, N, K } = p;
+  if (p.prologue) {
+    const { on, op, t } = p.prologue;
+    const src = on === 'a' ? a : b;
+    const applied = Float64Array.from(src, (v, i) => m.binary(op, t[i], v));
+    if (on === 'a') a = applied; else b = applied;
+  }
   const out = new Float64Array(batch * M * N);
   for (let z = 0; z < batch; z++) {
     const oa = z * p.strideA, ob = z * p.strideB;
@@ -127,4 +135,14 @@ export function adam(p: ArrayLike<number>, g: ArrayLike<number>, mIn: ArrayLike<
     P[i] -= h.lr * mhat / (Math.sqrt(vhat) + h.eps);
   }
   return { p: P, m: M, v: V };
+}
+
+/** Σ_k B[k, n] of a row-major [K, N] matrix after an optional elementwise prologue op(t, B). */
+export function columnSums(b: ArrayLike<number>, K: number, N: number, prologue?: { op: string; t: ArrayLike<number> } | null): Float64Array {
+  const out = new Float64Array(N);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) {
+    const v = b[k * N + n];
+    out[n] += prologue ? m.binary(prologue.op, prologue.t[k * N + n], v) : v;
+  }
+  return out;
 }

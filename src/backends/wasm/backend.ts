@@ -1,13 +1,18 @@
-// The WebAssembly backend: every kernel runs synchronously on the calling
-// thread, on storage in one linear memory owned by this backend.
+// The WebAssembly backend: kernels run synchronously on storage in one linear
+// memory owned by this backend. With threads, that memory is shared with
+// worker threads and a matmul is split between them (threads.ts); the call
+// still returns only when the product is complete.
 import {
   ACTIVATIONS, BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS,
   type AdamParams, type Backend, type BinaryOp, type BroadcastParams, type MatmulParams, type ReduceOp,
   type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
 import { collapse } from '../collapse.js';
+import { importNode } from '../node-import.js';
+import { D, descWords, planMatmul } from './matmul-job.js';
 import { LinearMemory, MAX_PAGES, PAGE_BYTES } from './memory.js';
-import { instantiate, pickFlavour, type Flavour, type KernelExports } from './module.js';
+import { compile, instantiate, pickFlavour, type Flavour, type KernelExports } from './module.js';
+import { controlWords, JOB_MATMUL, ThreadPool } from './threads.js';
 
 /** Storage for `n` f32 values at byte address `ptr` of the backend's memory. */
 export class WasmHandle {
@@ -19,27 +24,118 @@ export class WasmHandle {
 export interface WasmBackendOptions {
   /** Which module: relaxed SIMD where available ('auto', the default), or force one. */
   simd?: 'auto' | Flavour;
+  /**
+   * Threads including the calling one. 'auto' (default): min(cores, 8) where
+   * shared memory works (Node; browsers only when crossOriginIsolated), else 1.
+   * A number > 1 where shared memory does not work also falls back to 1; the
+   * backend's `threads` says what it got. 1: no workers, a private memory.
+   */
+  threads?: 'auto' | number;
 }
 
 /** Bytes of the block the strided kernels read shape/strides from (4 x MAX_RANK i32s). */
 const DIMS_BYTES = 4 * MAX_RANK * 4;
 const INITIAL_PAGES = 16; // 1 MiB; grows on demand
+/** The most threads 'auto' takes: past that the memory bandwidth, not the cores, limits. */
+const AUTO_MAX_THREADS = 8;
+/**
+ * Default `minFlopsPerThread`: a product gets another thread only for at
+ * least this much work (2·M·N·K) per thread. Measured on 2 cores: a worker
+ * that is still polling after its last job (WORKER_SPIN_MS in threads.ts)
+ * makes even 48³ 1.4x faster; one that has gone to sleep takes ~25 µs to
+ * wake, and splitting then pays from ~1.5 MFLOP a thread (128³: 1.1-1.3x).
+ */
+const MIN_FLOPS_PER_THREAD = 2e6;
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/** Whether shared WebAssembly memory can be used with workers here. */
+function sharedMemoryWorks(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  if (isNode) return true;
+  // Browsers hand out SharedArrayBuffer only to cross-origin isolated pages.
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof Worker !== 'undefined';
+}
+
+async function coreCount(): Promise<number> {
+  if (isNode) {
+    const os = await importNode<typeof import('node:os')>('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+/** A shared memory with the largest maximum the engine will reserve (a shared memory declares it up front). */
+function sharedMemory(): { memory: WebAssembly.Memory; maxPages: number } | null {
+  for (const maxPages of [MAX_PAGES, MAX_PAGES / 4, MAX_PAGES / 16]) {
+    try {
+      return { memory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared: true }), maxPages };
+    } catch {
+      // The engine could not reserve that much address space: try less.
+    }
+  }
+  return null;
+}
 
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
   const flavour = pickFlavour(opts.simd ?? 'auto');
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
-  const kernels = await instantiate(flavour, memory);
+  const want = opts.threads ?? 'auto';
+  if (want !== 'auto' && !(Number.isInteger(want) && want >= 1)) {
+    throw new Error(`wasm backend: option 'threads' must be 'auto' or a positive integer, got ${JSON.stringify(want)}`);
+  }
+  let threads = want === 'auto' ? Math.min(await coreCount(), AUTO_MAX_THREADS) : want;
+  if (threads > 1 && !sharedMemoryWorks()) threads = 1;
+  if (threads > 1) {
+    const shared = sharedMemory();
+    if (shared) {
+      try {
+        return await start(flavour, shared.memory, shared.maxPages, threads);
+      } catch {
+        // Workers could not start (e.g. a Content-Security-Policy without blob: workers): run on one thread.
+      }
+    }
+  }
+  return start(flavour, new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES }), MAX_PAGES, 1);
+}
+
+/** Instantiates the kernels on `memory` and, for threads > 1 (a shared memory), starts the workers. */
+async function start(flavour: Flavour, memory: WebAssembly.Memory, maxPages: number, threads: number): Promise<WasmBackend> {
+  const module = await compile(flavour, threads > 1);
+  const kernels = await instantiate(module, memory);
   const heapBase = kernels.heapBase() >>> 0;
   if (heapBase > INITIAL_PAGES * PAGE_BYTES) memory.grow(Math.ceil(heapBase / PAGE_BYTES) - INITIAL_PAGES);
-  return new WasmBackend(flavour, kernels, new LinearMemory(memory, heapBase));
+  const backend = new WasmBackend(flavour, kernels, new LinearMemory(memory, heapBase, maxPages * PAGE_BYTES), threads);
+  if (threads > 1) {
+    try {
+      backend.attachPool(await ThreadPool.start(kernels, module, memory, backend.controlBlock, threads));
+    } catch (e) {
+      backend.destroy();
+      throw e;
+    }
+  }
+  return backend;
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Stops the workers of a backend that was dropped without destroy() (they would idle until the process ends). */
+const orphanedPools = typeof FinalizationRegistry === 'undefined' ? null
+  : new FinalizationRegistry<ThreadPool>((pool) => pool.close());
+
 export class WasmBackend implements Backend<WasmHandle> {
   readonly name = 'wasm' as const;
   readonly description: string;
+  /**
+   * Work (2·M·N·K) below which a matmul is not split further: a product gets
+   * min(threads, floor(work / minFlopsPerThread)) threads. 0 splits every product.
+   */
+  minFlopsPerThread = MIN_FLOPS_PER_THREAD;
   private readonly dims: WasmHandle;
+  /** The matmul descriptor (one, reused: calls are synchronous) and the threads' control block. */
+  private readonly desc: WasmHandle;
+  private readonly ctrl: WasmHandle;
+  private readonly tileRows: number;
+  private pool: ThreadPool | null = null;
   private destroyed = false;
 
   constructor(
@@ -47,11 +143,26 @@ export class WasmBackend implements Backend<WasmHandle> {
     readonly flavour: Flavour,
     private readonly k: KernelExports,
     private readonly mem: LinearMemory,
+    /** Threads the backend runs on, the calling one included (1: no workers). */
+    readonly threads: number,
   ) {
     this.description = flavour === 'relaxed'
       ? 'WebAssembly SIMD128 + relaxed SIMD (f32x4.relaxed_madd)'
       : 'WebAssembly SIMD128';
     this.dims = this.alloc(DIMS_BYTES / 4);
+    this.desc = this.alloc(descWords(threads));
+    this.ctrl = this.alloc(threads > 1 ? controlWords(threads) : 0);
+    this.mem.u32.fill(0, this.ctrl.ptr / 4, this.ctrl.ptr / 4 + this.ctrl.n);
+    this.tileRows = k.matmulTileRows();
+  }
+
+  /** Byte address of the (zeroed) control block the worker threads use. */
+  get controlBlock(): number { return this.ctrl.ptr; }
+
+  /** @internal Hands the started workers to the backend (createWasmBackend). */
+  attachPool(pool: ThreadPool): void {
+    this.pool = pool;
+    orphanedPools?.register(this, pool, this);
   }
 
   /** The backend's linear memory (for interop: a view over it must be re-made after it grows). */
@@ -95,16 +206,48 @@ export class WasmBackend implements Backend<WasmHandle> {
     this.k.fill(out.ptr, n, value);
   }
 
-  matmul(a: WasmHandle, b: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: MatmulParams): void {
+  matmul(a: WasmHandle, b: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: MatmulParams<WasmHandle>): void {
     const { batch, M, N, K } = p;
     const total = batch * M * N;
     this.check(out, total, 'matmul out');
-    if (total === 0) return;
-    this.check(a, p.strideA * (batch - 1) + M * K, 'matmul A');
-    this.check(b, p.strideB * (batch - 1) + K * N, 'matmul B');
+    const sizeA = p.strideA * (batch - 1) + M * K, sizeB = p.strideB * (batch - 1) + K * N;
+    const pro = p.prologue ?? null;
+    if (pro) this.check(pro.t, pro.on === 'a' ? sizeA : sizeB, 'matmul prologue t');
+    if (p.sumB) {
+      this.check(p.sumB, N, 'matmul sumB');
+      if (batch !== 1 || p.transB) throw new Error('wasm backend: matmul sumB needs batch 1 and transB false');
+    }
+    if (total === 0) {
+      // No output, but Σ_k B is still defined (M = 0): a plain column sum.
+      if (p.sumB && N > 0) this.columnSums(b, pro?.on === 'b' ? pro : null, p.sumB, K, N);
+      return;
+    }
+    this.check(a, sizeA, 'matmul A');
+    this.check(b, sizeB, 'matmul B');
     if (bias) this.check(bias, N, 'matmul bias');
-    this.withScratch(this.k.matmulScratch(M, N, K), (scratch) => this.k.matmul(a.ptr, b.ptr, bias ? bias.ptr : 0, out.ptr,
-      batch, M, N, K, +p.transA, +p.transB, p.strideA, p.strideB, ACTIVATIONS[p.act], scratch));
+
+    const flops = 2 * total * K;
+    const threads = this.pool ? Math.max(1, this.minFlopsPerThread > 0
+      ? Math.min(this.threads, Math.floor(flops / this.minFlopsPerThread)) : this.threads) : 1;
+    // One part per thread: parts are claimed, so if a worker wakes late the caller runs its part too.
+    const parts = planMatmul(batch, M, N, K, threads, this.tileRows);
+    const slots = Math.min(threads, parts.length);
+    let partM = 0, partN = 0;
+    for (const q of parts) { partM = Math.max(partM, q.m1 - q.m0); partN = Math.max(partN, q.n1 - q.n0); }
+    const perSlot = Math.ceil(this.k.matmulScratch(M, N, K, partM, partN) / 64) * 64;
+    this.withScratch(perSlot * slots, (scratch) => {
+      const w = this.mem.u32, at = this.desc.ptr / 4;
+      w[at + D.a] = a.ptr; w[at + D.b] = b.ptr; w[at + D.bias] = bias ? bias.ptr : 0; w[at + D.out] = out.ptr;
+      w[at + D.batch] = batch; w[at + D.M] = M; w[at + D.N] = N; w[at + D.K] = K;
+      w[at + D.transA] = +p.transA; w[at + D.transB] = +p.transB; w[at + D.strideA] = p.strideA; w[at + D.strideB] = p.strideB;
+      w[at + D.act] = ACTIVATIONS[p.act];
+      w[at + D.pro] = pro ? BINARY_OPS[pro.op] : 0; w[at + D.proOnB] = pro?.on === 'b' ? 1 : 0; w[at + D.t] = pro ? pro.t.ptr : 0;
+      w[at + D.sumB] = p.sumB ? p.sumB.ptr : 0;
+      w[at + D.scratch] = scratch; w[at + D.scratchPart] = perSlot;
+      parts.forEach((q, i) => w.set([q.z0, q.z1, q.m0, q.m1, q.n0, q.n1], at + D.ranges + 6 * i));
+      if (this.pool && slots > 1) this.pool.run(JOB_MATMUL, this.desc.ptr, parts.length, slots);
+      else for (let i = 0; i < parts.length; i++) this.k.runPart(JOB_MATMUL, this.desc.ptr, i, 0);
+    });
   }
 
   unary(op: UnaryOp, x: WasmHandle, out: WasmHandle, n: number, alpha = 1, beta = 0): void {
@@ -162,6 +305,28 @@ export class WasmBackend implements Backend<WasmHandle> {
 
   destroy(): void {
     this.destroyed = true;
+    if (this.pool) {
+      orphanedPools?.unregister(this);
+      this.pool.close();
+      this.pool = null;
+    }
+  }
+
+  /** sumB[n] = Σ_k op(B)[k, n] for a product with no output rows (M = 0). */
+  private columnSums(b: WasmHandle, pro: { op: keyof typeof BINARY_OPS; t: WasmHandle } | null, sumB: WasmHandle, K: number, N: number): void {
+    this.check(b, K * N, 'matmul B');
+    // A 1 x K row of ones times B: the matrix-vector path, which also applies the prologue.
+    const ones = this.alloc(Math.max(K, 1)), row = this.alloc(N);
+    try {
+      this.fill(ones, K, 1);
+      this.matmul(ones, b, null, row, {
+        batch: 1, M: 1, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none',
+        prologue: pro ? { on: 'b', op: pro.op as 'relu_bwd', t: pro.t } : null, sumB,
+      });
+    } finally {
+      this.free(ones);
+      this.free(row);
+    }
   }
 
   /** Runs `run` with a scratch block of `bytes` bytes (none when 0), freed afterwards. */

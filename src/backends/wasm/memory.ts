@@ -26,19 +26,24 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 export class LinearMemory {
   readonly memory: WebAssembly.Memory;
+  /** The memory's maximum size in bytes (a shared memory declares one when it is made). */
+  readonly maxBytes: number;
   private top: number;
   private readonly freeLists = new Map<number, Set<number>>();
   /** End address -> start of each free block, to merge free blocks into the top. */
   private readonly freeByEnd = new Map<number, number>();
   private f32View: Float32Array;
+  private u32View: Uint32Array;
   /** Bytes in live blocks (class sizes). */
   inUse = 0;
 
-  /** Manages `memory` from `heapBase` (the module's first free byte) upwards. */
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  /** Manages `memory` (at most `maxBytes`) from `heapBase` (the module's first free byte) upwards. */
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_BYTES) {
     this.memory = memory;
+    this.maxBytes = maxBytes;
     this.top = Math.ceil(heapBase / ALIGN) * ALIGN;
     this.f32View = new Float32Array(memory.buffer);
+    this.u32View = new Uint32Array(memory.buffer);
   }
 
   /** A Float32Array over the whole memory, re-made after the memory grew. */
@@ -47,12 +52,18 @@ export class LinearMemory {
     return this.f32View;
   }
 
+  /** A Uint32Array over the whole memory (descriptors, pointers), re-made after the memory grew. */
+  get u32(): Uint32Array {
+    if (this.u32View.buffer !== this.memory.buffer) this.u32View = new Uint32Array(this.memory.buffer);
+    return this.u32View;
+  }
+
   /** Allocates at least `bytes` bytes; returns the block's address and class size. */
   alloc(bytes: number): { ptr: number; size: number } {
     const size = sizeClass(bytes);
     const list = this.freeLists.get(size);
     if (list && list.size > 0) return { ptr: this.take(list, size), size };
-    if (this.top + size <= MAX_BYTES && this.ensure(this.top + size)) {
+    if (this.top + size <= this.maxBytes && this.ensure(this.top + size)) {
       const ptr = this.top;
       this.top += size;
       this.inUse += size;
@@ -62,8 +73,9 @@ export class LinearMemory {
     let best = Infinity;
     for (const [s, l] of this.freeLists) if (s > size && s < best && l.size > 0) best = s;
     if (best < Infinity) return { ptr: this.take(this.freeLists.get(best)!, best), size: best };
-    const why = this.top + size > MAX_BYTES
-      ? `WebAssembly (wasm32) memory is limited to 4 GiB (${MAX_PAGES} pages of 64 KiB)`
+    const why = this.top + size > this.maxBytes
+      ? (this.maxBytes === MAX_BYTES ? `WebAssembly (wasm32) memory is limited to 4 GiB (${MAX_PAGES} pages of 64 KiB)`
+        : `this shared memory was created with a maximum of ${gib(this.maxBytes)}`)
       : `the engine refused to grow WebAssembly memory to ${gib(this.top + size)}`;
     throw new Error(`wasm backend: cannot allocate ${bytes} bytes: ${why}; `
       + `${gib(this.inUse)} are in use and the heap top is at ${gib(this.top)}`);
@@ -95,13 +107,13 @@ export class LinearMemory {
     return ptr;
   }
 
-  /** Grows the memory to hold `end` bytes (doubling, capped at 4 GiB); false if the engine refuses. */
+  /** Grows the memory to hold `end` bytes (doubling, capped at the maximum); false if the engine refuses. */
   private ensure(end: number): boolean {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return true;
     const pages = have / PAGE_BYTES;
     const need = Math.ceil((end - have) / PAGE_BYTES);
-    for (const delta of [Math.min(Math.max(need, pages), MAX_PAGES - pages), need]) {
+    for (const delta of [Math.min(Math.max(need, pages), this.maxBytes / PAGE_BYTES - pages), need]) {
       try {
         this.memory.grow(delta);
         return true;

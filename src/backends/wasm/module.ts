@@ -1,9 +1,13 @@
 // Loads the AssemblyScript kernel module (kernels-as/, built by
-// `npm run build:wasm`). Two builds of the same source exist: plain SIMD128,
-// and SIMD128 + relaxed SIMD (fused multiply-add in the matmul). The relaxed
-// one is used where the engine validates it (browsers today; Node 20 only with
-// --experimental-wasm-relaxed-simd). Both are embedded as bytes.
+// `npm run build:wasm`). Four builds of the same source exist: plain SIMD128
+// and SIMD128 + relaxed SIMD (fused multiply-add in the matmul), each with a
+// private memory and with a shared one (threads: the same module instantiated
+// in worker threads on one memory). The relaxed ones are used where the engine
+// validates them (browsers today; Node 20 only with
+// --experimental-wasm-relaxed-simd). All are embedded as bytes.
+import relaxedMtBytes from '../../../build/lepton-relaxed-mt.wasm';
 import relaxedBytes from '../../../build/lepton-relaxed.wasm';
+import simdMtBytes from '../../../build/lepton-simd-mt.wasm';
 import simdBytes from '../../../build/lepton-simd.wasm';
 
 export type Flavour = 'relaxed' | 'simd';
@@ -11,9 +15,12 @@ export type Flavour = 'relaxed' | 'simd';
 /** The kernels' exports; pointers are byte addresses, booleans are 0/1. */
 export interface KernelExports {
   heapBase(): number;
-  matmulScratch(M: number, N: number, K: number): number;
-  matmul(a: number, b: number, bias: number, out: number, batch: number, M: number, N: number, K: number,
-    transA: number, transB: number, strideA: number, strideB: number, act: number, scratch: number): void;
+  /** Scratch bytes of one part of a matmul whose block of C is at most partM x partN. */
+  matmulScratch(M: number, N: number, K: number, partM: number, partN: number): number;
+  /** Rows of the matmul micro-tile (6 relaxed, 5 plain SIMD): row splits align to it. */
+  matmulTileRows(): number;
+  /** Runs part `part` of a job (kind: JOB_* in threads.ts) whose descriptor is at `desc`, with scratch slot `slot`. */
+  runPart(kind: number, desc: number, part: number, slot: number): void;
   unary(op: number, x: number, out: number, n: number, alpha: number, beta: number): void;
   binary(op: number, a: number, b: number, out: number, rank: number, dims: number): void;
   fill(out: number, n: number, value: number): void;
@@ -26,12 +33,15 @@ export interface KernelExports {
     weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
 }
 
-const BYTES: Record<Flavour, Uint8Array<ArrayBuffer>> = { relaxed: relaxedBytes, simd: simdBytes };
-const compiled = new Map<Flavour, Promise<WebAssembly.Module>>();
+const BYTES: Record<Flavour, { private: Uint8Array<ArrayBuffer>; shared: Uint8Array<ArrayBuffer> }> = {
+  relaxed: { private: relaxedBytes, shared: relaxedMtBytes },
+  simd: { private: simdBytes, shared: simdMtBytes },
+};
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /** Whether this engine accepts the module of that flavour. */
 export function supports(flavour: Flavour): boolean {
-  return WebAssembly.validate(BYTES[flavour]);
+  return WebAssembly.validate(BYTES[flavour].private);
 }
 
 /** The flavour to use for `want`, or an Error saying why none fits. */
@@ -45,10 +55,20 @@ export function pickFlavour(want: 'auto' | Flavour): Flavour {
   return want === 'relaxed' ? 'relaxed' : 'simd';
 }
 
-/** Instantiates the kernels of `flavour` on `memory` (the module's only import). */
-export async function instantiate(flavour: Flavour, memory: WebAssembly.Memory): Promise<KernelExports> {
-  let module = compiled.get(flavour);
-  if (!module) compiled.set(flavour, (module = WebAssembly.compile(BYTES[flavour])));
-  const instance = await WebAssembly.instantiate(await module, { env: { memory } });
+/** The compiled module of `flavour` (cached): the shared-memory build when `shared`. */
+export function compile(flavour: Flavour, shared: boolean): Promise<WebAssembly.Module> {
+  const key = `${flavour}${shared ? '-mt' : ''}`;
+  let module = compiled.get(key);
+  if (!module) {
+    module = WebAssembly.compile(shared ? BYTES[flavour].shared : BYTES[flavour].private);
+    compiled.set(key, module);
+    module.catch(() => compiled.delete(key)); // let a later call retry
+  }
+  return module;
+}
+
+/** Instantiates the kernels on `memory` (the module's only import). */
+export async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return instance.exports as unknown as KernelExports;
 }
