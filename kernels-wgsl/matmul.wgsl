@@ -1,4 +1,6 @@
-// Batched matmul with fused epilogue: C[z] = act(op(A[z]) · op(B[z]) + bias).
+// Tiled batched matmul with fused epilogue: C[z] = act(op(A[z]) · op(B[z]) + bias),
+// the optional operand prologue and column sums of B (see matmul-common.wgsl,
+// prepended with the bindings and helpers used here).
 //
 // Each workgroup computes a TM×TN tile of C; each invocation an RM×4 register
 // block (RM = 4 or 8 rows, one vec4 accumulator per row). K is walked in
@@ -21,45 +23,9 @@ override TK: u32 = 16u;        // depth of one K step (multiple of 4)
 override RM: u32 = 4u;         // rows per invocation: 4 or 8
 override WG_X: u32 = TN / 4u;  // invocations across columns
 override WG_Y: u32 = TM / RM;  // invocations across rows
-override TRANS_A: bool = false; // A stored [K, M]
-override TRANS_B: bool = false; // B stored [N, K]
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;        // ACTIVATIONS in src/backends/backend.ts
-
-struct Params {
-  M: u32, N: u32, K: u32, batch: u32,
-  strideA: u32, strideB: u32, tilesN: u32, tilesM: u32,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-@group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> BIAS4: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> C4: array<vec4<f32>>;
 
 var<workgroup> As: array<vec4<f32>, TK * TM / 4u>;
 var<workgroup> Bs: array<vec4<f32>, TK * TN / 4u>;
-
-// sigmoid1, tanh1 and gelu1 come from activations.wgsl (prepended by pipelines.ts).
-
-fn act1(x: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return gelu1(x); }
-    case 3u: { return tanh1(x); }
-    case 4u: { return sigmoid1(x); }
-    default: { return x; }
-  }
-}
-
-fn act4(v: vec4<f32>) -> vec4<f32> {
-  if (ACT == 0u) { return v; }
-  return vec4<f32>(act1(v.x), act1(v.y), act1(v.z), act1(v.w));
-}
 
 // ---- shared tile logic ----
 
@@ -81,7 +47,8 @@ fn tileOf(wg: vec3<u32>, nwg: vec3<u32>) -> Tile {
 // Accumulators are sized for RM = 8 (the upper half is dead code when RM = 4)
 // and only ever indexed by constants, so they stay in registers.
 fn mac(acc: ptr<function, array<vec4<f32>, 8>>, ty: u32, tx: u32) {
-  var p: array<vec4<f32>, 8>;
+  // Zeroed explicitly: see the note on `p` in matmul-small.wgsl.
+  var p = array<vec4<f32>, 8>();
   for (var k = 0u; k < TK; k++) {
     let b = Bs[k * (TN / 4u) + tx];
     let a = As[k * (TM / 4u) + ty * (RM / 4u)];
@@ -109,17 +76,17 @@ fn mac(acc: ptr<function, array<vec4<f32>, 8>>, ty: u32, tx: u32) {
   }
 }
 
+// Column sums of the B tile for this invocation's 4 columns, added to *sum.
+// Only the first tile row sums (its workgroups see every k of their columns),
+// and of those only the invocations of the first register row.
+fn sumTile(sum: ptr<function, vec4<f32>>, t: Tile, ty: u32, tx: u32) {
+  if (!SUM_B || t.row0 != 0u || ty != 0u) { return; }
+  var p = vec4<f32>(0.0);
+  for (var k = 0u; k < TK; k++) { p += Bs[k * (TN / 4u) + tx]; }
+  *sum += p;
+}
+
 // ---- scalar entry point ----
-
-fn loadA(a0: u32, m: u32, k: u32) -> f32 {
-  if (m >= P.M || k >= P.K) { return 0.0; }
-  return A[a0 + select(m * P.K + k, k * P.M + m, TRANS_A)];
-}
-
-fn loadB(b0: u32, k: u32, n: u32) -> f32 {
-  if (k >= P.K || n >= P.N) { return 0.0; }
-  return B[b0 + select(k * P.N + n, n * P.K + k, TRANS_B)];
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -130,6 +97,7 @@ fn matmul_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let a0 = t.z * P.strideA;
   let b0 = t.z * P.strideB;
   var acc: array<vec4<f32>, 8>;
+  var bsum = vec4<f32>(0.0);
   let steps = (P.K + TK - 1u) / TK;
   for (var s = 0u; s < steps; s++) {
     let k0 = s * TK;
@@ -151,11 +119,13 @@ fn matmul_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     }
     workgroupBarrier();
     mac(&acc, lid.y, lid.x);
+    sumTile(&bsum, t, lid.y, lid.x);
     workgroupBarrier();
   }
   let c0 = t.z * P.M * P.N;
   let row = t.row0 + lid.y * RM;
   let col = t.col0 + lid.x * 4u;
+  if (SUM_B && t.row0 == 0u && lid.y == 0u) { storeSums(col, bsum); }
   storeScalar(c0, row, col, acc[0]);
   storeScalar(c0, row + 1u, col, acc[1]);
   storeScalar(c0, row + 2u, col, acc[2]);
@@ -165,17 +135,6 @@ fn matmul_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     storeScalar(c0, row + 5u, col, acc[5]);
     storeScalar(c0, row + 6u, col, acc[6]);
     storeScalar(c0, row + 7u, col, acc[7]);
-  }
-}
-
-// C[row, col..col+3] = act(v + bias), skipping what lies outside C.
-fn storeScalar(c0: u32, row: u32, col: u32, v: vec4<f32>) {
-  if (row >= P.M) { return; }
-  for (var c = 0u; c < 4u; c++) {
-    if (col + c >= P.N) { return; }
-    var x = v[c];
-    if (HAS_BIAS) { x += BIAS[col + c]; }
-    C[c0 + row * P.N + col + c] = act1(x);
   }
 }
 
@@ -190,7 +149,7 @@ fn block4(src: u32, base: u32, r: u32, rows: u32, k: u32, ld: u32) -> mat4x4<f32
     for (var i = 0u; i < 4u; i++) {
       if (r + i < rows) {
         let at = (base + (r + i) * ld + k) / 4u;
-        if (src == 0u) { v[i] = A4[at]; } else { v[i] = B4[at]; }
+        if (src == 0u) { v[i] = loadA4(at); } else { v[i] = loadB4(at); }
       }
     }
   }
@@ -206,6 +165,7 @@ fn matmul_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let a0 = t.z * P.strideA;
   let b0 = t.z * P.strideB;
   var acc: array<vec4<f32>, 8>;
+  var bsum = vec4<f32>(0.0);
   let steps = (P.K + TK - 1u) / TK;
   for (var s = 0u; s < steps; s++) {
     let k0 = s * TK;
@@ -216,7 +176,7 @@ fn matmul_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
         let k = e / (TM / 4u);
         let m = t.row0 + q * 4u;
         var v = vec4<f32>(0.0);
-        if (m < P.M && k0 + k < P.K) { v = A4[(a0 + (k0 + k) * P.M + m) / 4u]; }
+        if (m < P.M && k0 + k < P.K) { v = loadA4((a0 + (k0 + k) * P.M + m) / 4u); }
         As[k * (TM / 4u) + q] = v;
       }
     } else {
@@ -242,16 +202,18 @@ fn matmul_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
         let k = e / (TN / 4u);
         let n = t.col0 + q * 4u;
         var v = vec4<f32>(0.0);
-        if (n < P.N && k0 + k < P.K) { v = B4[(b0 + (k0 + k) * P.N + n) / 4u]; }
+        if (n < P.N && k0 + k < P.K) { v = loadB4((b0 + (k0 + k) * P.N + n) / 4u); }
         Bs[k * (TN / 4u) + q] = v;
       }
     }
     workgroupBarrier();
     mac(&acc, lid.y, lid.x);
+    sumTile(&bsum, t, lid.y, lid.x);
     workgroupBarrier();
   }
   let col = t.col0 + lid.x * 4u;
   if (col >= P.N) { return; }
+  if (SUM_B && t.row0 == 0u && lid.y == 0u) { storeSums(col, bsum); }
   var bias = vec4<f32>(0.0);
   if (HAS_BIAS) { bias = BIAS4[col / 4u]; }
   let c0 = t.z * P.M * P.N;

@@ -19,6 +19,9 @@ struct Adam {
 @group(0) @binding(3) var<storage, read_write> VEL: array<f32>;
 @group(0) @binding(3) var<storage, read_write> M1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> M2: array<f32>;
+// vec4 views for sgd4 (n a multiple of 4).
+@group(0) @binding(1) var<storage, read_write> PARAM4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> GRAD4: array<vec4<f32>>;
 
 fn linear(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
   return (wg.x + wg.y * nwg.x) * WG + lid.x;
@@ -32,6 +35,18 @@ fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<
   if (i >= S.n) { return; }
   let p = PARAM[i];
   PARAM[i] = p - S.lr * (GRAD[i] + S.weightDecay * p);
+}
+
+// Plain SGD, 4 values per invocation: a quarter of the invocations, which is
+// what the update costs on CPU adapters (index math and bounds checks per
+// invocation); the host uses it when n is a multiple of 4.
+@compute @workgroup_size(WG)
+fn sgd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = linear(wg, nwg, lid);
+  if (i >= S.n / 4u) { return; }
+  let p = PARAM4[i];
+  PARAM4[i] = p - S.lr * (GRAD4[i] + S.weightDecay * p);
 }
 
 @compute @workgroup_size(WG)

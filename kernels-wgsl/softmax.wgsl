@@ -1,10 +1,23 @@
-// Softmax / log-softmax over contiguous rows of length `cols`; one workgroup
-// per row (linearised past 65535 rows).
+// Softmax / log-softmax over contiguous rows of length `cols`.
 //
-// Each invocation keeps an online (max, sum of exp(x - max)) pair over its
-// strided slice of the row, rescaling the sum when the max grows; the pairs
-// are then merged by one tree in workgroup memory. One tree instead of two
-// (max, then sum) halves the barriers, which are the slow part on CPU drivers.
+// The row sum Σ exp(x - max) is kept as z + s: z counts the entries equal to
+// the max (each contributes exactly 1), s sums the others. A confident row
+// (one logit far ahead: the loss of a trained classifier) has z = 1 and a tiny
+// s, and its log-softmax winner is -log(1 + s): computed as log1p(s) it keeps
+// its relative precision, where log(1 + s) would lose it to the rounding of
+// 1 + s and to WGSL's log, which only promises an absolute error near 1.
+//
+// softmax: one workgroup per row (linearised past 65535 rows). Each
+// invocation keeps an online (max, z, s) over its strided slice of the row,
+// rescaling when the max grows; the triples are then merged by one tree in
+// workgroup memory. One tree instead of two (max, then sum) halves the
+// barriers, which are the slow part on CPU drivers.
+//
+// softmax_rows: one invocation per row, no workgroup memory or barriers: for
+// short rows (a workgroup would be mostly idle) and, on CPU adapters, rows up
+// to 1024 long, where even one tree costs more than a lane walking its row.
+// It reads the row three times (max, sum, write); the max and the sum run in
+// 4 interleaved chains (shorter f32 summation chains).
 
 override WG: u32 = 256u;   // power of two
 override LOG: bool = false;
@@ -16,9 +29,37 @@ struct Params { rows: u32, cols: u32 }
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
 var<workgroup> wmax: array<f32, WG>;
+var<workgroup> wz: array<f32, WG>;
 var<workgroup> wsum: array<f32, WG>;
 
 const LOWEST: f32 = -0x1.fffffep+127f;
+
+// log(1 + x) for x >= 0 with a small relative error: 2·atanh(x / (2 + x)) as
+// a series below 0.5 (t ≤ 0.2, the first omitted term is under 1e-8 of the
+// sum), plain log above (the result is then over 0.4, where log's absolute
+// error is a small relative one).
+fn log1pPos(x: f32) -> f32 {
+  if (x >= 0.5) { return log(1.0 + x); }
+  let t = x / (2.0 + x);
+  let t2 = t * t;
+  return 2.0 * t * (1.0 + t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0)))));
+}
+
+// log(z + s) with z ≥ 1 entries at the max: log z + log1p(s / z) (log 1 = 0 exactly).
+fn logTotal(z: f32, s: f32) -> f32 {
+  return select(log(z), 0.0, z == 1.0) + log1pPos(s / z);
+}
+
+// Writes the row's outputs from its max and its z + s.
+fn writeRow(base: u32, first: u32, step: u32, mx: f32, z: f32, s: f32) {
+  if (LOG) {
+    let lt = logTotal(z, s);
+    for (var c = first; c < P.cols; c += step) { OUT[base + c] = (X[base + c] - mx) - lt; }
+  } else {
+    let inv = 1.0 / (z + s);
+    for (var c = first; c < P.cols; c += step) { OUT[base + c] = exp(X[base + c] - mx) * inv; }
+  }
+}
 
 @compute @workgroup_size(WG)
 fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -27,31 +68,74 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (row >= P.rows) { return; }
   let base = row * P.cols;
   var m = LOWEST;
+  var z = 0.0;
   var s = 0.0;
   for (var c = lid.x; c < P.cols; c += WG) {
     let v = X[base + c];
-    if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else { s += exp(v - m); }
+    if (v > m) {
+      s = (s + z) * exp(m - v);
+      z = 1.0;
+      m = v;
+    } else if (v == m) {
+      z += 1.0;
+    } else {
+      s += exp(v - m);
+    }
   }
   wmax[lid.x] = m;
+  wz[lid.x] = z;
   wsum[lid.x] = s;
   workgroupBarrier();
   for (var h = WG / 2u; h > 0u; h >>= 1u) {
     if (lid.x < h) {
       let m1 = wmax[lid.x];
       let m2 = wmax[lid.x + h];
-      let mm = max(m1, m2);
-      wsum[lid.x] = wsum[lid.x] * exp(m1 - mm) + wsum[lid.x + h] * exp(m2 - mm);
-      wmax[lid.x] = mm;
+      let z1 = wz[lid.x];
+      let z2 = wz[lid.x + h];
+      let s1 = wsum[lid.x];
+      let s2 = wsum[lid.x + h];
+      if (m1 == m2) {
+        wz[lid.x] = z1 + z2;
+        wsum[lid.x] = s1 + s2;
+      } else if (m1 > m2) {
+        wsum[lid.x] = s1 + (z2 + s2) * exp(m2 - m1);
+      } else {
+        wmax[lid.x] = m2;
+        wz[lid.x] = z2;
+        wsum[lid.x] = s2 + (z1 + s1) * exp(m1 - m2);
+      }
     }
     workgroupBarrier();
   }
-  let mx = wmax[0];
-  let total = wsum[0];
-  if (LOG) {
-    let ls = log(total);
-    for (var c = lid.x; c < P.cols; c += WG) { OUT[base + c] = (X[base + c] - mx) - ls; }
-  } else {
-    let inv = 1.0 / total;
-    for (var c = lid.x; c < P.cols; c += WG) { OUT[base + c] = exp(X[base + c] - mx) * inv; }
+  writeRow(base, lid.x, WG, wmax[0], wz[0], wsum[0]);
+}
+
+@compute @workgroup_size(WG)
+fn softmax_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = (wg.x + wg.y * nwg.x) * WG + lid.x;
+  if (row >= P.rows) { return; }
+  let base = row * P.cols;
+  let n4 = P.cols / 4u * 4u;
+  var m4 = vec4<f32>(LOWEST);
+  for (var c = 0u; c < n4; c += 4u) {
+    m4 = max(m4, vec4<f32>(X[base + c], X[base + c + 1u], X[base + c + 2u], X[base + c + 3u]));
   }
+  var mx = max(max(m4.x, m4.y), max(m4.z, m4.w));
+  for (var c = n4; c < P.cols; c++) { mx = max(mx, X[base + c]); }
+  var z4 = vec4<f32>(0.0);
+  var s4 = vec4<f32>(0.0);
+  for (var c = 0u; c < n4; c += 4u) {
+    let v = vec4<f32>(X[base + c], X[base + c + 1u], X[base + c + 2u], X[base + c + 3u]) - mx;
+    let top = v == vec4<f32>(0.0);
+    z4 += select(vec4<f32>(0.0), vec4<f32>(1.0), top);
+    s4 += select(exp(v), vec4<f32>(0.0), top);
+  }
+  var z = (z4.x + z4.y) + (z4.z + z4.w);
+  var s = (s4.x + s4.y) + (s4.z + s4.w);
+  for (var c = n4; c < P.cols; c++) {
+    let v = X[base + c] - mx;
+    if (v == 0.0) { z += 1.0; } else { s += exp(v); }
+  }
+  writeRow(base, 0u, 1u, mx, z, s);
 }

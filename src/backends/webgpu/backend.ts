@@ -8,34 +8,44 @@ import {
   type ReduceOp, type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
 import { collapse } from '../collapse.js';
+import {
+  adapterKey, autotune, cachedTuning, configFor, parseTuning, rememberTuning,
+  type AutotuneOptions, type Tuning,
+} from './autotune.js';
 import { grid } from './dims.js';
 import { getGPU } from './gpu.js';
+import {
+  TILE_LARGE, TILE_SMALL, planMatmul,
+  type MatmulConfig, type MatmulShape, type ShapeClass,
+} from './matmul-plan.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
 import { BufferPool } from './pool.js';
 import { SLOT_BYTES, UniformArena, type Slot } from './uniforms.js';
+
+export type { AutotuneOptions, Tuning } from './autotune.js';
+export type { MatmulConfig, MatmulShape, ShapeClass } from './matmul-plan.js';
 
 /** Dispatches recorded before a submit is forced (also the uniform arena's slot count). */
 const BATCH = 128;
 /** Workgroup size of the one-invocation-per-element kernels. */
 const WG = 256;
-/**
- * Matmul tiles: TM×TN outputs per workgroup, each invocation an RM×4 block
- * ((TN/4)×(TM/RM) invocations), K in steps of TK. The large tile reuses each
- * loaded value more; the small one keeps a GPU busy when large tiles would be
- * too few.
- */
-const TILE_LARGE = { TM: 64, TN: 64, TK: 16, RM: 8 };
-const TILE_SMALL = { TM: 32, TN: 32, TK: 16, RM: 4 };
-/**
- * Large tiles once there are this many of them. A CPU (fallback) adapter runs
- * few workgroups at a time and pays per invocation and per barrier, so it
- * prefers large tiles much earlier (about 1.4x faster from 128³ on SwiftShader).
- */
-const LARGE_FROM = { gpu: 64, cpu: 4 };
 /** reduce_rows (workgroup tree) from this row length up; shorter rows fold one per invocation. */
 const TREE_FROM = 128;
 /** Chunk lengths of a multi-pass reduction (a pass only when the axis is over 4 chunks long). */
 const ROW_CHUNK = 4096, COL_CHUNK = 256;
+/**
+ * Softmax rows up to this long run one per invocation (softmax_rows) instead
+ * of one per workgroup with a tree: short rows on a GPU, and on a CPU adapter
+ * (barriers are its slowest operation) rows a lane walks quickly.
+ */
+const SOFTMAX_ROWS_GPU = 32, SOFTMAX_ROWS_CPU = 1024;
+/**
+ * On a CPU adapter, a matmul prologue runs as its own elementwise pass when the
+ * operand is read by blocks along more than this many rows (B) or columns (A).
+ */
+const PROLOGUE_PASS_FROM = 32;
+/** Workgroup size of the row-per-invocation kernels. */
+const ROWS_WG = 64;
 
 /** `n` f32 values in a pooled GPU buffer (the buffer may be larger). */
 export class GpuHandle {
@@ -49,6 +59,14 @@ export interface WebGPUBackendOptions {
   powerPreference?: GPUPowerPreference;
   /** Use this device instead of requesting one; it is not destroyed by destroy(). */
   device?: GPUDevice;
+  /**
+   * Run the matmul autotune before resolving: true / options, or false.
+   * Default: on for hardware adapters, off for fallback (software) adapters.
+   * Results already known for the adapter (this process, or `tuning`) are reused.
+   */
+  autotune?: boolean | AutotuneOptions;
+  /** A tuning saved from getTuning() (e.g. in localStorage); ignored if it was made on another adapter. */
+  tuning?: unknown;
 }
 
 /** Limits the kernels benefit from: ask for the adapter's best instead of the defaults. */
@@ -65,7 +83,7 @@ const WANTED_LIMITS = [
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
   if (opts.device) {
     const info = opts.device.adapterInfo;
-    return new WebGPUBackend(opts.device, info, info?.isFallbackAdapter ?? false, false);
+    return tuned(new WebGPUBackend(opts.device, info, info?.isFallbackAdapter ?? false, false), opts);
   }
   const gpu = await getGPU();
   if (!gpu) return null;
@@ -81,15 +99,27 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   if (fallback && !opts.allowFallbackAdapter) return null;
   const requiredLimits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  // Timestamps make autotune measurements exact; subgroups allow the CPU-adapter matmul (matmul-subgroup.wgsl).
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, label: 'lepton' });
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lepton' });
   } catch (e) {
     // An adapter that cannot give a device is no backend: let callers fall back (to WASM).
     console.warn(`lepton webgpu: requestDevice failed: ${(e as Error).message}`);
     return null;
   }
-  return new WebGPUBackend(device, info, fallback, true);
+  return tuned(new WebGPUBackend(device, info, fallback, true), opts);
+}
+
+/** Installs a saved tuning and runs the autotune as `opts` asks (see WebGPUBackendOptions). */
+async function tuned(be: WebGPUBackend, opts: WebGPUBackendOptions): Promise<WebGPUBackend> {
+  if (opts.tuning !== undefined && opts.tuning !== null && !be.setTuning(opts.tuning)) {
+    console.warn('lepton webgpu: the saved tuning is for another adapter or version; ignored');
+  }
+  const run = opts.autotune ?? !be.isFallbackAdapter;
+  if (run) await be.autotune(typeof run === 'object' ? run : {});
+  return be;
 }
 
 function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
@@ -101,14 +131,33 @@ function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
 export class WebGPUBackend implements Backend<GpuHandle> {
   readonly name = 'webgpu' as const;
   readonly description: string;
-  /** Matmul tile choice; 'auto' picks by problem size. Fixed choices are for tests and benchmarks. */
-  matmulTiles: 'auto' | 'small' | 'large' = 'auto';
+  /**
+   * Matmul kernel choice; 'auto' picks by shape class (tuned or heuristic). The
+   * fixed choices run every product with that tiled config, or with the given
+   * config: for tests and benchmarks.
+   */
+  matmulTiles: 'auto' | 'small' | 'large' | MatmulConfig = 'auto';
+  /**
+   * 'auto': on a CPU adapter a prologue applied to an operand many blocks read
+   * runs as its own elementwise pass first (see prologuePass); 'fused' always
+   * applies it inside the matmul kernel (tests use it to cover that path).
+   */
+  matmulPrologue: 'auto' | 'fused' = 'auto';
+  /** Identity of the adapter, which a tuning is keyed by. */
+  readonly adapterKey: string;
+  /**
+   * The device has subgroups of exactly 4 invocations (SwiftShader), which
+   * matmul-subgroup.wgsl is written for.
+   */
+  readonly subgroups4: boolean;
+  private tuning: Tuning | null;
   private readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly arena: UniformArena;
   private readonly pipelines: PipelineCache;
-  /** Bound where a kernel declares an optional input that is absent (bias). */
+  /** Bound where a kernel declares an optional input (bias) or output (column sums) that is absent. */
   private readonly dummy: GPUBuffer;
+  private readonly dummyOut: GPUBuffer;
   private readonly maxGroups: number;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -122,6 +171,10 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     private readonly ownsDevice: boolean,
   ) {
     this.description = describe(info, isFallbackAdapter);
+    this.adapterKey = adapterKey(info);
+    const sub = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+    this.subgroups4 = device.features.has('subgroups') && sub?.subgroupMinSize === 4 && sub?.subgroupMaxSize === 4;
+    this.tuning = cachedTuning(this.adapterKey) ?? null;
     const lim = device.limits;
     const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'lepton tensor', maxBytes);
@@ -129,6 +182,8 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     this.arena = new UniformArena(device, BATCH);
     this.pipelines = new PipelineCache(device);
     this.dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused binding' });
+    // A separate one: a buffer may not be bound writable and read-only in one dispatch.
+    this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
     device.lost.then((info) => {
       this.dead ??= new Error(`lepton webgpu: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
@@ -225,8 +280,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     const contiguous = c.shape.length === 1 && sa[0] === 1 && sb[0] === 1;
     this.aliasSafe(out, [a, b], n, (dst) => {
       if (contiguous) {
-        this.dispatch({ file: 'elementwise', entry: 'binary_contig', constants: { WG, OP: code } },
-          [a.buffer, b.buffer, dst], Math.ceil(n / WG), (s) => s.u(0, n));
+        const four = n % 4 === 0;
+        this.dispatch({ file: 'elementwise', entry: four ? 'binary_contig4' : 'binary_contig', constants: { WG, OP: code } },
+          [a.buffer, b.buffer, dst], Math.ceil(n / (four ? 4 * WG : WG)), (s) => s.u(0, n));
         return;
       }
       this.dispatch({ file: 'elementwise', entry: 'binary_strided', constants: { WG, OP: code } },
@@ -237,28 +293,76 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     });
   }
 
-  matmul(a: GpuHandle, b: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: MatmulParams): void {
+  matmul(a: GpuHandle, b: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: MatmulParams<GpuHandle>): void {
     const { batch, M, N, K } = p;
-    const act = ACTIVATIONS[p.act];
-    if (act === undefined) throw new Error(`lepton webgpu: unknown activation ${p.act}`);
+    if (ACTIVATIONS[p.act] === undefined) throw new Error(`lepton webgpu: unknown activation ${p.act}`);
     const total = batch * M * N;
     this.check(out, total, 'matmul');
-    if (total === 0) return;
-    if (batch > 0 && M * K > 0) this.check(a, p.strideA * (batch - 1) + M * K, 'matmul A');
-    if (batch > 0 && K * N > 0) this.check(b, p.strideB * (batch - 1) + K * N, 'matmul B');
+    const sizeA = batch > 0 && M * K > 0 ? p.strideA * (batch - 1) + M * K : 0;
+    const sizeB = batch > 0 && K * N > 0 ? p.strideB * (batch - 1) + K * N : 0;
+    if (sizeA) this.check(a, sizeA, 'matmul A');
+    if (sizeB) this.check(b, sizeB, 'matmul B');
     if (bias) this.check(bias, N, 'matmul bias');
-    const aRow = p.transA ? M : K, bRow = p.transB ? K : N;
-    const vec4 = aRow % 4 === 0 && bRow % 4 === 0 && N % 4 === 0 && p.strideA % 4 === 0 && p.strideB % 4 === 0;
-    const large = Math.ceil(M / TILE_LARGE.TM) * Math.ceil(N / TILE_LARGE.TN) * batch
-      >= (this.isFallbackAdapter ? LARGE_FROM.cpu : LARGE_FROM.gpu);
-    const tile = this.matmulTiles === 'large' || (this.matmulTiles === 'auto' && large) ? TILE_LARGE : TILE_SMALL;
-    const tilesM = Math.ceil(M / tile.TM), tilesN = Math.ceil(N / tile.TN);
-    const constants = { ...tile, TRANS_A: p.transA, TRANS_B: p.transB, HAS_BIAS: bias !== null, ACT: act };
-    this.aliasSafe(out, [a, b, bias], total, (dst) => {
-      this.dispatch({ file: 'matmul', entry: vec4 ? 'matmul_vec4' : 'matmul_scalar', constants },
-        [a.buffer, b.buffer, bias?.buffer ?? this.dummy, dst], tilesM * tilesN * batch,
-        (s) => s.u(0, M).u(1, N).u(2, K).u(3, batch).u(4, p.strideA).u(5, p.strideB).u(6, tilesN).u(7, tilesM));
-    });
+    const pro = p.prologue ?? null;
+    if (pro) this.check(pro.t, pro.on === 'a' ? sizeA : sizeB, 'matmul prologue t');
+    const sumB = p.sumB ?? null;
+    if (sumB) {
+      if (batch !== 1 || p.transB) throw new Error('lepton webgpu: matmul sumB needs batch 1 and B not transposed');
+      this.check(sumB, N, 'matmul sumB');
+      if (sumB.buffer === out.buffer) throw new Error('lepton webgpu: matmul sumB and out must be distinct storage');
+    }
+    if (total === 0) {
+      if (sumB) this.columnSums(b, pro?.on === 'b' ? pro : null, sumB, K, N);
+      return;
+    }
+    if (pro && this.prologuePass(pro.on, M, N)) {
+      const n = pro.on === 'a' ? sizeA : sizeB;
+      const applied = this.alloc(n);
+      this.binary(pro.op, pro.t, pro.on === 'a' ? a : b, applied, { shape: [n], aStrides: [1], bStrides: [1] });
+      const [a2, b2] = pro.on === 'a' ? [applied, b] : [a, applied];
+      this.matmul(a2, b2, bias, out, { ...p, prologue: null });
+      this.free(applied); // later users are recorded after the product, so reuse is ordered
+      return;
+    }
+    const plan = this.planMatmul({ ...p, bias: bias !== null, sumB: sumB !== null, prologue: pro });
+    const inputs = [a, b, bias, pro?.t ?? null];
+    this.aliasSafe(out, inputs, total, (dst) => this.aliasSafe(sumB, inputs, N, (sums) => {
+      this.dispatch(plan.kernel, [a.buffer, b.buffer, bias?.buffer ?? this.dummy, dst, pro?.t.buffer ?? this.dummy, sums ?? this.dummyOut],
+        plan.groups, plan.params);
+    }));
+  }
+
+  /**
+   * Whether a prologue runs as its own elementwise pass before the product: on
+   * a CPU adapter every read of the operand also reads t (a gather each), so
+   * once the operand is read by more than a few blocks one pass is cheaper.
+   */
+  private prologuePass(on: 'a' | 'b', M: number, N: number): boolean {
+    return this.matmulPrologue === 'auto' && this.isFallbackAdapter && (on === 'a' ? N : M) > PROLOGUE_PASS_FROM;
+  }
+
+  /** sumB of a product with no outputs (M = 0): the column sums of op(B) alone. */
+  private columnSums(b: GpuHandle, pro: { op: BinaryOp; t: GpuHandle } | null, sums: GpuHandle, K: number, N: number): void {
+    if (K === 0) {
+      this.fill(sums, N, 0);
+      return;
+    }
+    let src = b;
+    if (pro) {
+      src = this.alloc(K * N);
+      this.binary(pro.op, pro.t, b, src, { shape: [K * N], aStrides: [1], bStrides: [1] });
+    }
+    this.reduce('sum', src, sums, { outer: 1, reduce: K, inner: N });
+    if (src !== b) this.free(src);
+  }
+
+  /** The kernel config for a shape class: forced (matmulTiles), tuned, or the heuristic default. */
+  private pickConfig(cls: ShapeClass): MatmulConfig {
+    const f = this.matmulTiles;
+    if (f === 'small') return TILE_SMALL;
+    if (f === 'large') return TILE_LARGE;
+    if (f !== 'auto') return f;
+    return configFor(this.tuning, cls, { cpu: this.isFallbackAdapter, subgroups4: this.subgroups4 });
   }
 
   reduce(op: ReduceOp, x: GpuHandle, out: GpuHandle, p: ReduceParams): void {
@@ -277,9 +381,14 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   softmax(x: GpuHandle, out: GpuHandle, rows: number, cols: number, log: boolean): void {
     this.check(out, rows * cols, 'softmax');
     if (rows * cols === 0) return;
-    // Short rows: a smaller workgroup means a shorter tree (fewer barriers).
-    const wg = cols <= 64 ? 64 : 256;
     this.aliasSafe(out, [x], rows * cols, (dst) => {
+      if (cols <= (this.isFallbackAdapter ? SOFTMAX_ROWS_CPU : SOFTMAX_ROWS_GPU)) {
+        this.dispatch({ file: 'softmax', entry: 'softmax_rows', constants: { WG: ROWS_WG, LOG: log } },
+          [x.buffer, dst], Math.ceil(rows / ROWS_WG), (s) => s.u(0, rows).u(1, cols));
+        return;
+      }
+      // Short rows: a smaller workgroup means a shorter tree (fewer barriers).
+      const wg = cols <= 64 ? 64 : 256;
       this.dispatch({ file: 'softmax', entry: 'softmax', constants: { WG: wg, LOG: log } },
         [x.buffer, dst], rows, (s) => s.u(0, rows).u(1, cols));
     });
@@ -308,7 +417,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     for (const h of [param, grad, velocity]) if (h) this.check(h, n, 'sgd');
     this.distinct('sgd', [param, grad, velocity]);
     const buffers = velocity ? [param.buffer, grad.buffer, velocity.buffer] : [param.buffer, grad.buffer];
-    this.dispatch({ file: 'optim', entry: velocity ? 'sgd_momentum' : 'sgd', constants: { WG } }, buffers, Math.ceil(n / WG),
+    const four = !velocity && n % 4 === 0;
+    this.dispatch({ file: 'optim', entry: velocity ? 'sgd_momentum' : four ? 'sgd4' : 'sgd', constants: { WG } }, buffers,
+      Math.ceil(n / (four ? 4 * WG : WG)),
       (s) => s.u(0, n).f(1, p.lr).f(2, p.momentum).f(3, p.weightDecay).u(4, p.nesterov ? 1 : 0));
   }
 
@@ -343,25 +454,93 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     const k: Kernel[] = [];
     for (const code of Object.values(UNARY_OPS)) k.push({ file: 'elementwise', entry: 'unary', constants: { WG, OP: code } });
     for (const code of Object.values(BINARY_OPS)) {
-      for (const entry of ['binary_contig', 'binary_strided']) k.push({ file: 'elementwise', entry, constants: { WG, OP: code } });
+      for (const entry of ['binary_contig', 'binary_contig4', 'binary_strided']) k.push({ file: 'elementwise', entry, constants: { WG, OP: code } });
     }
     k.push({ file: 'elementwise', entry: 'fill', constants: { WG } });
-    // Matmul variants are many (transposes × bias × activation × tile × load width) and
-    // slow to compile: warm the plain ones, the rest compile on first use.
-    for (const entry of ['matmul_vec4', 'matmul_scalar']) {
-      for (const tile of [TILE_SMALL, TILE_LARGE]) {
-        for (const HAS_BIAS of [false, true]) {
-          k.push({ file: 'matmul', entry, constants: { ...tile, TRANS_A: false, TRANS_B: false, HAS_BIAS, ACT: ACTIVATIONS.none } });
-        }
-      }
-    }
+    // Matmul variants are many (classes × transposes × bias × activation × prologue) and
+    // slow to compile: warm the plain product of each class, the rest compile on first use
+    // (or ahead of it, with prepareMatmul).
+    const plain: MatmulShape[] = [
+      { M: 128, N: 10, K: 256 }, { M: 128, N: 256, K: 10 }, { M: 1024, N: 10, K: 256 },
+      { M: 64, N: 128, K: 256 }, { M: 1024, N: 1024, K: 1024 }, { M: 65, N: 67, K: 33 }, { M: 1023, N: 1025, K: 33 },
+    ];
+    for (const shape of plain) for (const bias of [false, true]) k.push(this.planMatmul({ ...shape, bias }).kernel);
     for (const code of Object.values(REDUCE_OPS)) {
       for (const entry of ['reduce_rows', 'reduce_cols']) k.push({ file: 'reduce', entry, constants: { WG, OP: code } });
     }
     for (const wg of [64, 256]) for (const LOG of [false, true]) k.push({ file: 'softmax', entry: 'softmax', constants: { WG: wg, LOG } });
-    for (const entry of ['sgd', 'sgd_momentum', 'adam']) k.push({ file: 'optim', entry, constants: { WG } });
+    for (const LOG of [false, true]) k.push({ file: 'softmax', entry: 'softmax_rows', constants: { WG: ROWS_WG, LOG } });
+    for (const entry of ['sgd', 'sgd4', 'sgd_momentum', 'adam']) k.push({ file: 'optim', entry, constants: { WG } });
     k.push({ file: 'strided', entry: 'strided', constants: { WG } });
     await Promise.all(k.map((x) => this.pipelines.warm(x)));
+  }
+
+  /**
+   * Compiles (in the background, createComputePipelineAsync) every pipeline the
+   * given products will use, so a model can warm its forward and backward
+   * passes when it is built. Run it after autotune: a tuning can change the
+   * kernel a shape uses.
+   */
+  async prepareMatmul(shapes: readonly MatmulShape[]): Promise<void> {
+    this.live();
+    const kernels: Kernel[] = [];
+    for (const s of shapes) {
+      if ((s.batch ?? 1) * s.M * s.N === 0) continue;
+      if (s.prologue && this.prologuePass(s.prologue.on, s.M, s.N)) {
+        // What matmul() runs then: the elementwise pass, and the product without the prologue.
+        kernels.push({ file: 'elementwise', entry: 'binary_contig4', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
+        kernels.push({ file: 'elementwise', entry: 'binary_contig', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
+        kernels.push(this.planMatmul({ ...s, prologue: null }).kernel);
+      } else {
+        kernels.push(this.planMatmul(s).kernel);
+      }
+    }
+    await Promise.all(kernels.map((k) => this.pipelines.warm(k)));
+  }
+
+  /**
+   * Times a few matmul kernel configs per shape class on this adapter and uses
+   * the fastest from then on (see autotune.ts). Classes already tuned for this
+   * adapter (earlier in this process, or installed with setTuning) are kept
+   * unless `force`. Resolves to the tuning, as getTuning() returns it.
+   */
+  async autotune(opts: AutotuneOptions = {}): Promise<Tuning> {
+    this.live();
+    this.flush();
+    const t = await autotune({
+      device: this.device, cpu: this.isFallbackAdapter, subgroups4: this.subgroups4, dummy: this.dummy, dummyOut: this.dummyOut,
+      compile: (k: Kernel) => this.pipelines.warm(k),
+    }, this.adapterKey, this.tuning, opts);
+    this.throwGpuError();
+    this.tuning = t;
+    rememberTuning(t);
+    return this.getTuning()!;
+  }
+
+  /** The tuning in use (plain JSON, for localStorage), or null while the heuristics apply. */
+  getTuning(): Tuning | null {
+    return this.tuning ? JSON.parse(JSON.stringify(this.tuning)) as Tuning : null;
+  }
+
+  /**
+   * Installs a tuning saved from getTuning(); null goes back to the heuristics.
+   * Returns false (and changes nothing) when `t` is malformed, of another
+   * version, or made on another adapter.
+   */
+  setTuning(t: unknown): boolean {
+    if (t === null) {
+      this.tuning = null;
+      return true;
+    }
+    const parsed = parseTuning(t, this.adapterKey);
+    if (!parsed) return false;
+    this.tuning = parsed;
+    rememberTuning(parsed);
+    return true;
+  }
+
+  private planMatmul(s: MatmulShape) {
+    return planMatmul(s, (c) => this.pickConfig(c), this.isFallbackAdapter);
   }
 
   /** Destroys pooled buffers that are not in use (after submitting queued work that may still use them). */
@@ -385,6 +564,7 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     this.staging.destroy();
     this.arena.destroy();
     this.dummy.destroy();
+    this.dummyOut.destroy();
     if (this.ownsDevice) this.device.destroy();
   }
 
@@ -397,7 +577,8 @@ export class WebGPUBackend implements Backend<GpuHandle> {
    * Mean sums until the last pass, which divides by the full length `div`.
    */
   private reduceInto(code: number, src: GPUBuffer, dst: GPUBuffer, outer: number, R: number, inner: number, div: number): void {
-    const rows = inner === 1 && R >= TREE_FROM;
+    // A CPU adapter folds rows one per invocation too: a workgroup tree's barriers cost more there.
+    const rows = inner === 1 && R >= TREE_FROM && !this.isFallbackAdapter;
     const chunk = rows ? ROW_CHUNK : COL_CHUNK;
     const kernel = (c: number, to: GPUBuffer, len: number, chunks: number) => this.dispatch(
       { file: 'reduce', entry: rows ? 'reduce_rows' : 'reduce_cols', constants: { WG, OP: c } }, [src, to],
@@ -467,13 +648,15 @@ export class WebGPUBackend implements Backend<GpuHandle> {
    * and the writable output of a dispatch, so when `out` aliases an input the
    * kernel writes a temporary that is then copied into `out`.
    */
-  private aliasSafe(out: GpuHandle, inputs: (GpuHandle | null)[], n: number, record: (target: GPUBuffer) => void): void {
-    if (!inputs.some((h) => h?.buffer === out.buffer)) {
-      record(out.buffer);
+  private aliasSafe<T extends GpuHandle | null>(out: T, inputs: (GpuHandle | null)[], n: number,
+    record: (target: T extends GpuHandle ? GPUBuffer : GPUBuffer | null) => void): void {
+    type Target = T extends GpuHandle ? GPUBuffer : GPUBuffer | null;
+    if (!out || !inputs.some((h) => h?.buffer === out.buffer)) {
+      record((out?.buffer ?? null) as Target);
       return;
     }
     const tmp = this.pool.acquire(n * 4);
-    record(tmp);
+    record(tmp as Target);
     this.copy(tmp, 0, out.buffer, n * 4);
     this.pool.release(tmp); // later users are recorded after the copy, so reuse is ordered
   }

@@ -1,6 +1,8 @@
 // Finding a GPU object: `navigator.gpu` in browsers (and runtimes that have
 // it), Dawn's `webgpu` npm package in Node.
 
+import { importNode } from '../node-import.js';
+
 type DawnModule = { create(options: string[]): GPU; globals: object };
 
 // The object Dawn's create() returns must stay reachable for as long as any
@@ -16,9 +18,8 @@ export async function getGPU(): Promise<GPU | null> {
   if (!proc?.versions?.node) return null;
   let mod: DawnModule;
   try {
-    // The name is hidden from bundlers: the native addon exists only in Node.
-    const name = 'webgpu';
-    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as DawnModule;
+    // The native addon exists only in Node.
+    mod = await importNode<DawnModule>('webgpu');
   } catch {
     return null; // optional dependency not installed
   }

@@ -4,15 +4,26 @@
 // time with createComputePipelineAsync.
 import activations from '../../../kernels-wgsl/activations.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
+import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
+import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
+import matmulSubgroup from '../../../kernels-wgsl/matmul-subgroup.wgsl';
+import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
 import matmul from '../../../kernels-wgsl/matmul.wgsl';
 import optim from '../../../kernels-wgsl/optim.wgsl';
 import reduce from '../../../kernels-wgsl/reduce.wgsl';
 import softmax from '../../../kernels-wgsl/softmax.wgsl';
 import strided from '../../../kernels-wgsl/strided.wgsl';
 
-// WGSL has no includes: the shared activation functions are prepended to the two modules that use them.
+// WGSL has no includes: the shared activation functions are prepended to the modules that use them,
+// and the matmul bindings, epilogue and prologue to every matmul module. The subgroup matmul
+// needs `enable subgroups;` first; its module is only created on devices with that feature.
 export const SOURCES = {
-  elementwise: activations + elementwise, matmul: activations + matmul, optim, reduce, softmax, strided,
+  elementwise: activations + elementwise,
+  matmul: activations + matmulCommon + matmul,
+  matmulSmall: activations + matmulCommon + matmulSmall,
+  matmulRegister: activations + matmulCommon + matmulRegister,
+  matmulSubgroup: 'enable subgroups;\n' + activations + matmulCommon + matmulSubgroup,
+  optim, reduce, softmax, strided,
 } as const;
 export type KernelFile = keyof typeof SOURCES;
 

@@ -1,0 +1,113 @@
+// What the two matmul modules share (pipelines.ts prepends it, after
+// activations.wgsl): bindings, parameters, the fused epilogue and prologue.
+//
+//   C[z] = act(op(A[z]) · op(B[z]) + bias)
+//
+// Prologue: one operand is read as d(t, operand), an activation derivative
+// (the BINARY_OPS *_bwd codes), elementwise over its stored layout: T has the
+// operand's layout, so T[i] pairs with A[i] (or B[i]) at the same index.
+// SUMB receives Σ_k op(B)[k, n] (batch 1, B not transposed): the bias
+// gradient, summed by the workgroups that load B anyway.
+
+override TRANS_A: bool = false; // A stored [K, M]
+override TRANS_B: bool = false; // B stored [N, K]
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;         // ACTIVATIONS in src/backends/backend.ts
+override PRO_A: u32 = 0u;       // 0, or the BINARY_OPS code of a *_bwd op applied to A
+override PRO_B: u32 = 0u;       // the same for B
+override SUM_B: bool = false;   // write Σ_k op(B)[k, n] to SUMB
+
+struct Params {
+  M: u32, N: u32, K: u32, batch: u32,
+  strideA: u32, strideB: u32,
+  // Output blocks per row and per column of C (tiles, or the small path's 4×4 blocks).
+  tilesN: u32, tilesM: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+@group(0) @binding(5) var<storage, read> T: array<f32>;
+@group(0) @binding(6) var<storage, read_write> SUMB: array<f32>;
+// vec4 views of the same bindings (an entry point uses one view of each).
+@group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> BIAS4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> C4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> T4: array<vec4<f32>>;
+
+fn act1(x: f32) -> f32 {
+  switch ACT {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return gelu1(x); }
+    case 3u: { return tanh1(x); }
+    case 4u: { return sigmoid1(x); }
+    default: { return x; }
+  }
+}
+
+fn act4(v: vec4<f32>) -> vec4<f32> {
+  if (ACT == 0u) { return v; }
+  return vec4<f32>(act1(v.x), act1(v.y), act1(v.z), act1(v.w));
+}
+
+// The same formulas as binary1 in elementwise.wgsl (a = t, b = x).
+fn pro1(op: u32, t: f32, x: f32) -> f32 {
+  switch op {
+    case 8u: { return select(0.0, x, t > 0.0); }
+    case 9u: { return x * geluGrad(t); }
+    case 10u: { return x * ((1.0 - t) * (1.0 + t)); }
+    case 11u: { return x * t * (1.0 - t); }
+    default: { return x; }
+  }
+}
+
+fn pro4(op: u32, t: vec4<f32>, x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(pro1(op, t.x, x.x), pro1(op, t.y, x.y), pro1(op, t.z, x.z), pro1(op, t.w, x.w));
+}
+
+// Element (m, k) of op(A[z]) and (k, n) of op(B[z]), prologue applied; 0 outside.
+fn loadA(a0: u32, m: u32, k: u32) -> f32 {
+  if (m >= P.M || k >= P.K) { return 0.0; }
+  let i = a0 + select(m * P.K + k, k * P.M + m, TRANS_A);
+  if (PRO_A != 0u) { return pro1(PRO_A, T[i], A[i]); }
+  return A[i];
+}
+
+fn loadB(b0: u32, k: u32, n: u32) -> f32 {
+  if (k >= P.K || n >= P.N) { return 0.0; }
+  let i = b0 + select(k * P.N + n, n * P.K + k, TRANS_B);
+  if (PRO_B != 0u) { return pro1(PRO_B, T[i], B[i]); }
+  return B[i];
+}
+
+// vec4 element `at` of A (B), prologue applied.
+fn loadA4(at: u32) -> vec4<f32> {
+  if (PRO_A != 0u) { return pro4(PRO_A, T4[at], A4[at]); }
+  return A4[at];
+}
+
+fn loadB4(at: u32) -> vec4<f32> {
+  if (PRO_B != 0u) { return pro4(PRO_B, T4[at], B4[at]); }
+  return B4[at];
+}
+
+// C[row, col..col+3] = act(v + bias), skipping what lies outside C.
+fn storeScalar(c0: u32, row: u32, col: u32, v: vec4<f32>) {
+  if (row >= P.M) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    if (col + c >= P.N) { return; }
+    var x = v[c];
+    if (HAS_BIAS) { x += BIAS[col + c]; }
+    C[c0 + row * P.N + col + c] = act1(x);
+  }
+}
+
+// SUMB[col..col+3] = s, skipping columns past N.
+fn storeSums(col: u32, s: vec4<f32>) {
+  for (var c = 0u; c < 4u; c++) {
+    if (col + c < P.N) { SUMB[col + c] = s[c]; }
+  }
+}
