@@ -26,6 +26,7 @@ console.log(`backend: ${device} (${describeDevice()})${backend === 'auto' ? '  [
 const train = data.spiral(300, { seed: 1 }), test = data.spiral(100, { seed: 2 });
 const model = new nn.MLP([2, 64, 64, 3], { activation: 'relu', seed: 1 });
 const adam = new optim.Adam(model.parameters(), { lr: 1e-2 });
+await model.prepare(batch); // compiles the WebGPU pipelines of a step up front (nothing to do on WASM)
 
 function batchOf(idx: number[]) {
   const x = new Float32Array(idx.length * 2), y = new Int32Array(idx.length);

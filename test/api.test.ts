@@ -166,6 +166,28 @@ test('init() rejects unknown backends; dataSync works on WASM only', async () =>
   }
 });
 
+test('model.prepare(batch) compiles a training step\'s WebGPU products ahead of first use', async () => {
+  if (!devices.includes('webgpu')) return; // no adapter: reported loudly by the helper, a failure under CI
+  const { getBackend } = await import('../src/backends/registry.js');
+  const be = getBackend('webgpu') as unknown as { stats: { pipelines: number } };
+  const model = new nn.MLP([20, 32, 32, 5], { activation: 'relu', seed: 2, device: 'webgpu' });
+  const step = (batch: number) => scope(() => {
+    const y = model.forward(randn([batch, 20], { device: 'webgpu', seed: batch }));
+    y.backward(randn(y.shape as number[], { device: 'webgpu', seed: 1 }));
+  });
+  step(3); // compiles the non-matmul kernels, which do not depend on the batch size
+  model.zeroGrad();
+  await model.prepare(300);
+  const before = be.stats.pipelines;
+  step(300);
+  assert.is(be.stats.pipelines, before, 'the first step after prepare() compiled a pipeline');
+  await model.prepare(300); // idempotent
+  let refused = '';
+  await model.layers[0].prepare(0).catch((e: Error) => { refused = e.message; });
+  assert.match(refused, /nn.Linear.prepare: argument 'batch' must be a positive integer, got 0/);
+  model.dispose();
+});
+
 test('seeded models and randn are reproducible', async () => {
   const a = new nn.MLP([3, 5, 2], { seed: 7 }), b = new nn.MLP([3, 5, 2], { seed: 7 });
   const pa = a.parameters(), pb = b.parameters();

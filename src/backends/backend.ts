@@ -76,6 +76,23 @@ export interface MatmulParams<H = unknown> {
   sumB?: H | null;
 }
 
+/** A product a model will run, described for Backend.prepareMatmul (compiling ahead of first use). */
+export interface MatmulShape {
+  batch?: number;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** Default: one matrix after another (M·K, K·N). */
+  strideA?: number;
+  strideB?: number;
+  act?: Activation;
+  bias?: boolean;
+  prologue?: { on: 'a' | 'b'; op: ActGradOp } | null;
+  sumB?: boolean;
+}
+
 export interface BroadcastParams {
   /** Output shape (rank <= MAX_RANK; rank 0 is a scalar). */
   shape: readonly number[];
@@ -154,6 +171,8 @@ export interface Backend<H = unknown> {
   /** In-place Adam / AdamW update of `param`, `m` and `v`. */
   adam(param: H, grad: H, m: H, v: H, n: number, p: AdamParams): void;
 
+  /** Compiles whatever these products will need, ahead of their first use (where compiling exists: WebGPU). */
+  prepareMatmul?(shapes: readonly MatmulShape[]): Promise<void>;
   /** Submits queued work now (no-op where work runs eagerly). */
   flush(): void;
   /** Frees every resource; the backend is unusable afterwards. */

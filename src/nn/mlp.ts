@@ -36,6 +36,12 @@ export class MLP extends Module {
     });
   }
 
+  /** Compiles a training step's kernels for `batch` rows ahead of first use (WebGPU; see Module.prepare). */
+  override async prepare(batch: number): Promise<void> {
+    // The input is data: the first layer needs no input gradient.
+    await Promise.all(this.layers.map((l, i) => l.prepare(batch, i > 0)));
+  }
+
   forward(x: Tensor): Tensor {
     let h = x;
     for (const layer of this.layers) {

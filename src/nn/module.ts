@@ -32,6 +32,15 @@ export abstract class Module {
     return this.parameters()[0]?.device ?? null;
   }
 
+  /**
+   * Compiles, ahead of first use, the kernels a training step on batches of
+   * `batch` rows will run (WebGPU pipelines; nothing to do on WASM). Resolves
+   * when they are ready; calling forward() earlier is fine, only slower.
+   */
+  async prepare(batch: number): Promise<void> {
+    for (const m of this.children.values()) await m.prepare(batch);
+  }
+
   /** Drops every parameter's gradient (frees it). */
   zeroGrad(): void {
     for (const p of this.parameters()) {

@@ -121,7 +121,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 
-const ACT_BWD: Record<Exclude<Activation, 'none'>, ActGradOp> = {
+/** The binary op that multiplies a gradient by each activation's derivative. */
+export const ACT_BWD: Record<Exclude<Activation, 'none'>, ActGradOp> = {
   relu: 'relu_bwd', gelu: 'gelu_bwd', tanh: 'tanh_bwd', sigmoid: 'sigmoid_bwd',
 };
 

@@ -3,7 +3,7 @@
 // measured best on this adapter), and the resulting pipeline key, workgroup
 // count and parameters. matmul(), prepareMatmul() and autotune all plan here,
 // so a prepared or tuned pipeline is exactly the one a call will use.
-import { ACTIVATIONS, BINARY_OPS, type ActGradOp, type Activation } from '../backend.js';
+import { ACTIVATIONS, BINARY_OPS, type MatmulShape } from '../backend.js';
 import type { Kernel } from './pipelines.js';
 import type { Slot } from './uniforms.js';
 
@@ -167,21 +167,7 @@ export function fitGrid(x: number, y: number, nx: number, ny: number): [number, 
 }
 
 /** A matmul's shape and options, without storage: what a call, prepareMatmul and autotune plan from. */
-export interface MatmulShape {
-  batch?: number;
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  /** Default: one matrix after another (M·K, K·N). */
-  strideA?: number;
-  strideB?: number;
-  act?: Activation;
-  bias?: boolean;
-  prologue?: { on: 'a' | 'b'; op: ActGradOp } | null;
-  sumB?: boolean;
-}
+export type { MatmulShape } from '../backend.js';
 
 export interface MatmulPlan {
   cls: ShapeClass;
