@@ -1,35 +1,66 @@
-// The problems every library is timed on. FLOP counts are for the matrix
-// products (2·M·N·K each), the standard way to quote GFLOP/s.
+// The problems every library is timed on, and their inputs (the same numbers
+// for every library, so results can be cross-checked). FLOP counts are for
+// the matrix products (2·M·N·K each), the usual basis of GFLOP/s.
 
-export interface MatmulProblem { kind: 'matmul'; name: string; M: number; N: number; K: number; flops: number }
-export interface MlpProblem { kind: 'mlp'; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
+export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
+export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
 export type Problem = MatmulProblem | MlpProblem;
 
-const mm = (M: number, K: number, N: number, name = `matmul ${M}×${K}×${N}`): MatmulProblem =>
-  ({ kind: 'matmul', name, M, N, K, flops: 2 * M * N * K });
+const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
+  ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
 
 /** Forward, dW for every layer and dX for every layer but the first (the input needs no gradient). */
 export function mlpFlops(sizes: number[], batch: number): number {
   let f = 0;
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const layer = 2 * batch * sizes[i] * sizes[i + 1];
-    f += layer * (i === 0 ? 2 : 3);
-  }
+  for (let i = 0; i + 1 < sizes.length; i++) f += 2 * batch * sizes[i] * sizes[i + 1] * (i === 0 ? 2 : 3);
   return f;
 }
 
-const mlp = (optimizer: 'sgd' | 'adam'): MlpProblem => {
-  const sizes = [784, 256, 256, 10], batch = 128;
-  return { kind: 'mlp', name: `MLP step 784-256-256-10 b128 ${optimizer.toUpperCase()}`, sizes, batch, optimizer, flops: mlpFlops(sizes, batch) };
-};
-
-export const SQUARE = [64, 128, 256, 512, 1024];
+const MLP_SIZES = [784, 256, 256, 10];
+const mlp = (optimizer: 'sgd' | 'adam'): MlpProblem => ({
+  kind: 'mlp', id: `mlp-${optimizer}`, name: `MLP step 784-256-256-10 b128 ${optimizer === 'sgd' ? 'SGD' : 'Adam'}`,
+  sizes: MLP_SIZES, batch: 128, optimizer, flops: mlpFlops(MLP_SIZES, 128),
+});
 
 export function problems(quick: boolean): Problem[] {
-  const sizes = quick ? [64, 256, 512] : SQUARE;
+  const squares = quick ? [128, 512] : [64, 128, 256, 512, 1024, 2048];
   return [
-    ...sizes.map((n) => mm(n, n, n, `matmul ${n}³`)),
-    mm(128, 784, 256),
+    ...squares.map((n) => mm(n, n, n, `matmul ${n}³`)),
+    // The MLP's forward products: 128×784·784×256, 128×256·256×256, 128×256·256×10.
+    mm(128, 784, 256, 'matmul 128×784×256'),
+    ...(quick ? [] : [mm(128, 256, 256, 'matmul 128×256×256'), mm(128, 256, 10, 'matmul 128×256×10')]),
     mlp('sgd'),
+    ...(quick ? [] : [mlp('adam')]),
   ];
 }
+
+/** Deterministic uniform [-1, 1) data (xorshift), identical in every runner process. */
+export function data(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = (s / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+export const matmulInputs = (p: MatmulProblem) => ({ a: data(p.M * p.K, 1), b: data(p.K * p.N, 2) });
+
+/** MLP inputs and initial weights (He-scaled), shared by every library. */
+export function mlpInputs(p: MlpProblem) {
+  const x = data(p.batch * p.sizes[0], 3);
+  const labels = Int32Array.from({ length: p.batch }, (_, i) => (i * 7) % p.sizes[p.sizes.length - 1]);
+  const layers = p.sizes.slice(1).map((out, i) => {
+    const fanIn = p.sizes[i], scale = Math.sqrt(6 / fanIn);
+    return { w: data(fanIn * out, 10 + i).map((v) => v * scale), b: new Float32Array(out), in: fanIn, out };
+  });
+  return { x, labels, layers };
+}
+
+/** Sum of a result, to check that every library computed the same thing. */
+export const checksum = (v: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s;
+};

@@ -1,70 +1,121 @@
-// npm run bench [-- --quick] [-- --backend wasm|webgpu]
-// Times lepton's matmul and MLP training step on every available backend
-// with benny (warm-up, many samples, median), prints a table of GFLOP/s and
-// ms, and writes bench/results/lepton.json.
-import b from 'benny';
+// npm run bench [-- --quick] [--libs lepton,tfjs,jax,ort] [--only mm-512x512x512,mlp-sgd]
+//               [--peak-gflops N] [--fallback-gpu-max-gflop G]
+// Runs the same problems on lepton and on its peers, one process per library
+// and one after another (never two at once on a shared machine), measures
+// the machine's WebAssembly SIMD ceilings in the same run, then prints one
+// table per problem with lepton's ratio to the best peer, checks the speed
+// targets, and writes bench/results/bench.json and bench/results/bench.html.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { describeDevice, init, type DeviceName } from '../src/index.js';
-import { prepare } from './lepton.js';
-import { problems, type Problem } from './problems.js';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { measureCeilings } from './ceiling.js';
+import { CONFIGS, PROCESSES } from './configs.js';
+import type { Plan, Result } from './harness.js';
+import { problems } from './problems.js';
+import { htmlReport, tables, targets, type Report } from './report.js';
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] as DeviceName : null;
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+const quick = flag('quick');
+const libs = value('libs')?.split(',') ?? ['lepton', 'tfjs', 'jax', 'ort'];
+const only = value('only')?.split(',') ?? [];
+const peak = value('peak-gflops') ? Number(value('peak-gflops')) : null;
+const plan: Plan = {
+  quick, only, configs: [],
+  fallbackGpuMaxGflop: Number(value('fallback-gpu-max-gflop') ?? (quick ? 0.3 : 2.2)),
+};
 
-const devices: DeviceName[] = [];
-for (const d of ['wasm', 'webgpu'] as DeviceName[]) {
-  if (only && d !== only) continue;
-  try {
-    await init({ backend: d });
-    devices.push(d);
-  } catch (e) {
-    console.warn(`skipping ${d}: ${(e as Error).message}`);
-  }
+const root = fileURLToPath(new URL('..', import.meta.url));
+const probs = problems(quick).filter((p) => only.length === 0 || only.includes(p.id));
+const procs = PROCESSES.filter((p) => libs.includes(p.lib));
+const total = procs.reduce((n, p) => n + p.configs.length, 0) * probs.length;
+let done = 0;
+const started = performance.now();
+
+function progress(label: string) {
+  const width = 30, frac = total ? done / total : 1;
+  const bar = '█'.repeat(Math.round(frac * width)) + '░'.repeat(width - Math.round(frac * width));
+  const secs = ((performance.now() - started) / 1000).toFixed(0);
+  const line = `${bar} ${String(done).padStart(3)}/${total}  ${secs}s  ${label}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+  else if (done % 10 === 0 || label.endsWith('done')) process.stderr.write(`${line}\n`); // a log, not an animation
 }
-const describe = Object.fromEntries(devices.map((d) => [d, describeDevice(d)]));
 
-interface Row { problem: string; device: DeviceName; medianMs: number; minMs: number; maxMs: number; samples: number; gflops: number }
-const rows: Row[] = [];
+const results: Result[] = [];
+const descriptions: Record<string, string> = {};
 
-for (const p of problems(quick)) {
-  const cases = [];
-  const prepared = devices.map((d) => [d, prepare(p, d)] as const);
-  for (const [d, prep] of prepared) {
-    // Warm-up outside the timed samples: pipeline compilation, pool growth, JIT.
-    for (let i = 0; i < 2; i++) await prep.run();
-    cases.push(b.add(`${d}`, prep.run));
-  }
-  await b.suite(p.name,
-    ...cases,
-    b.configure({ cases: { minSamples: quick ? 3 : 5, maxTime: quick ? 0.3 : 1.5, initCount: 1 } }),
-    b.cycle(),
-    b.complete((summary) => {
-      for (const r of summary.results) {
-        const d = r.name as DeviceName;
-        const med = r.details.median * 1e3;
-        rows.push({ problem: p.name, device: d, medianMs: med, minMs: r.details.min * 1e3, maxMs: r.details.max * 1e3, samples: r.samples, gflops: p.flops / (r.details.median * 1e9) });
+function runProcess(lib: string, configs: string[], env: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [
+      '--experimental-wasm-relaxed-simd', '--import', 'tsx', '--import', './tools/node-setup.mjs', `bench/runners/${lib}.ts`,
+    ], { cwd: root, env: { ...process.env, ...env, BENCH_PLAN: JSON.stringify({ ...plan, configs }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '', errors = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('@@bench ')) {
+          const r = JSON.parse(line.slice(8)) as Result;
+          results.push(r);
+          done++;
+          progress(`${r.config} · ${r.problem}${r.skipped ? ' (skipped)' : r.error ? ' (error)' : ''}`);
+        } else if (line.startsWith('@@describe ')) {
+          const d2 = JSON.parse(line.slice(11)) as { config: string; text: string };
+          descriptions[d2.config] = d2.text;
+        }
       }
-    }),
-  );
-  for (const [, prep] of prepared) prep.dispose();
+    });
+    child.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
+    child.on('close', (code) => {
+      // Configs the process never reported (it crashed, or the config was unavailable) count as done.
+      for (const c of configs) {
+        for (const p of probs) {
+          if (!results.some((r) => r.config === c && r.problem === p.id)) {
+            results.push({ config: c, problem: p.id, error: code ? `runner exited with ${code}` : (descriptions[c] ?? 'not run') });
+            done++;
+          }
+        }
+      }
+      if (code) {
+        const tail = errors.trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-3).join(' | ');
+        process.stderr.write(`\n${lib} runner exited with ${code}: ${tail}\n`);
+      }
+      progress(`${lib} done`);
+      resolve();
+    });
+  });
 }
 
-function table(list: Problem[]) {
-  const head = ['problem', ...devices.flatMap((d) => [`${d} ms (median)`, `${d} GFLOP/s`])];
-  const body = list.map((p) => [p.name, ...devices.flatMap((d) => {
-    const r = rows.find((x) => x.problem === p.name && x.device === d);
-    return r ? [r.medianMs.toFixed(r.medianMs < 10 ? 3 : 1), r.gflops.toFixed(2)] : ['-', '-'];
-  })]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
-  return [line(head), '|' + w.map((n, i) => (i === 0 ? ':' : '') + '-'.repeat(n + 1) + (i === 0 ? '' : ':')).join('|') + '|', ...body.map(line)].join('\n');
-}
+progress('measuring WebAssembly SIMD ceilings');
+const ceilings = await measureCeilings();
+for (const p of procs) await runProcess(p.lib, p.configs, p.env);
+process.stderr.write('\n');
 
-console.log(`\nlepton bench ${quick ? '(quick) ' : ''}— every timed region ends with a readback; median of benny samples`);
-for (const d of devices) console.log(`  ${d}: ${describe[d]}`);
-console.log('\n' + table(problems(quick)) + '\n');
-mkdirSync('bench/results', { recursive: true });
-const out = { date: new Date().toISOString(), quick, node: process.version, devices: describe, rows };
-writeFileSync('bench/results/lepton.json', JSON.stringify(out, null, 2));
-console.log('wrote bench/results/lepton.json');
+const report: Report = {
+  date: new Date().toISOString(),
+  quick,
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version, platform: `${os.platform()} ${os.arch()}`,
+  },
+  ceilings,
+  peakGflops: peak,
+  configs: CONFIGS.filter((c) => procs.some((p) => p.configs.includes(c.name))).map((c) => ({ ...c, description: descriptions[c.name] ?? '' })),
+  problems: probs,
+  results,
+};
+
+console.log(`\nlepton bench${quick ? ' (quick)' : ''} — ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}`);
+console.log(`WebAssembly SIMD128 ceiling (1 thread): mul+add ${ceilings.simd.toFixed(1)} GFLOP/s, relaxed_madd ${ceilings.relaxed === null ? 'n/a' : `${ceilings.relaxed.toFixed(1)} GFLOP/s`}`);
+for (const c of report.configs) console.log(`  ${c.name.padEnd(16)} ${c.description}`);
+console.log('\nEvery timed call ends with the result read back to the host; median of the samples after warm-up.\n');
+console.log(tables(report));
+console.log(targets(report));
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/bench.json`, JSON.stringify(report, null, 2));
+writeFileSync(`${root}bench/results/bench.html`, htmlReport(report));
+console.log(`wrote bench/results/bench.json and bench/results/bench.html (${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -1,0 +1,117 @@
+// The runner side of the benchmark protocol. The orchestrator (run.ts)
+// starts one process per library and passes a plan in BENCH_PLAN; the runner
+// times each (config, problem) and prints one `@@bench` JSON line per result.
+import { problems, type Problem } from './problems.js';
+
+export interface Plan {
+  quick: boolean;
+  /** Problem ids to run (all when empty). */
+  only: string[];
+  /** Configs of this runner to run (all when empty). */
+  configs: string[];
+  /** Skip WebGPU problems above this many GFLOP on a fallback (CPU) adapter. */
+  fallbackGpuMaxGflop: number;
+}
+
+export interface Result {
+  config: string;
+  problem: string;
+  /** Milliseconds per call, sorted samples. */
+  samples?: number[];
+  medianMs?: number;
+  minMs?: number;
+  maxMs?: number;
+  check?: number;
+  skipped?: string;
+  error?: string;
+  info?: string;
+}
+
+export function readPlan(): Plan {
+  const raw = process.env.BENCH_PLAN;
+  return raw ? JSON.parse(raw) as Plan : { quick: false, only: [], configs: [], fallbackGpuMaxGflop: 2.2 };
+}
+
+export function emit(r: Result): void {
+  process.stdout.write(`@@bench ${JSON.stringify(r)}\n`);
+}
+
+/** Announces what a config runs on (adapter, threads), for the report. */
+export function describe(config: string, text: string): void {
+  process.stdout.write(`@@describe ${JSON.stringify({ config, text })}\n`);
+}
+
+/**
+ * Warm-up, then samples until the time budget is spent (at least `min`),
+ * each sample one call that ends with a readback. A very slow case takes
+ * fewer samples so the whole run stays bounded.
+ */
+export async function time(run: () => Promise<void>, quick: boolean): Promise<number[]> {
+  let t = performance.now();
+  await run();
+  const first = performance.now() - t;
+  if (first < 200) await run(); // a second warm-up where it is cheap
+  const budget = quick ? 300 : 1200, min = first > 3000 ? 1 : first > 800 ? 3 : quick ? 5 : 7, max = 60;
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < min || (samples.length < max && performance.now() - start < budget)) {
+    t = performance.now();
+    await run();
+    samples.push(performance.now() - t);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+export interface Case {
+  /** Prepares inputs (untimed) and returns the timed call, or a reason to skip. */
+  prepare(p: Problem): Promise<{ run: () => Promise<void>; check?: () => Promise<number>; dispose: () => void } | { skip: string }>;
+}
+
+/** Runs every planned problem on one config and emits the results. */
+export async function runConfig(config: string, c: Case, plan: Plan): Promise<void> {
+  if (plan.configs.length && !plan.configs.includes(config)) return;
+  for (const p of problems(plan.quick)) {
+    if (plan.only.length && !plan.only.includes(p.id)) continue;
+    try {
+      const prepared = await c.prepare(p);
+      if ('skip' in prepared) { emit({ config, problem: p.id, skipped: prepared.skip }); continue; }
+      const samples = await time(prepared.run, plan.quick);
+      const check = prepared.check ? await prepared.check() : undefined;
+      prepared.dispose();
+      const med = samples[Math.floor((samples.length - 1) / 2)];
+      emit({ config, problem: p.id, samples, medianMs: med, minMs: samples[0], maxMs: samples[samples.length - 1], check });
+    } catch (e) {
+      emit({ config, problem: p.id, error: (e as Error).message.split('\n')[0].slice(0, 300) });
+    }
+  }
+}
+
+/** Node has no navigator.gpu: expose Dawn's (the `webgpu` package) the way browsers do, for the peers. */
+export async function nodeWebGPU(): Promise<GPU | null> {
+  try {
+    const name = 'webgpu';
+    const { create, globals } = await import(/* @vite-ignore */ name) as { create: (o: string[]) => GPU; globals: object };
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    (globalThis as { __benchGpu?: GPU }).__benchGpu = gpu; // Dawn crashes if this is collected
+    const nav = (globalThis as { navigator?: object }).navigator ?? {};
+    // Node 20 has no navigator at all; peers also read userAgent and hardwareConcurrency.
+    const shim = Object.assign(Object.create(nav), { gpu, userAgent: `Node.js/${process.version}`, hardwareConcurrency: (await import('node:os')).availableParallelism() });
+    Object.defineProperty(globalThis, 'navigator', { value: shim, configurable: true });
+    return gpu;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the adapter runs on the CPU (SwiftShader): big GPU problems are then skipped. */
+export async function isFallback(gpu: GPU): Promise<boolean> {
+  const a = await gpu.requestAdapter();
+  return !!a && (a.info?.isFallbackAdapter ?? false);
+}
+
+export function tooBigForFallback(p: Problem, fallback: boolean, plan: Plan): string | null {
+  if (!fallback) return null;
+  const gflop = p.flops / 1e9;
+  return gflop > plan.fallbackGpuMaxGflop ? `> ${plan.fallbackGpuMaxGflop} GFLOP on a CPU (fallback) adapter` : null;
+}

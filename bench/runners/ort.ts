@@ -1,0 +1,24 @@
+// onnxruntime-web 1.30 (WASM execution provider) on a one-node MatMul model.
+// The thread count is fixed per process (ort.env is read once), so the
+// orchestrator starts this runner once per thread count: BENCH_ORT_THREADS.
+import * as ort from 'onnxruntime-web';
+import { matmulModel } from '../onnx-model.js';
+import { checksum, matmulInputs, type Problem } from '../problems.js';
+import { describe, readPlan, runConfig } from '../harness.js';
+
+const plan = readPlan();
+const threads = Number(process.env.BENCH_ORT_THREADS ?? 1);
+const config = `ort wasm ${threads}T`;
+ort.env.wasm.numThreads = threads;
+describe(config, `MLAS, ${threads} thread${threads > 1 ? 's' : ''}, one MatMul node`);
+
+await runConfig(config, {
+  async prepare(p: Problem) {
+    if (p.kind !== 'matmul') return { skip: 'inference only (no training)' };
+    const session = await ort.InferenceSession.create(matmulModel(p.M, p.K, p.N), { executionProviders: ['wasm'] });
+    const { a, b } = matmulInputs(p);
+    const feeds = { A: new ort.Tensor('float32', a, [p.M, p.K]), B: new ort.Tensor('float32', b, [p.K, p.N]) };
+    const once = async () => (await session.run(feeds)).C.data as Float32Array;
+    return { run: async () => { await once(); }, check: async () => checksum(await once()), dispose: () => { void session.release(); } };
+  },
+}, plan);
