@@ -1,0 +1,122 @@
+// Which lepton backends this page can use, and the page's choice among them.
+// "WASM" and "WASM threads" are one lepton backend (lepton keeps one WASM
+// backend per page): it is started with threads where the page is
+// cross-origin isolated, and the single-thread choice keeps each product on
+// the calling thread. The thread split is a tuning knob of the WASM backend
+// object (`minFlopsPerThread`), reached here and nowhere else.
+import { describeDevice, init, tensor, type DeviceName } from 'lepton';
+import type { BackendChoice, RaceBackend } from './state.js';
+
+export interface DeviceInfo {
+  /** Why a choice is unavailable, or null when it is usable. */
+  unavailable: Record<RaceBackend, string | null>;
+  /** What 'auto' resolves to. */
+  auto: RaceBackend;
+  /** Adapter / SIMD descriptions for the page. */
+  describe: Record<RaceBackend, string>;
+  /** Threads of the WASM backend (1 without cross-origin isolation). */
+  threads: number;
+  /** A software WebGPU adapter (SwiftShader): runs on the CPU, slower than WASM. */
+  webgpuIsSoftware: boolean;
+}
+
+interface WasmKnob { threads: number; minFlopsPerThread: number }
+let knob: WasmKnob | null = null;
+let defaultMinFlops = 0;
+let info: DeviceInfo | null = null;
+
+/** The lepton device behind a choice. */
+export const deviceOf = (c: RaceBackend): DeviceName => (c === 'webgpu' ? 'webgpu' : 'wasm');
+
+export const LABELS: Record<RaceBackend, string> = { webgpu: 'WebGPU', wasm: 'WASM (1 thread)', 'wasm-threads': 'WASM threads' };
+
+/**
+ * Starts the WASM backend (with threads where allowed) and tries WebGPU.
+ * Never throws: what is missing is recorded with the reason.
+ */
+export async function probeDevices(): Promise<DeviceInfo> {
+  const unavailable: Record<RaceBackend, string | null> = { webgpu: null, wasm: null, 'wasm-threads': null };
+  const describe: Record<RaceBackend, string> = { webgpu: '', wasm: '', 'wasm-threads': '' };
+  // init() alone picks WebGPU only on a hardware adapter: that tells a real GPU from SwiftShader.
+  let hardwareGpu = false;
+  try {
+    hardwareGpu = (await init({ backend: 'auto', threads: 'auto' })) === 'webgpu';
+  } catch { /* reported below by the explicit requests */ }
+  await init({ backend: 'wasm', threads: 'auto' });
+  const probe = tensor([0], [1], { device: 'wasm' });
+  // The backend object is internal to lepton; only its two tuning fields are read and set.
+  const be = (probe as unknown as { backend: Partial<WasmKnob> }).backend;
+  probe.dispose();
+  if (typeof be.threads === 'number' && typeof be.minFlopsPerThread === 'number') {
+    knob = be as WasmKnob;
+    defaultMinFlops = knob.minFlopsPerThread;
+  }
+  const threads = knob?.threads ?? 1;
+  describe.wasm = `${describeDevice('wasm')}, 1 thread`;
+  describe['wasm-threads'] = `${describeDevice('wasm')}, ${threads} threads`;
+  if (threads < 2) {
+    unavailable['wasm-threads'] = !globalThis.crossOriginIsolated
+      ? 'WASM threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).'
+      : knob ? `this browser reports ${navigator.hardwareConcurrency ?? 1} core(s), or its worker threads could not start` : 'this lepton build has no WASM thread support';
+  }
+  try {
+    await init({ backend: 'webgpu' });
+    describe.webgpu = describeDevice('webgpu');
+  } catch (e) {
+    unavailable.webgpu = !('gpu' in navigator)
+      ? 'this browser has no WebGPU (navigator.gpu is missing). Chrome/Edge 113+, Safari 26 and Firefox 141+ (Windows) have it; Chromium on Linux needs --enable-unsafe-webgpu.'
+      : /no adapter/.test((e as Error).message)
+        ? 'the browser has WebGPU but offers no adapter (no supported GPU, or WebGPU is switched off; Chromium on Linux needs --enable-unsafe-webgpu).'
+        : `WebGPU failed to start: ${(e as Error).message}`;
+  }
+  await init({ backend: 'wasm' }); // the page names a device for every tensor; keep the default on WASM
+  const webgpuIsSoftware = !unavailable.webgpu && !hardwareGpu;
+  const auto: RaceBackend = hardwareGpu ? 'webgpu' : !unavailable['wasm-threads'] ? 'wasm-threads' : 'wasm';
+  info = { unavailable, auto, describe, threads, webgpuIsSoftware };
+  return info;
+}
+
+export function deviceInfo(): DeviceInfo {
+  if (!info) throw new Error('probeDevices() has not run');
+  return info;
+}
+
+/** The usable backend for a choice: 'auto' resolved, an unavailable one replaced by WASM (with the reason). */
+export function resolve(choice: BackendChoice): { backend: RaceBackend; note: string | null } {
+  const d = deviceInfo();
+  const want = choice === 'auto' ? d.auto : choice;
+  const why = d.unavailable[want];
+  if (!why) return { backend: want, note: null };
+  const fallback: RaceBackend = want === 'webgpu' && !d.unavailable['wasm-threads'] ? 'wasm-threads' : 'wasm';
+  return { backend: fallback, note: `${LABELS[want]} is unavailable: ${why} Training runs on ${LABELS[fallback]}.` };
+}
+
+/** Records that WebGPU died (device lost); later resolves fall back to WASM. */
+export function markWebGPULost(reason: string): void {
+  deviceInfo().unavailable.webgpu = `the GPU device was lost (${reason}); reload the page to try WebGPU again.`;
+}
+
+/**
+ * Makes the WASM backend split products over its threads ('wasm-threads',
+ * lepton's own policy: only products large enough to pay for waking a
+ * worker) or keep them on one thread ('wasm'). Call before queuing WASM work;
+ * WASM calls are synchronous, so two trainers can alternate settings safely.
+ */
+export function useThreads(c: RaceBackend): void {
+  if (!knob || c === 'webgpu') return;
+  knob.minFlopsPerThread = c === 'wasm-threads' ? defaultMinFlops : Infinity;
+}
+
+/**
+ * Test hook: destroys lepton's real GPUDevice, so the page meets a genuine
+ * device loss (lepton then rejects reads and refuses new work).
+ */
+export function destroyWebGPUDevice(): boolean {
+  if (deviceInfo().unavailable.webgpu) return false;
+  const t = tensor([0], [1], { device: 'webgpu' });
+  const be = (t as unknown as { backend: { device?: GPUDevice } }).backend;
+  t.dispose();
+  if (!be.device) return false;
+  be.device.destroy();
+  return true;
+}

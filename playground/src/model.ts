@@ -1,0 +1,297 @@
+// The network and its training, on lepton. A plain MLP whose parameters the
+// page owns (so two backends can start from the same host weights, and the
+// hidden activations of one forward can be kept for the neuron thumbnails).
+// No DOM here.
+import {
+  crossEntropy, linear, mse, noGrad, optim, scope, tensor,
+  type Activation, type DeviceName, type Tensor,
+} from 'lepton';
+import { Rng, type Problem } from './data.js';
+import type { ActivationName, OptimizerName, RegName } from './state.js';
+
+export interface Arch {
+  inputs: number;
+  hidden: number[];
+  /** 2 logits for classification (softmax cross-entropy), 1 value for regression (MSE). */
+  outputs: number;
+  activation: ActivationName;
+}
+
+/** Host copies of the weights ([in, out] row-major, as lepton stores them) and biases. */
+export interface HostWeights { w: Float32Array[]; b: Float32Array[] }
+
+export const outputsFor = (p: Problem) => (p === 'classification' ? 2 : 1);
+export const sizesOf = (a: Arch) => [a.inputs, ...a.hidden, a.outputs];
+const leptonAct = (a: ActivationName): Activation => (a === 'linear' ? 'none' : a);
+
+/**
+ * Seeded initial weights: He normal before ReLU/GELU, Xavier uniform
+ * otherwise (lepton's own defaults); biases 0. Computed on the host so that
+ * every backend can start from the very same numbers.
+ */
+export function initWeights(arch: Arch, seed: number): HostWeights {
+  const rng = new Rng(seed * 7919 + 17);
+  const sizes = sizesOf(arch), w: Float32Array[] = [], b: Float32Array[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const fanIn = sizes[l], fanOut = sizes[l + 1], v = new Float32Array(fanIn * fanOut);
+    const he = l + 2 < sizes.length && (arch.activation === 'relu' || arch.activation === 'gelu');
+    if (he) { const s = Math.sqrt(2 / fanIn); for (let i = 0; i < v.length; i++) v[i] = s * rng.normal(); }
+    else { const a = Math.sqrt(6 / (fanIn + fanOut)); for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-a, a); }
+    w.push(v);
+    b.push(new Float32Array(fanOut));
+  }
+  return { w, b };
+}
+
+/**
+ * Matrix-product FLOPs of one training step (2·M·N·K per product): the
+ * forward product of every layer, its weight gradient, and its input gradient
+ * except for the first layer (the features need no gradient). This is the
+ * usual basis of GFLOP/s; elementwise work and the optimizer are not counted.
+ */
+export function stepFlops(arch: Arch, batch: number): number {
+  const s = sizesOf(arch);
+  let f = 0;
+  for (let l = 0; l + 1 < s.length; l++) f += 2 * batch * s[l] * s[l + 1] * (l === 0 ? 2 : 3);
+  return f;
+}
+
+export class Net {
+  readonly w: Tensor[] = [];
+  readonly b: Tensor[] = [];
+
+  constructor(readonly arch: Arch, readonly device: DeviceName, weights: HostWeights) {
+    const s = sizesOf(arch);
+    for (let l = 0; l + 1 < s.length; l++) {
+      this.w.push(tensor(weights.w[l], [s[l], s[l + 1]], { requiresGrad: true, device }));
+      this.b.push(tensor(weights.b[l], [s[l + 1]], { requiresGrad: true, device }));
+    }
+  }
+
+  params(): Tensor[] {
+    return this.w.flatMap((w, i) => [w, this.b[i]]);
+  }
+
+  /**
+   * act(x·W + b) per layer (one fused lepton kernel each), raw output last.
+   * With `hidden`, each hidden layer's activations are pushed there (and kept
+   * alive for the caller); otherwise they are freed as soon as they are used.
+   */
+  forward(x: Tensor, hidden?: Tensor[]): Tensor {
+    let h = x;
+    const last = this.w.length - 1, act = leptonAct(this.arch.activation);
+    for (let l = 0; l <= last; l++) {
+      const next = linear(h, this.w[l], this.b[l], l === last ? 'none' : act);
+      if (hidden && l < last) hidden.push(next);
+      else if (h !== x && !next.requiresGrad && !hidden) h.dispose();
+      h = next;
+    }
+    return h;
+  }
+
+  /** The weights as host arrays (one readback per tensor, all in flight together). */
+  async snapshot(): Promise<HostWeights> {
+    const [w, b] = await Promise.all([Promise.all(this.w.map((t) => t.data())), Promise.all(this.b.map((t) => t.data()))]);
+    return { w, b };
+  }
+
+  dispose(): void {
+    for (const p of this.params()) { p.grad?.dispose(); p.grad = null; p.dispose(); }
+  }
+}
+
+export interface TrainConfig {
+  problem: Problem;
+  lr: number;
+  optimizer: OptimizerName;
+  reg: RegName;
+  regRate: number;
+  batch: number;
+}
+
+/** Momentum for the 'momentum' optimizer (SGD with heavy-ball momentum). */
+export const MOMENTUM = 0.9;
+
+function makeOptimizer(params: Tensor[], cfg: TrainConfig): optim.SGD | optim.Adam {
+  if (cfg.optimizer === 'adam') return new optim.Adam(params, { lr: cfg.lr });
+  return new optim.SGD(params, { lr: cfg.lr, momentum: cfg.optimizer === 'momentum' ? MOMENTUM : 0 });
+}
+
+/** Training set in feature space: rows [n, F] and targets. */
+export interface FeatureSet { x: Float32Array; label: Float32Array; n: number; f: number }
+
+/**
+ * Mini-batch training of a Net on a FeatureSet. Each step draws the next
+ * `batch` rows of a seeded shuffle (reshuffled every epoch), so two trainers
+ * with the same seed see the same batches in the same order.
+ */
+export class Trainer {
+  private opt: optim.SGD | optim.Adam;
+  private order: number[];
+  private pos = 0;
+  private rng: Rng;
+  steps = 0;
+  /** Examples seen / training-set size. */
+  get epochs(): number { return (this.steps * this.batchSize) / this.data.n; }
+  get batchSize(): number { return Math.min(this.cfg.batch, this.data.n); }
+
+  constructor(public net: Net, readonly data: FeatureSet, private cfg: TrainConfig, seed: number) {
+    this.opt = makeOptimizer(net.params(), cfg);
+    this.rng = new Rng(seed ^ 0x2545f491);
+    this.order = Array.from({ length: data.n }, (_, i) => i);
+    this.shuffle();
+  }
+
+  private shuffle() {
+    const o = this.order;
+    for (let i = o.length - 1; i > 0; i--) { const j = this.rng.int(i + 1); [o[i], o[j]] = [o[j], o[i]]; }
+    this.pos = 0;
+  }
+
+  /** Changes hyper-parameters in place; a new optimizer kind starts with fresh optimizer state. */
+  configure(cfg: TrainConfig): void {
+    const kindChanged = cfg.optimizer !== this.cfg.optimizer;
+    this.cfg = cfg;
+    if (kindChanged) { this.opt.dispose(); this.opt = makeOptimizer(this.net.params(), cfg); }
+    else this.opt.lr = cfg.lr;
+  }
+
+  /**
+   * Continues on another Net (the same weights on another device): the batch
+   * order and step count carry over; optimizer state (momentum, Adam
+   * moments) starts afresh, as it lives on the old device.
+   */
+  rebind(net: Net): void {
+    try { this.opt.dispose(); } catch { /* state on a lost device: gone with it */ }
+    this.net = net;
+    this.opt = makeOptimizer(net.params(), this.cfg);
+  }
+
+  private nextBatch(): { x: Float32Array; y: Float32Array; n: number } {
+    const B = this.batchSize, F = this.data.f;
+    const x = new Float32Array(B * F), y = new Float32Array(B);
+    for (let i = 0; i < B; i++) {
+      if (this.pos >= this.order.length) this.shuffle();
+      const k = this.order[this.pos++];
+      x.set(this.data.x.subarray(k * F, (k + 1) * F), i * F);
+      y[i] = this.data.label[k];
+    }
+    return { x, y, n: B };
+  }
+
+  /**
+   * One step: forward, data loss (+ L1: rate·Σ|w|, or L2: ½·rate·Σw² over the
+   * weights, not the biases), backward, optimizer update. Returns the data
+   * loss tensor (without the penalty); the caller disposes it. Only queues
+   * work: nothing here waits for the device.
+   */
+  step(): Tensor {
+    const { x, y, n } = this.nextBatch(), dev = this.net.device, cfg = this.cfg;
+    const loss = scope(() => {
+      const out = this.net.forward(tensor(x, [n, this.data.f], { device: dev }));
+      const dataLoss = cfg.problem === 'classification'
+        ? crossEntropy(out, Int32Array.from(y))
+        : mse(out, tensor(y, [n, 1], { device: dev }));
+      let total = dataLoss;
+      if (cfg.reg !== 'none' && cfg.regRate > 0) {
+        // Σ over layers first, one scale at the end: fewer kernels per step.
+        let pen: Tensor | null = null;
+        for (const w of this.net.w) {
+          const part = (cfg.reg === 'l2' ? w.square() : w.abs()).sum();
+          pen = pen ? pen.add(part) : part;
+        }
+        total = total.add(pen!.mul(cfg.reg === 'l2' ? 0.5 * cfg.regRate : cfg.regRate));
+      }
+      this.opt.zeroGrad();
+      total.backward();
+      this.opt.step();
+      return dataLoss;
+    });
+    this.steps++;
+    return loss;
+  }
+
+  /** `k` steps; returns the last one's data loss after reading it back (the end of the timed region). */
+  async run(k: number): Promise<number> {
+    let last: Tensor | null = null;
+    for (let i = 0; i < k; i++) {
+      last?.dispose();
+      last = this.step();
+    }
+    if (!last) return NaN;
+    try {
+      return await last.item();
+    } finally {
+      last.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.opt.dispose();
+  }
+}
+
+/** What one evaluation forward gives: losses, the grid's output and (small nets) hidden activations. */
+export interface Evaluation {
+  trainLoss: number;
+  testLoss: number;
+  /** Classification only: share of points on the right side of the boundary. */
+  trainAcc: number;
+  testAcc: number;
+  /** Per grid point: p(class 1) − p(class 0) for classification, the prediction for regression. */
+  grid: Float32Array;
+  /** Per hidden layer, row-major [gridPoints, width] activations (only when asked). */
+  hidden: Float32Array[] | null;
+}
+
+/** The value the heatmap shows for one output row: p1 − p0 = tanh((z1 − z0)/2), or the regression output. */
+function display(out: Float32Array, i: number, outputs: number): number {
+  return outputs === 2 ? Math.tanh((out[2 * i + 1] - out[2 * i]) / 2) : out[i];
+}
+
+/** Loss and accuracy of rows [from, from+n) of the output against `label`, in float64 on the host. */
+function lossOf(out: Float32Array, from: number, label: Float32Array, outputs: number): { loss: number; acc: number } {
+  let loss = 0, right = 0;
+  const n = label.length;
+  for (let i = 0; i < n; i++) {
+    const r = from + i;
+    if (outputs === 2) {
+      const z0 = out[2 * r], z1 = out[2 * r + 1], m = Math.max(z0, z1);
+      const lse = m + Math.log(Math.exp(z0 - m) + Math.exp(z1 - m));
+      loss += lse - (label[i] === 1 ? z1 : z0);
+      if ((z1 > z0 ? 1 : 0) === label[i]) right++;
+    } else {
+      loss += (out[r] - label[i]) ** 2;
+    }
+  }
+  return { loss: n ? loss / n : NaN, acc: n ? right / n : NaN };
+}
+
+/**
+ * One batched forward of [train; test; grid] rows through lepton, read back
+ * once (plus once per hidden layer when `withHidden`): both losses, and the
+ * heatmap values. `rows` is that concatenation, prepared by the caller.
+ */
+export async function evaluate(net: Net, rows: Float32Array, f: number, trainLabel: Float32Array, testLabel: Float32Array, withHidden: boolean): Promise<Evaluation> {
+  const total = rows.length / f, nTr = trainLabel.length, nTe = testLabel.length, nGrid = total - nTr - nTe;
+  const kept = noGrad(() => scope(() => {
+    const hidden: Tensor[] = [];
+    const out = net.forward(tensor(rows, [total, f], { device: net.device }), withHidden ? hidden : undefined);
+    return { out, hidden };
+  }));
+  let out: Float32Array, hiddenAll: Float32Array[];
+  try {
+    [out, hiddenAll] = await Promise.all([kept.out.data(), Promise.all(kept.hidden.map((h) => h.data()))]);
+  } finally {
+    kept.out.dispose();
+    for (const h of kept.hidden) h.dispose();
+  }
+  const O = net.arch.outputs;
+  const tr = lossOf(out, 0, trainLabel, O), te = lossOf(out, nTr, testLabel, O);
+  const grid = new Float32Array(nGrid);
+  for (let i = 0; i < nGrid; i++) grid[i] = display(out, nTr + nTe + i, O);
+  const hidden = withHidden
+    ? hiddenAll.map((h, l) => h.slice((nTr + nTe) * net.arch.hidden[l], total * net.arch.hidden[l]))
+    : null;
+  return { trainLoss: tr.loss, testLoss: te.loss, trainAcc: tr.acc, testAcc: te.acc, grid, hidden };
+}
