@@ -108,6 +108,16 @@ function checkMismatch(r: Report, p: Problem): string {
   return bad.length ? `  \n⚠ result differs from lepton's: ${bad.map((x) => `${x.config} (${x.check} vs ${ref})`).join(', ')}` : '';
 }
 
+/** One row per problem, one column per config: GFLOP/s of the median call (the compact view). */
+export function summary(r: Report): string {
+  const head = ['problem', ...r.configs.map((c) => c.name)];
+  const rows = r.problems.map((p) => [p.name.replace('MLP step 784-256-256-10 b128', 'MLP step'), ...r.configs.map((c) => {
+    const x = get(r, c.name, p.id);
+    return x ? gflops(p, x.medianMs!).toFixed(1) : '–';
+  })]);
+  return `GFLOP/s (median call, readback included; – = skipped or n/a)\n\n${table([head, ...rows], ['l', ...r.configs.map(() => 'r' as const)])}\n`;
+}
+
 interface Target { what: string; ok: boolean | null; detail: string }
 
 export function targetList(r: Report): Target[] {

@@ -13,7 +13,7 @@ import { measureCeilings } from './ceiling.js';
 import { CONFIGS, PROCESSES } from './configs.js';
 import type { Plan, Result } from './harness.js';
 import { problems } from './problems.js';
-import { htmlReport, tables, targets, type Report } from './report.js';
+import { htmlReport, summary, tables, targets, type Report } from './report.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -114,6 +114,7 @@ console.log(`WebAssembly SIMD128 ceiling (1 thread): mul+add ${ceilings.simd.toF
 for (const c of report.configs) console.log(`  ${c.name.padEnd(16)} ${c.description}`);
 console.log('\nEvery timed call ends with the result read back to the host; median of the samples after warm-up.\n');
 console.log(tables(report));
+console.log(summary(report));
 console.log(targets(report));
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/bench.json`, JSON.stringify(report, null, 2));
