@@ -111,3 +111,18 @@ fn storeSums(col: u32, s: vec4<f32>) {
     if (col + c < P.N) { SUMB[col + c] = s[c]; }
   }
 }
+
+// Scalar loads of A (B) at storage offsets, prologue applied (for the
+// register-blocked kernels; the tiled ones apply pro1 as they fill tiles).
+fn gA(o: u32) -> f32 {
+  if (PRO_A != 0u) { return pro1(PRO_A, T[o], A[o]); }
+  return A[o];
+}
+
+fn gB(o: u32) -> f32 {
+  if (PRO_B != 0u) { return pro1(PRO_B, T[o], B[o]); }
+  return B[o];
+}
+
+fn gA4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gA(o.x), gA(o.y), gA(o.z), gA(o.w)); }
+fn gB4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gB(o.x), gB(o.y), gB(o.z), gB(o.w)); }

@@ -208,19 +208,7 @@ fn colsB(b0: u32, c: u32) -> vec4<u32> {
   return vec4<u32>(b0) + cols * select(1u, P.K, TRANS_B);
 }
 
-// A (B) elements at o, prologue applied.
-fn gA(o: u32) -> f32 {
-  if (PRO_A != 0u) { return pro1(PRO_A, T[o], A[o]); }
-  return A[o];
-}
-
-fn gB(o: u32) -> f32 {
-  if (PRO_B != 0u) { return pro1(PRO_B, T[o], B[o]); }
-  return B[o];
-}
-
-fn gA4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gA(o.x), gA(o.y), gA(o.z), gA(o.w)); }
-fn gB4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gB(o.x), gB(o.y), gB(o.z), gB(o.w)); }
+// gA, gB, gA4, gB4 (loads with the prologue applied) come from matmul-common.wgsl.
 
 // Rows r (offsets ra) × k offsets ko of op(A): element [i][j] = (row i, k j).
 fn gatherA(ra: vec4<u32>, ko: vec4<u32>) -> mat4x4<f32> {

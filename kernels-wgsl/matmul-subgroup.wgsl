@@ -155,19 +155,7 @@ fn addSums(r: ptr<function, Acc>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b
 
 // ---- scalar entry point ----
 
-// Elements of A (B) at offsets o, prologue applied.
-fn gA(o: u32) -> f32 {
-  if (PRO_A != 0u) { return pro1(PRO_A, T[o], A[o]); }
-  return A[o];
-}
-
-fn gB(o: u32) -> f32 {
-  if (PRO_B != 0u) { return pro1(PRO_B, T[o], B[o]); }
-  return B[o];
-}
-
-fn gA4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gA(o.x), gA(o.y), gA(o.z), gA(o.w)); }
-fn gB4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gB(o.x), gB(o.y), gB(o.z), gB(o.w)); }
+// gA, gB, gA4, gB4 (loads with the prologue applied) come from matmul-common.wgsl.
 
 // Rows k + 0..3 of op(B) at the columns with offsets cb; kb = the offsets of those k.
 fn rowsB(cb: vec4<u32>, kb: vec4<u32>) -> mat4x4<f32> {
