@@ -19,6 +19,7 @@ import {
   type MatmulConfig, type MatmulShape, type ShapeClass,
 } from './matmul-plan.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
+import { ReadPacer } from './pacing.js';
 import { BufferPool } from './pool.js';
 import { SLOT_BYTES, UniformArena, type Slot } from './uniforms.js';
 
@@ -163,6 +164,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   private pass: GPUComputePassEncoder | null = null;
   private dead: Error | null = null;
   private gpuError: Error | null = null;
+  /** Work recorded since the last submit (see pacing.ts). */
+  private unsubmitted = 0;
+  private readonly pacer: ReadPacer;
 
   constructor(
     readonly device: GPUDevice,
@@ -185,6 +189,8 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     // A separate one: a buffer may not be bound writable and read-only in one dispatch.
     this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
+    const inNode = typeof process !== 'undefined' && !!process.versions?.node;
+    this.pacer = new ReadPacer(isFallbackAdapter && inNode);
     device.lost.then((info) => {
       this.dead ??= new Error(`lepton webgpu: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
       this.encoder = null;
@@ -240,7 +246,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     const staging = this.staging.acquire(bytes);
     this.copy(h.buffer, 0, staging, bytes);
     this.flush();
+    await this.pacer.beforeMap();
     await this.untilLost(staging.mapAsync(GPUMapMode.READ, 0, bytes));
+    this.pacer.completed();
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
     this.staging.release(staging);
@@ -328,7 +336,7 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     const inputs = [a, b, bias, pro?.t ?? null];
     this.aliasSafe(out, inputs, total, (dst) => this.aliasSafe(sumB, inputs, N, (sums) => {
       this.dispatch(plan.kernel, [a.buffer, b.buffer, bias?.buffer ?? this.dummy, dst, pro?.t.buffer ?? this.dummy, sums ?? this.dummyOut],
-        plan.groups, plan.params);
+        plan.groups, plan.params, 2 * total * K);
     }));
   }
 
@@ -442,6 +450,8 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     this.arena.upload(); // before the submit that reads it
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
+    this.pacer.submitted(this.unsubmitted);
+    this.unsubmitted = 0;
   }
 
   /**
@@ -661,10 +671,15 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     this.pool.release(tmp); // later users are recorded after the copy, so reuse is ordered
   }
 
-  /** Records one dispatch: buffers bind at 1, 2, ... after the parameter slot at 0. */
-  private dispatch(k: Kernel, buffers: GPUBuffer[], groups: number, params: (s: Slot) => void): void {
+  /**
+   * Records one dispatch: buffers bind at 1, 2, ... after the parameter slot at 0.
+   * `work` estimates its cost for read pacing (FLOPs for products; by default
+   * a few units per invocation of a 256-wide workgroup).
+   */
+  private dispatch(k: Kernel, buffers: GPUBuffer[], groups: number, params: (s: Slot) => void, work = groups * WG * 4): void {
     this.live();
     if (groups === 0) return;
+    this.unsubmitted += work;
     const { pipeline, layout } = this.pipelines.get(k);
     const slot = this.arena.next();
     params(slot);

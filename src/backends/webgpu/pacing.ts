@@ -1,0 +1,47 @@
+// Read pacing for Dawn in Node on a CPU (fallback) adapter. While a mapAsync
+// is pending, Dawn's Node binding polls for events from the main thread in a
+// setImmediate loop, which keeps one core busy; on a CPU adapter the shaders
+// run on those same cores (SwiftShader's thread pool), so the poll slows the
+// work it waits for (measured: an MLP step took 44 ms polling from the start,
+// 30 ms when the main thread slept first). The pacer predicts when submitted
+// work will finish from the work submitted and the throughput seen on earlier
+// reads, and sleeps on a timer for most of that time before mapping.
+
+/** Work units submitted since the last completed read, and when the first of them was. */
+export class ReadPacer {
+  private pending = 0;
+  private since = 0;
+  /** Observed work units per millisecond (0 until a read has been timed). */
+  private rate = 0;
+
+  constructor(private readonly enabled: boolean) {}
+
+  /** Called on each submit with the work it carries (FLOPs for products, elements otherwise). */
+  submitted(work: number): void {
+    if (!this.enabled || work <= 0) return;
+    if (this.pending === 0) this.since = performance.now();
+    this.pending += work;
+  }
+
+  /** Sleeps (without polling) for most of the predicted remaining time. */
+  async beforeMap(): Promise<void> {
+    if (!this.enabled || this.rate === 0 || this.pending === 0) return;
+    const remaining = this.since + this.pending / this.rate - performance.now();
+    // Undershoot: a late map costs latency, an early one only some polling.
+    if (remaining > 2) await new Promise((r) => setTimeout(r, Math.min(0.75 * remaining, 1000)));
+  }
+
+  /** Called when a map resolved: everything submitted before it has finished. */
+  completed(): void {
+    if (!this.enabled || this.pending === 0) return;
+    const took = performance.now() - this.since;
+    if (took > 2) {
+      const seen = this.pending / took;
+      // Quick to believe faster (sleeping too long costs latency), slow to believe
+      // slower (a read that also waited for pipeline compiles says little).
+      const w = seen > this.rate ? 0.6 : 0.1;
+      this.rate = this.rate === 0 ? seen : (1 - w) * this.rate + w * seen;
+    }
+    this.pending = 0;
+  }
+}
