@@ -13,6 +13,8 @@ export class ReadPacer {
   private since = 0;
   /** Observed work units per millisecond (0 until a read has been timed). */
   private rate = 0;
+  /** When the last sleep ended, or -1 if this read did not sleep. */
+  private woke = -1;
 
   constructor(private readonly enabled: boolean) {}
 
@@ -28,20 +30,28 @@ export class ReadPacer {
     if (!this.enabled || this.rate === 0 || this.pending === 0) return;
     const remaining = this.since + this.pending / this.rate - performance.now();
     // Undershoot: a late map costs latency, an early one only some polling.
-    if (remaining > 2) await new Promise((r) => setTimeout(r, Math.min(0.75 * remaining, 1000)));
+    if (remaining > 4) {
+      await new Promise((r) => setTimeout(r, Math.min(0.6 * remaining, 1000)));
+      this.woke = performance.now();
+    }
   }
 
   /** Called when a map resolved: everything submitted before it has finished. */
   completed(): void {
     if (!this.enabled || this.pending === 0) return;
-    const took = performance.now() - this.since;
-    if (took > 2) {
+    const now = performance.now(), took = now - this.since;
+    if (this.woke >= 0 && now - this.woke < 0.5) {
+      // Done by the time we woke: the sleep hid how fast it was, so guess faster
+      // (timing this read would only confirm the estimate that made us sleep).
+      this.rate *= 1.5;
+    } else if (took > 2) {
       const seen = this.pending / took;
       // Quick to believe faster (sleeping too long costs latency), slow to believe
       // slower (a read that also waited for pipeline compiles says little).
       const w = seen > this.rate ? 0.6 : 0.1;
       this.rate = this.rate === 0 ? seen : (1 - w) * this.rate + w * seen;
     }
+    this.woke = -1;
     this.pending = 0;
   }
 }
