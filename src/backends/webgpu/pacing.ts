@@ -3,16 +3,20 @@
 // setImmediate loop, which keeps one core busy; on a CPU adapter the shaders
 // run on those same cores (SwiftShader's thread pool), so the poll slows the
 // work it waits for (measured: an MLP step took 44 ms polling from the start,
-// 30 ms when the main thread slept first). The pacer predicts when submitted
-// work will finish from the work submitted and the throughput seen on earlier
-// reads, and sleeps on a timer for most of that time before mapping.
+// 30 ms when the main thread slept first). The pacer models the device as a
+// queue — each submit keeps it busy for work / rate more — learns the rate
+// from reads, and sleeps on a timer for part of the predicted wait before
+// mapping.
 
-/** Work units submitted since the last completed read, and when the first of them was. */
 export class ReadPacer {
-  private pending = 0;
-  private since = 0;
   /** Observed work units per millisecond (0 until a read has been timed). */
   private rate = 0;
+  /** When the submitted work is predicted to be done (queue model). */
+  private busyUntil = 0;
+  /** Work submitted since the last completed read, when its first and last submits were. */
+  private pending = 0;
+  private first = 0;
+  private last = 0;
   /** When the last sleep ended, or -1 if this read did not sleep. */
   private woke = -1;
 
@@ -21,14 +25,17 @@ export class ReadPacer {
   /** Called on each submit with the work it carries (FLOPs for products, elements otherwise). */
   submitted(work: number): void {
     if (!this.enabled || work <= 0) return;
-    if (this.pending === 0) this.since = performance.now();
+    const now = performance.now();
+    if (this.pending === 0) this.first = now;
     this.pending += work;
+    this.last = now;
+    if (this.rate > 0) this.busyUntil = Math.max(this.busyUntil, now) + work / this.rate;
   }
 
-  /** Sleeps (without polling) for most of the predicted remaining time. */
+  /** Sleeps (without polling) for part of the predicted remaining time. */
   async beforeMap(): Promise<void> {
     if (!this.enabled || this.rate === 0 || this.pending === 0) return;
-    const remaining = this.since + this.pending / this.rate - performance.now();
+    const remaining = this.busyUntil - performance.now();
     // Undershoot: a late map costs latency, an early one only some polling.
     if (remaining > 4) {
       await new Promise((r) => setTimeout(r, Math.min(0.6 * remaining, 1000)));
@@ -39,12 +46,14 @@ export class ReadPacer {
   /** Called when a map resolved: everything submitted before it has finished. */
   completed(): void {
     if (!this.enabled || this.pending === 0) return;
-    const now = performance.now(), took = now - this.since;
+    const now = performance.now(), took = now - this.first;
     if (this.woke >= 0 && now - this.woke < 0.5) {
       // Done by the time we woke: the sleep hid how fast it was, so guess faster
       // (timing this read would only confirm the estimate that made us sleep).
       this.rate *= 1.5;
-    } else if (took > 2) {
+    } else if (took > 2 && this.last - this.first < 0.25 * took) {
+      // Learn only from reads whose work was submitted in one burst and then
+      // waited for: spread-out submits include time the device sat idle.
       const seen = this.pending / took;
       // Quick to believe faster (sleeping too long costs latency), slow to believe
       // slower (a read that also waited for pipeline compiles says little).
@@ -53,5 +62,6 @@ export class ReadPacer {
     }
     this.woke = -1;
     this.pending = 0;
+    this.busyUntil = now;
   }
 }
