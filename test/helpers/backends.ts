@@ -17,17 +17,20 @@ async function load(): Promise<{ backends: Backend[]; devices: DeviceName[] }> {
     const be = getBackend('wasm');
     backends.push(be);
     devices.push('wasm');
-    // Where the runtime has relaxed SIMD the default module uses it; test the plain SIMD module too.
+    // Four builds exist (relaxed SIMD or plain SIMD, private or shared memory): test them all.
+    // The default above is relaxed (where the runtime has it) with one thread per core.
     const { createWasmBackend } = await import('../../src/backends/wasm/backend.js');
-    if ((be as { flavour?: string }).flavour === 'relaxed') {
-      backends.push(await createWasmBackend({ simd: 'simd' }));
-    } else if (process.env.CI) {
+    if ((be as { flavour?: string }).flavour !== 'relaxed' && process.env.CI) {
       throw new Error('CI: relaxed SIMD is unavailable; run node with --experimental-wasm-relaxed-simd');
     }
+    backends.push(await createWasmBackend({ threads: 1 }));
+    backends.push(await createWasmBackend({ simd: 'simd', threads: 1 }));
     // Two threads on one shared memory, every product split (even 1x1): the threaded path on every shape.
-    const mt = await createWasmBackend({ threads: 2 });
-    mt.minFlopsPerThread = 0;
-    backends.push(mt);
+    for (const simd of ['auto', 'simd'] as const) {
+      const mt = await createWasmBackend({ simd, threads: 2 });
+      mt.minFlopsPerThread = 0;
+      backends.push(mt);
+    }
   }
   if (want('webgpu')) {
     try {
