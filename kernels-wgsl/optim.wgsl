@@ -4,7 +4,10 @@
 
 override WG: u32 = 256u;
 
-struct Sgd { n: u32, lr: f32, momentum: f32, weightDecay: f32, nesterov: u32 }
+// lr, momentum and weightDecay come as hi + lo pairs of f32 (about 48 bits).
+struct Sgd {
+  n: u32, lr: f32, momentum: f32, weightDecay: f32, nesterov: u32, lrLo: f32, momentumLo: f32, weightDecayLo: f32,
+}
 // 1 - beta and 1 - lr·wd come from the host in float64: f32(1 - 0.9999) is
 // far more accurate than 1 - f32(0.9999).
 struct Adam {
@@ -27,6 +30,56 @@ fn linear(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
   return (wg.x + wg.y * nwg.x) * WG + lid.x;
 }
 
+// SGD in double-float (an unevaluated sum hi + lo of two f32, Dekker's
+// algorithms, no fma needed): in `p − lr·d` or `μ·v + d` the two terms can
+// nearly cancel (a large step on a small weight), and in plain f32 the result
+// would then be mostly the rounding error of the product. Memory-bound, so the
+// extra arithmetic is free.
+
+// Exact a + b = s + e.
+fn twoSum(a: f32, b: f32) -> vec2<f32> {
+  let s = a + b;
+  let bb = s - a;
+  return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+}
+
+// a = hi + lo with halves of 12 bits, so their products are exact.
+fn split(a: f32) -> vec2<f32> {
+  let c = 4097.0 * a;
+  let hi = c - (c - a);
+  return vec2<f32>(hi, a - hi);
+}
+
+// Exact a · b = p + e.
+fn twoProd(a: f32, b: f32) -> vec2<f32> {
+  let p = a * b;
+  let x = split(a);
+  let y = split(b);
+  return vec2<f32>(p, ((x.x * y.x - p) + x.x * y.y + x.y * y.x) + x.y * y.y);
+}
+
+// (a.hi + a.lo) · (b.hi + b.lo) and (a) + (b), to about 48 bits.
+fn mul2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let p = twoProd(a.x, b.x);
+  return twoSum(p.x, p.y + (a.x * b.y + a.y * b.x));
+}
+
+fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let s = twoSum(a.x, b.x);
+  return twoSum(s.x, s.y + a.y + b.y);
+}
+
+// g + wd·p, the gradient with L2 decay.
+fn decayed(g: f32, p: f32) -> vec2<f32> {
+  return add2(vec2<f32>(g, 0.0), mul2(vec2<f32>(S.weightDecay, S.weightDecayLo), vec2<f32>(p, 0.0)));
+}
+
+// p − lr·d, rounded once.
+fn stepped(p: f32, d: vec2<f32>) -> f32 {
+  let r = add2(vec2<f32>(p, 0.0), mul2(vec2<f32>(-S.lr, -S.lrLo), d));
+  return r.x + r.y;
+}
+
 // Plain SGD (momentum 0): no velocity buffer is bound.
 @compute @workgroup_size(WG)
 fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -34,7 +87,7 @@ fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<
   let i = linear(wg, nwg, lid);
   if (i >= S.n) { return; }
   let p = PARAM[i];
-  PARAM[i] = p - S.lr * (GRAD[i] + S.weightDecay * p);
+  PARAM[i] = stepped(p, decayed(GRAD[i], p));
 }
 
 // Plain SGD, 4 values per invocation: a quarter of the invocations, which is
@@ -46,7 +99,9 @@ fn sgd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let i = linear(wg, nwg, lid);
   if (i >= S.n / 4u) { return; }
   let p = PARAM4[i];
-  PARAM4[i] = p - S.lr * (GRAD4[i] + S.weightDecay * p);
+  let g = GRAD4[i];
+  PARAM4[i] = vec4<f32>(stepped(p.x, decayed(g.x, p.x)), stepped(p.y, decayed(g.y, p.y)),
+                        stepped(p.z, decayed(g.z, p.z)), stepped(p.w, decayed(g.w, p.w)));
 }
 
 @compute @workgroup_size(WG)
@@ -55,10 +110,11 @@ fn sgd_momentum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let i = linear(wg, nwg, lid);
   if (i >= S.n) { return; }
   let p = PARAM[i];
-  let d = GRAD[i] + S.weightDecay * p;
-  let v = S.momentum * VEL[i] + d;
-  VEL[i] = v;
-  PARAM[i] = p - S.lr * select(v, d + S.momentum * v, S.nesterov != 0u);
+  let d = decayed(GRAD[i], p);
+  let mu = vec2<f32>(S.momentum, S.momentumLo);
+  let v = add2(mul2(mu, vec2<f32>(VEL[i], 0.0)), d);
+  VEL[i] = v.x + v.y;
+  PARAM[i] = stepped(p, select(v, add2(d, mul2(mu, v)), S.nesterov != 0u));
 }
 
 @compute @workgroup_size(WG)

@@ -30,6 +30,31 @@ test('sgd (momentum, nesterov, weight decay) matches float64 over 56 cases', asy
   }
 });
 
+test('sgd stays accurate when the step nearly cancels the weight (p ≈ lr·g)', async () => {
+  for (let i = 0; i < 20; i++) {
+    const n = SIZES[i % SIZES.length];
+    const h = { lr: r.uniform(0.05, 0.5), momentum: i % 2 ? r.uniform(0.5, 0.95) : 0, weightDecay: i % 3 ? 0 : r.uniform(0, 0.1), nesterov: i % 4 === 1 };
+    const g = r.array(n), v = h.momentum ? r.array(n) : null;
+    // Weights within 0.1% of the step they receive: the updated values are ~1000x smaller than either term.
+    const p = Float32Array.from(g, (gi, j) => {
+      const d = gi; // weight decay (wd·p, at most 5% of the step) shifts it a little; the cancellation stays close
+      const dir = v ? (h.nesterov ? d + h.momentum * (h.momentum * v[j] + d) : h.momentum * v[j] + d) : d;
+      return h.lr * dir * (1 + r.uniform(-1e-3, 1e-3));
+    });
+    const expect = ref.sgd(p, g, v, h);
+    const where = `n=${n} cancelling ${JSON.stringify(h)}`;
+    for (const be of backends) {
+      const hp = upload(be, p), hg = upload(be, g), hv = v ? upload(be, v) : null;
+      be.sgd(hp, hg, hv, n, h);
+      const got = await be.read(hp, n);
+      for (const x of [hp, hg, hv]) if (x) be.free(x);
+      const err = relErr(got, expect.p);
+      record(`sgd cancelling · ${label(be)}`, err, where);
+      assert.ok(err < 1e-5, `${label(be)} sgd ${where}: ${err}`);
+    }
+  }
+});
+
 test('adam and adamw match float64 over 56 cases', async () => {
   for (let i = 0; i < 56; i++) {
     const n = SIZES[i % SIZES.length];

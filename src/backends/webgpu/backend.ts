@@ -428,7 +428,11 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     const four = !velocity && n % 4 === 0;
     this.dispatch({ file: 'optim', entry: velocity ? 'sgd_momentum' : four ? 'sgd4' : 'sgd', constants: { WG } }, buffers,
       Math.ceil(n / (four ? 4 * WG : WG)),
-      (s) => s.u(0, n).f(1, p.lr).f(2, p.momentum).f(3, p.weightDecay).u(4, p.nesterov ? 1 : 0));
+      (s) => {
+        // Each hyperparameter as hi + lo f32s: the kernel computes in double-float (optim.wgsl).
+        const [lr, mu, wd] = [p.lr, p.momentum, p.weightDecay].map((x) => [Math.fround(x), Math.fround(x - Math.fround(x))]);
+        s.u(0, n).f(1, lr[0]).f(2, mu[0]).f(3, wd[0]).u(4, p.nesterov ? 1 : 0).f(5, lr[1]).f(6, mu[1]).f(7, wd[1]);
+      });
   }
 
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void {
