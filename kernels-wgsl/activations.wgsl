@@ -1,10 +1,21 @@
 // Activation functions shared by matmul.wgsl (the fused epilogue) and
 // elementwise.wgsl (unary ops and their derivatives), so both compute the
-// same numbers. pipelines.ts prepends this file to those two modules.
+// same numbers. pipelines.ts prepends this file (after double-float.wgsl) to
+// those two modules.
+
+// WGSL lets exp be off by 3 + 2|x| ULP: SwiftShader is 1.6e-5 off at x = -87,
+// where gelu(-10) lands. Reducing to x = k·ln2 + r, |r| <= ln2/2 (ln2 split so
+// k·hi is exact) gives the builtin a small argument and makes 2^k exact.
+fn exp1(x: f32) -> f32 {
+  if (!(abs(x) <= 88.0)) { return exp(x); } // 0 or inf either way; NaN stays NaN
+  let k = round(x * 1.442695041);
+  let r = (x - k * 0.693145751953125) - k * 1.4286068203e-6;
+  return ldexp(exp(r), i32(k));
+}
 
 // exp of a non-positive argument only, so nothing overflows.
 fn sigmoid1(x: f32) -> f32 {
-  let e = exp(-abs(x));
+  let e = exp1(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
 
@@ -15,18 +26,42 @@ fn tanh1(x: f32) -> f32 {
     let x2 = x * x;
     return x * (1.0 + x2 * (-0.33333333 + x2 * (0.13333333 + x2 * (-0.053968254 + x2 * 0.021869488))));
   }
-  let e = exp(-2.0 * a);
+  let e = exp1(-2.0 * a);
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
 fn geluArg(x: f32) -> f32 { return 0.7978845608 * (x + 0.044715 * x * x * x); }
 
+// e^x for x = hi + lo (|lo| <= ulp(hi)/2): e^hi · (1 + lo).
+fn exp2f(x: vec2<f32>) -> f32 { return exp1(x.x) * (1.0 + x.y); }
+
+// (s, 1 − s) for s = sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x³); 1 − s is
+// formed directly, not by subtracting s from 1 (that loses ~2e-6 of gelu' at x = 5).
+// For x < -3 (|2u| > 6.7) e^2u turns the rounding error of an f32 2u into
+// relative error of the result (~1e-5 at x = -10, 2u = -87), so there 2u is
+// formed in double-float (K = 2·sqrt(2/pi) and 0.044715 as hi + lo pairs).
+// Below -20 s is 0.
+fn geluSigmoid(x: f32) -> vec2<f32> {
+  if (!(x < -3.0)) {
+    let z = 2.0 * geluArg(x);
+    let e = exp1(-abs(z));
+    let p = 1.0 / (1.0 + e);
+    return select(vec2<f32>(e * p, p), vec2<f32>(p, e * p), z >= 0.0);
+  }
+  let xc = max(x, -20.0);
+  let inner = add2(vec2<f32>(1.0, 0.0), mul2(vec2<f32>(0.044714998453855515, 1.5461444347053543e-9), twoProd(xc, xc)));
+  let u2 = mul2(mul2(vec2<f32>(1.5957691669464111, -4.534068054340423e-8), vec2<f32>(xc, 0.0)), inner);
+  let e = exp2f(u2); // e^2u with 2u < 0
+  let p = 1.0 / (1.0 + e);
+  return vec2<f32>(e * p, p);
+}
+
 // 0.5·x·(1 + tanh(u)) == x·sigmoid(2u): no cancellation for negative x.
-fn gelu1(x: f32) -> f32 { return x * sigmoid1(2.0 * geluArg(x)); }
+fn gelu1(x: f32) -> f32 { return x * geluSigmoid(x).x; }
 
 // d/dx gelu with s = sigmoid(2u): 0.5(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s).
 fn geluGrad(x: f32) -> f32 {
-  let s = sigmoid1(2.0 * geluArg(x));
+  let s = geluSigmoid(x);
   let du = 0.7978845608 * (1.0 + 3.0 * 0.044715 * x * x);
-  return s + 2.0 * x * s * (1.0 - s) * du;
+  return s.x + 2.0 * x * s.x * s.y * du;
 }

@@ -30,44 +30,11 @@ fn linear(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
   return (wg.x + wg.y * nwg.x) * WG + lid.x;
 }
 
-// SGD in double-float (an unevaluated sum hi + lo of two f32, Dekker's
-// algorithms, no fma needed): in `p − lr·d` or `μ·v + d` the two terms can
-// nearly cancel (a large step on a small weight), and in plain f32 the result
-// would then be mostly the rounding error of the product. Memory-bound, so the
-// extra arithmetic is free.
-
-// Exact a + b = s + e.
-fn twoSum(a: f32, b: f32) -> vec2<f32> {
-  let s = a + b;
-  let bb = s - a;
-  return vec2<f32>(s, (a - (s - bb)) + (b - bb));
-}
-
-// a = hi + lo with halves of 12 bits, so their products are exact.
-fn split(a: f32) -> vec2<f32> {
-  let c = 4097.0 * a;
-  let hi = c - (c - a);
-  return vec2<f32>(hi, a - hi);
-}
-
-// Exact a · b = p + e.
-fn twoProd(a: f32, b: f32) -> vec2<f32> {
-  let p = a * b;
-  let x = split(a);
-  let y = split(b);
-  return vec2<f32>(p, ((x.x * y.x - p) + x.x * y.y + x.y * y.x) + x.y * y.y);
-}
-
-// (a.hi + a.lo) · (b.hi + b.lo) and (a) + (b), to about 48 bits.
-fn mul2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  let p = twoProd(a.x, b.x);
-  return twoSum(p.x, p.y + (a.x * b.y + a.y * b.x));
-}
-
-fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  let s = twoSum(a.x, b.x);
-  return twoSum(s.x, s.y + a.y + b.y);
-}
+// SGD in double-float (twoSum, mul2, add2 from double-float.wgsl, prepended
+// by pipelines.ts): in `p − lr·d` or `μ·v + d` the two terms can nearly cancel
+// (a large step on a small weight), and in plain f32 the result would then be
+// mostly the rounding error of the product. Memory-bound, so the extra
+// arithmetic is free.
 
 // g + wd·p, the gradient with L2 decay.
 fn decayed(g: f32, p: f32) -> vec2<f32> {

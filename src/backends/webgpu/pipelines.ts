@@ -2,7 +2,8 @@
 // Kernels are called synchronously, so a missing pipeline is compiled with the
 // synchronous createComputePipeline on first use; warm() compiles ahead of
 // time with createComputePipelineAsync.
-import activations from '../../../kernels-wgsl/activations.wgsl';
+import activationsOnly from '../../../kernels-wgsl/activations.wgsl';
+import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
 import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
@@ -14,16 +15,19 @@ import reduce from '../../../kernels-wgsl/reduce.wgsl';
 import softmax from '../../../kernels-wgsl/softmax.wgsl';
 import strided from '../../../kernels-wgsl/strided.wgsl';
 
-// WGSL has no includes: the shared activation functions are prepended to the modules that use them,
+// WGSL has no includes: the shared activation functions (with the double-float helpers they use
+// for gelu) are prepended to the modules that use them,
 // and the matmul bindings, epilogue and prologue to every matmul module. The subgroup matmul
 // needs `enable subgroups;` first; its module is only created on devices with that feature.
+const activations = doubleFloat + activationsOnly;
 export const SOURCES = {
   elementwise: activations + elementwise,
   matmul: activations + matmulCommon + matmul,
   matmulSmall: activations + matmulCommon + matmulSmall,
   matmulRegister: activations + matmulCommon + matmulRegister,
   matmulSubgroup: 'enable subgroups;\n' + activations + matmulCommon + matmulSubgroup,
-  optim, reduce, softmax, strided,
+  optim: doubleFloat + optim,
+  reduce, softmax, strided,
 } as const;
 export type KernelFile = keyof typeof SOURCES;
 
