@@ -1,6 +1,7 @@
 // The runner side of the benchmark protocol. The orchestrator (run.ts)
 // starts one process per library and passes a plan in BENCH_PLAN; the runner
 // times each (config, problem) and prints one `@@bench` JSON line per result.
+import { getGPU } from '../src/backends/webgpu/gpu.js';
 import { problems, type Problem } from './problems.js';
 
 export interface Plan {
@@ -86,22 +87,22 @@ export async function runConfig(config: string, c: Case, plan: Plan): Promise<vo
   }
 }
 
-/** Node has no navigator.gpu: expose Dawn's (the `webgpu` package) the way browsers do, for the peers. */
+/**
+ * Node 20 has no navigator; the peers read navigator.gpu (Dawn's GPU here, the
+ * same one lepton's backend uses), userAgent and hardwareConcurrency.
+ */
+export async function shimNavigator(gpu: GPU | null): Promise<void> {
+  const nav = (globalThis as { navigator?: object }).navigator ?? {};
+  const { availableParallelism } = await import('node:os');
+  const shim = Object.assign(Object.create(nav), { userAgent: `Node.js/${process.version}`, hardwareConcurrency: availableParallelism() }, gpu ? { gpu } : {});
+  Object.defineProperty(globalThis, 'navigator', { value: shim, configurable: true });
+}
+
+/** Dawn's GPU, found as lepton finds it (kept reachable there), exposed as navigator.gpu for the peers. */
 export async function nodeWebGPU(): Promise<GPU | null> {
-  try {
-    const name = 'webgpu';
-    const { create, globals } = await import(/* @vite-ignore */ name) as { create: (o: string[]) => GPU; globals: object };
-    Object.assign(globalThis, globals);
-    const gpu = create([]);
-    (globalThis as { __benchGpu?: GPU }).__benchGpu = gpu; // Dawn crashes if this is collected
-    const nav = (globalThis as { navigator?: object }).navigator ?? {};
-    // Node 20 has no navigator at all; peers also read userAgent and hardwareConcurrency.
-    const shim = Object.assign(Object.create(nav), { gpu, userAgent: `Node.js/${process.version}`, hardwareConcurrency: (await import('node:os')).availableParallelism() });
-    Object.defineProperty(globalThis, 'navigator', { value: shim, configurable: true });
-    return gpu;
-  } catch {
-    return null;
-  }
+  const gpu = await getGPU();
+  await shimNavigator(gpu);
+  return gpu;
 }
 
 /** Whether the adapter runs on the CPU (SwiftShader): big GPU problems are then skipped. */

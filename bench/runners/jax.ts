@@ -1,12 +1,12 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
 import { checksum, matmulInputs, mlpInputs, type Problem } from '../problems.js';
-import { describe, isFallback, nodeWebGPU, readPlan, runConfig, tooBigForFallback, type Case } from '../harness.js';
+import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, tooBigForFallback, type Case } from '../harness.js';
 
 const plan = readPlan();
 const want = (c: string) => plan.configs.length === 0 || plan.configs.includes(c);
 const gpu = want('jax webgpu') || want('jax webgpu jit') ? await nodeWebGPU() : null;
 // jax-js's init() reads navigator (absent in Node 20) even for WASM alone.
-(globalThis as { navigator?: object }).navigator ??= { userAgent: `Node.js/${process.version}` };
+if (!gpu) await shimNavigator(null);
 const jax = await import('@jax-js/jax');
 const np = jax.numpy;
 type Arr = import('@jax-js/jax').Array;

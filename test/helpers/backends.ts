@@ -3,6 +3,7 @@
 // being skipped there. Kernel tests use `backends` (including the plain-SIMD
 // WASM module where relaxed SIMD is the default); op tests use `devices`.
 import type { Backend, DeviceName } from '../../src/backends/backend.js';
+import { relErr } from './error.js';
 import { getBackend, init } from '../../src/backends/registry.js';
 
 // LEPTON_TEST_BACKENDS=wasm (or webgpu) narrows a local run; CI always runs both.
@@ -86,12 +87,13 @@ export function label(be: Backend): string {
   return `${be.name}-${flavour}${mt}`;
 }
 
-/** Every backend's output must agree with the first backend's (WASM), not only with the reference. */
-export function agree(outs: Float32Array[], where: string, tol = 1e-5) {
+/**
+ * Every backend's output must agree with the first backend's (WASM), not only
+ * with the reference; relative to `scale` where given (see relErr).
+ */
+export function agree(outs: Float32Array[], where: string, tol = 1e-5, scale?: ArrayLike<number>) {
   for (let i = 1; i < outs.length; i++) {
-    let num = 0, den = 0;
-    for (let j = 0; j < outs[0].length; j++) { num += (outs[i][j] - outs[0][j]) ** 2; den += outs[0][j] ** 2; }
-    const d = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+    const d = relErr(outs[i], outs[0], scale ?? outs[0]);
     if (!(d <= tol)) throw new Error(`${label(backends[i])} vs ${label(backends[0])} disagree on ${where}: relative difference ${d}`);
   }
 }

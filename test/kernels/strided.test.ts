@@ -7,19 +7,12 @@ import * as ref from '../reference/kernels.js';
 
 const r = testRng('strided');
 
-function contiguousStrides(shape: number[]) {
-  const s = new Array(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
-  return s;
-}
-
 test('strided copy (transpose, broadcast, offset) matches float64 on 60 cases', async () => {
   for (let i = 0; i < 60; i++) {
     const rank = i === 0 ? 0 : r.int(1, 6);
     const src = Array.from({ length: rank }, () => r.pick([1, 2, 3, 4, 5, 7, 9, 16, 17, 33]));
     const perm = src.map((_, k) => k).sort(() => r.next() - 0.5);
-    const base = contiguousStrides(src);
+    const base = ref.contiguousStrides(src);
     const shape = perm.map((k) => src[k]);
     // A permuted view of the source, with some axes broadcast (stride 0, size grown).
     const strides = perm.map((k) => base[k]);

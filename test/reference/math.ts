@@ -21,6 +21,24 @@ export function geluGrad(x: number): number {
   return s + 2 * x * s * (1 - s) * du;
 }
 
+/**
+ * The size of the terms an evaluation of geluGrad adds: s + |2 x s (1 - s) u'|.
+ * geluGrad has a root at x = -0.7518 where those terms cancel, so near it any
+ * float32 evaluation has an unbounded error relative to geluGrad but stays a
+ * few ulp of this scale. Tests measure gelu_bwd errors against it.
+ */
+export function geluGradScale(x: number): number {
+  const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+  const s = 1 / (1 + Math.exp(-2 * u));
+  const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+  return s + Math.abs(2 * x * s * (1 - s) * du);
+}
+
+/** |binary(op, a, b)|, except gelu_bwd: |b| · geluGradScale(a) (see there). */
+export function binaryScale(op: string, a: number, b: number): number {
+  return op === 'gelu_bwd' ? Math.abs(b) * geluGradScale(a) : Math.abs(binary(op, a, b));
+}
+
 export function activation(act: string, x: number): number {
   switch (act) {
     case 'none': return x;
@@ -28,6 +46,18 @@ export function activation(act: string, x: number): number {
     case 'gelu': return gelu(x);
     case 'tanh': return Math.tanh(x);
     case 'sigmoid': return sigmoid(x);
+  }
+  throw new Error(`reference: unknown activation ${act}`);
+}
+
+/** d activation / dx. */
+export function activationGrad(act: string, x: number): number {
+  switch (act) {
+    case 'none': return 1;
+    case 'relu': return x > 0 ? 1 : 0;
+    case 'gelu': return geluGrad(x);
+    case 'tanh': return 1 - Math.tanh(x) ** 2;
+    case 'sigmoid': return sigmoid(x) * (1 - sigmoid(x));
   }
   throw new Error(`reference: unknown activation ${act}`);
 }

@@ -8,13 +8,6 @@ export interface Nd { data: Float64Array; shape: number[] }
 export const nd = (data: ArrayLike<number>, shape: number[]): Nd => ({ data: Float64Array.from(data), shape: [...shape] });
 const size = k.sizeOf;
 
-function contiguous(shape: number[]) {
-  const s = new Array(shape.length);
-  let a = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = a; a *= shape[i]; }
-  return s;
-}
-
 export function broadcastShape(a: number[], b: number[]) {
   const r = Math.max(a.length, b.length);
   return Array.from({ length: r }, (_, i) => {
@@ -23,22 +16,16 @@ export function broadcastShape(a: number[], b: number[]) {
     return x === 1 ? y : x;
   });
 }
-function stridesIn(shape: number[], out: number[]) {
-  const s = new Array(out.length).fill(0);
-  let a = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { const d = out.length - shape.length + i; s[d] = shape[i] === 1 ? 0 : a; a *= shape[i]; }
-  return s;
-}
 
 /** Value of `x` at each index of the broadcast shape `out`. */
 export function expand(x: Nd, out: number[]): Nd {
-  return { data: k.strided(x.data, out, stridesIn(x.shape, out), 0), shape: out };
+  return { data: k.strided(x.data, out, k.stridesIn(x.shape, out), 0), shape: out };
 }
 
 /** Sum of `g` (broadcast shape) back to `shape`. */
 export function sumTo(g: Nd, shape: number[]): Nd {
   const out = new Float64Array(size(shape));
-  const st = stridesIn(shape, g.shape);
+  const st = k.stridesIn(shape, g.shape);
   for (let i = 0; i < g.data.length; i++) out[k.offsetOf(i, g.shape, st)] += g.data[i];
   return { data: out, shape };
 }
@@ -88,7 +75,7 @@ export function binaryVjp(op: string, a: Nd, b: Nd, g: Nd): [Nd, Nd] {
 export function reduceForward(op: string, x: Nd, axes: number[], keepDims: boolean): Nd {
   const keep = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = new Float64Array(size(keep)).fill(op === 'max' ? -Infinity : 0);
-  const st = stridesIn(keep, x.shape);
+  const st = k.stridesIn(keep, x.shape);
   const r = size(axes.map((i) => x.shape[i]));
   for (let i = 0; i < x.data.length; i++) {
     const o = k.offsetOf(i, x.shape, st);
@@ -113,7 +100,7 @@ export function reduceVjp(op: string, x: Nd, axes: number[], g: Nd): Nd[] {
 
 // ---- shape -------------------------------------------------------------
 export function transposeForward(x: Nd, perm: number[]): Nd {
-  const st = contiguous(x.shape);
+  const st = k.contiguousStrides(x.shape);
   const shape = perm.map((i) => x.shape[i]);
   return { data: k.strided(x.data, shape, perm.map((i) => st[i]), 0), shape };
 }
@@ -168,9 +155,7 @@ export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd): Nd[] 
   const [K, N] = w.shape;
   const M = x.data.length / K;
   const pre = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none' });
-  const d = (v: number) => (act === 'none' ? 1 : act === 'relu' ? (v > 0 ? 1 : 0) : act === 'gelu' ? m.geluGrad(v)
-    : act === 'tanh' ? 1 - Math.tanh(v) ** 2 : m.sigmoid(v) * (1 - m.sigmoid(v)));
-  const dz = pre.map((v, i) => g.data[i] * d(v));
+  const dz = pre.map((v, i) => g.data[i] * m.activationGrad(act, v));
   const [gx, gw] = matmulVjp({ data: x.data, shape: [M, K] }, w, { data: dz, shape: [M, N] });
   const out = [{ data: gx.data, shape: x.shape }, gw];
   if (b) out.push(sumTo({ data: dz, shape: [M, N] }, [N]));
