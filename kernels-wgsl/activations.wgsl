@@ -1,6 +1,6 @@
-// Activation functions shared by matmul.wgsl (the fused epilogue) and
-// elementwise.wgsl (unary ops and their derivatives), so both compute the
-// same numbers. pipelines.ts prepends this file (after double-float.wgsl) to
+// Activation functions and accurate exp/log shared by matmul.wgsl (the fused
+// epilogue), elementwise.wgsl (unary ops and their derivatives) and
+// softmax.wgsl, so all compute the same numbers. pipelines.ts prepends this file (after double-float.wgsl) to
 // those two modules.
 
 // WGSL lets exp be off by 3 + 2|x| ULP: SwiftShader is 1.6e-5 off at x = -87,
@@ -11,6 +11,29 @@ fn exp1(x: f32) -> f32 {
   let k = round(x * 1.442695041);
   let r = (x - k * 0.693145751953125) - k * 1.4286068203e-6;
   return ldexp(exp(r), i32(k));
+}
+
+// log(1 + f) for |f| <= 0.5: 2·atanh(t), t = f / (2 + f), as a series (|t| <= 0.2;
+// the first omitted term is under 1e-8 of the sum). Relative error a few ulp.
+fn log1pSmall(f: f32) -> f32 {
+  let t = f / (2.0 + f);
+  let t2 = t * t;
+  return 2.0 * t * (1.0 + t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0)))));
+}
+
+// WGSL's log may be off by 2^-21 absolute on [0.5, 2]: relative error without
+// bound near x = 1 (1e-2 at 0.99999 on SwiftShader). x = 2^e·m, m in
+// [0.707, 1.414), so m − 1 is exact and log m = log1pSmall(m − 1); e·ln2 with
+// ln2 split so e·hi is exact. Zero, negatives, subnormals, inf and NaN go to
+// the builtin (-inf, NaN, ~, inf, NaN).
+fn log1(x: f32) -> f32 {
+  if (!(x >= 0x1p-126f && x <= 0x1.fffffep+127f)) { return log(x); }
+  let bits = bitcast<u32>(x);
+  let m0 = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u); // [1, 2)
+  let big = m0 > 1.41421356;
+  let m = select(m0, 0.5 * m0, big);
+  let e = f32(i32(bits >> 23u) - 127) + select(0.0, 1.0, big);
+  return e * 0.693145751953125 + (e * 1.4286068203e-6 + log1pSmall(m - 1.0));
 }
 
 // exp of a non-positive argument only, so nothing overflows.
@@ -27,6 +50,9 @@ fn tanh1(x: f32) -> f32 {
     return x * (1.0 + x2 * (-0.33333333 + x2 * (0.13333333 + x2 * (-0.053968254 + x2 * 0.021869488))));
   }
   let e = exp1(-2.0 * a);
+  // Above 0.55 (tanh > 0.5) as 1 − 2e/(1 + e): one rounding near 1, where tanh'
+  // = (1 − y)(1 + y) is later taken from y and magnifies y's error.
+  if (a >= 0.55) { return sign(x) * (1.0 - 2.0 * e / (1.0 + e)); }
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 

@@ -2,7 +2,7 @@
 // One invocation per element; workgroups are linearised (x + y * num_workgroups.x)
 // so that more than 65535 × WG elements still dispatch. The op is the
 // override OP (codes: UNARY_OPS / BINARY_OPS in src/backends/backend.ts).
-// exp1, sigmoid1, tanh1, gelu1 and geluGrad come from activations.wgsl (prepended by pipelines.ts).
+// exp1, log1, sigmoid1, tanh1, gelu1 and geluGrad come from activations.wgsl (prepended by pipelines.ts).
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -42,7 +42,7 @@ fn unary1(x: f32) -> f32 {
     case 0u: { return x; }
     case 1u: { return -x; }
     case 2u: { return exp1(x); }
-    case 3u: { return log(x); }
+    case 3u: { return log1(x); }
     case 4u: { return abs(x); }
     case 5u: { return sqrt(x); }
     case 6u: { return x * x; }

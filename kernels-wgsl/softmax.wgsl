@@ -34,20 +34,16 @@ var<workgroup> wsum: array<f32, WG>;
 
 const LOWEST: f32 = -0x1.fffffep+127f;
 
-// log(1 + x) for x >= 0 with a small relative error: 2·atanh(x / (2 + x)) as
-// a series below 0.5 (t ≤ 0.2, the first omitted term is under 1e-8 of the
-// sum), plain log above (the result is then over 0.4, where log's absolute
-// error is a small relative one).
+// log(1 + x) for x >= 0 with a small relative error (log1pSmall and log1 from
+// activations.wgsl, prepended by pipelines.ts).
 fn log1pPos(x: f32) -> f32 {
-  if (x >= 0.5) { return log(1.0 + x); }
-  let t = x / (2.0 + x);
-  let t2 = t * t;
-  return 2.0 * t * (1.0 + t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0)))));
+  if (x >= 0.5) { return log1(1.0 + x); }
+  return log1pSmall(x);
 }
 
 // log(z + s) with z ≥ 1 entries at the max: log z + log1p(s / z) (log 1 = 0 exactly).
 fn logTotal(z: f32, s: f32) -> f32 {
-  return select(log(z), 0.0, z == 1.0) + log1pPos(s / z);
+  return select(log1(z), 0.0, z == 1.0) + log1pPos(s / z);
 }
 
 // Writes the row's outputs from its max and its z + s.

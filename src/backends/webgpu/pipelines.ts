@@ -27,7 +27,8 @@ export const SOURCES = {
   matmulRegister: activations + matmulCommon + matmulRegister,
   matmulSubgroup: 'enable subgroups;\n' + activations + matmulCommon + matmulSubgroup,
   optim: doubleFloat + optim,
-  reduce, softmax, strided,
+  softmax: activations + softmax,
+  reduce, strided,
 } as const;
 export type KernelFile = keyof typeof SOURCES;
 
