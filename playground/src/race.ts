@@ -117,7 +117,8 @@ function create(app: App): TabInstance {
     app.messages.show(`Race ${s.name} (${LABELS[backends[sides.indexOf(s)]]}) stopped: ${s.error}`, 'error', `race-${s.name}`);
   };
 
-  async function start(): Promise<RaceResult[]> {
+  /** Races until stopped or for `limitMs` (default: the Duration control) counted from the first step. */
+  async function start(limitMs?: number): Promise<RaceResult[]> {
     const id = ++runId;
     racing = true;
     startBtn.textContent = 'Stop race';
@@ -126,7 +127,7 @@ function create(app: App): TabInstance {
     await evalSides();
     paint();
     started = performance.now();
-    wallLimit = Number(duration.value) * 1000;
+    wallLimit = limitMs ?? Number(duration.value) * 1000;
     let lastEval = performance.now();
     while (racing && id === runId) {
       for (let i = 0; i < sides.length; i++) {
@@ -174,14 +175,9 @@ function create(app: App): TabInstance {
     verdict,
     h('div', { class: 'racers' }, sides[0].element, sides[1].element));
 
-  // Test hook: a race of `ms` milliseconds, resolving to both sides' results.
-  (globalThis as { __race?: unknown }).__race = async (ms: number) => {
-    duration.value = '0';
-    const done = start();
-    await new Promise((r) => setTimeout(r, ms));
-    stop();
-    return done;
-  };
+  // Test hook: a race of `ms` milliseconds of stepping (after set-up and the first
+  // evaluation, which compile pipelines), resolving to both sides' results.
+  (globalThis as { __race?: unknown }).__race = (ms: number) => start(ms);
 
   return {
     element,
