@@ -26,8 +26,10 @@ export interface OpCase {
   tol?: number;
   /** Gradient tolerance, when the derivative is computed from a float32 output (see unary tests). */
   gradTol?: number;
-  /** What each gradient is accurate relative to, where its terms can cancel (see relErr); default |vjp|. */
-  gradScale?: (xs: Nd[], g: Nd) => Float64Array[];
+  /** What the output is accurate relative to, where its terms can cancel (see relErr); default |ref|. */
+  scale?: (xs: Nd[]) => Nd;
+  /** The same for each gradient; default |vjp|. */
+  gradScale?: (xs: Nd[], g: Nd) => Nd[];
 }
 
 /** A random float32-representable Nd. */
@@ -60,7 +62,8 @@ export async function checkOp(c: OpCase, r: Rng, family: string): Promise<void> 
   const g: Nd = { data: Float64Array.from(r.array(expect.data.length)), shape: expect.shape };
   const vjp = c.vjp(c.inputs, g);
   const need = c.grads ?? c.inputs.map(() => true);
-  const gradScale = c.gradScale?.(c.inputs, g) ?? vjp.map((v) => v.data);
+  const scale = c.scale?.(c.inputs).data ?? expect.data;
+  const gradScale = (c.gradScale?.(c.inputs, g) ?? vjp).map((v) => v.data);
   const tol = c.tol ?? 1e-5;
 
   if (!c.noFd && c.inputs.every((x) => x.data.length <= 400)) {
@@ -88,7 +91,7 @@ export async function checkOp(c: OpCase, r: Rng, family: string): Promise<void> 
       res.y.dispose();
       return [values, gs] as const;
     })();
-    const err = relErr(out, expect.data);
+    const err = relErr(out, expect.data, scale);
     record(`${family} forward · ${device}`, err, c.name);
     assert.ok(err < tol, `${c.name} on ${device}: forward relative error ${err}`);
     grads.forEach((gr, i) => {

@@ -25,7 +25,7 @@ test('unary ops: forward, gradient and finite differences', async () => {
         // nears ±1, 1 − y loses digits to cancellation (e.g. x = 6: y = 0.9975, ~2e-5 relative).
         gradTol: name === 'tanh' || name === 'sigmoid' ? 1e-4 : undefined,
         // gelu' has a root at -0.7518; measure its gradient against the size of its terms there.
-        gradScale: name === 'gelu' ? ([x], g) => [x.data.map((v, i) => Math.abs(g.data[i]) * M.geluGradScale(v))] : undefined,
+        gradScale: name === 'gelu' ? ([x], g) => [R.nd(x.data.map((v, i) => Math.abs(g.data[i]) * M.geluGradScale(v)), x.shape)] : undefined,
       }, r, 'unary ops');
     }
   }
@@ -41,6 +41,7 @@ test('binary ops with broadcasting: forward, both gradients, finite differences'
       await checkOp({
         name: `${op} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, inputs: [rnd(r, sa), b],
         lib: ([x, y]) => ops[op](x, y), ref: ([x, y]) => R.binaryForward(op, x, y), vjp: ([x, y], g) => R.binaryVjp(op, x, y, g),
+        gradScale: ([x, y], g) => R.binaryVjp(op, x, y, g, true),
       }, r, 'binary ops');
     }
   }
@@ -50,6 +51,7 @@ test('only inputs that require a gradient get one', async () => {
   await checkOp({
     name: 'mul, b constant', inputs: [rnd(r, [4, 3]), rnd(r, [3])], grads: [true, false],
     lib: ([x, y]) => ops.mul(x, y), ref: ([x, y]) => R.binaryForward('mul', x, y), vjp: ([x, y], g) => R.binaryVjp('mul', x, y, g),
+    gradScale: ([x, y], g) => R.binaryVjp('mul', x, y, g, true),
   }, r, 'binary ops');
 });
 
@@ -59,6 +61,7 @@ test('maximum / minimum: gradient goes to the winner, split on ties', async () =
       await checkOp({
         name: `${op} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, inputs: [rnd(r, sa), rnd(r, sb)],
         lib: ([x, y]) => ops[op](x, y), ref: ([x, y]) => R.binaryForward(op, x, y), vjp: ([x, y], g) => R.binaryVjp(op, x, y, g),
+        gradScale: ([x, y], g) => R.binaryVjp(op, x, y, g, true),
       }, r, 'binary ops');
     }
     // Ties: small integers make many equal pairs (finite differences do not apply at a kink).
@@ -66,6 +69,7 @@ test('maximum / minimum: gradient goes to the winner, split on ties', async () =
     await checkOp({
       name: `${op} with ties`, inputs: [ints([6, 5]), ints([6, 5])], noFd: true,
       lib: ([x, y]) => ops[op](x, y), ref: ([x, y]) => R.binaryForward(op, x, y), vjp: ([x, y], g) => R.binaryVjp(op, x, y, g),
+      gradScale: ([x, y], g) => R.binaryVjp(op, x, y, g, true),
     }, r, 'binary ops');
   }
 });

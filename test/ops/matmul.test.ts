@@ -17,6 +17,7 @@ test('matmul (2-D, vectors, batched, broadcast batch): forward, both gradients, 
     await checkOp({
       name: `matmul ${JSON.stringify(sa)} · ${JSON.stringify(sb)}`, inputs: [rnd(r, sa), rnd(r, sb)],
       lib: ([a, b]) => matmul(a, b), ref: ([a, b]) => R.matmulForward(a, b), vjp: ([a, b], g) => R.matmulVjp(a, b, g),
+      scale: ([a, b]) => R.matmulForwardScale(a, b), gradScale: ([a, b], g) => R.matmulVjpScale(a, b, g),
     }, r, 'matmul');
   }
 });
@@ -34,6 +35,8 @@ test('linear act(x·W + b) for every activation, with and without bias', async (
           lib: ([x, w, b]) => linear(x, w, b ?? null, act),
           ref: ([x, w, b]) => R.linearForward(x, w, b ?? null, act),
           vjp: ([x, w, b], g) => R.linearVjp(x, w, b ?? null, act, g),
+          scale: ([x, w, b]) => R.linearForwardScale(x, w, b ?? null, act),
+          gradScale: ([x, w, b], g) => R.linearVjp(x, w, b ?? null, act, g, true),
         }, r, 'linear');
       }
     }

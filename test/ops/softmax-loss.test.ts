@@ -19,6 +19,7 @@ test('softmax / logSoftmax along any axis: forward, gradient, finite differences
         name: `${log ? 'logSoftmax' : 'softmax'} ${JSON.stringify(shape)} axis ${axis}`, inputs: [rnd(r, shape, -3, 3)],
         lib: ([x]) => (log ? logSoftmax(x, axis) : softmax(x, axis)),
         ref: ([x]) => R.softmaxForward(x, ax, log), vjp: ([x], g) => R.softmaxVjp(x, ax, log, g),
+        gradScale: ([x], g) => R.softmaxVjp(x, ax, log, g, true),
       }, r, 'softmax');
     }
   }
@@ -40,6 +41,7 @@ test('crossEntropy with class ids (mean, sum, none) and with probabilities', asy
         lib: ([x]) => crossEntropy(x, labels, { reduction }),
         ref: ([x]) => R.crossEntropyForward(x, target, reduction),
         vjp: ([x], g) => [R.crossEntropyVjp(x, target, g, reduction)[0]],
+        gradScale: ([x], g) => [R.crossEntropyVjp(x, target, g, reduction, true)[0]],
       }, r, 'losses');
     }
     // Soft targets: rows of a softmax, gradient to both logits and targets.
@@ -47,6 +49,7 @@ test('crossEntropy with class ids (mean, sum, none) and with probabilities', asy
     await checkOp({
       name: `crossEntropy probabilities [${N}, ${C}]`, inputs: [rnd(r, [N, C], -3, 3), R.nd(Float32Array.from(probs.data), [N, C])],
       lib: ([x, t]) => crossEntropy(x, t), ref: ([x, t]) => R.crossEntropyForward(x, t), vjp: ([x, t], g) => R.crossEntropyVjp(x, t, g),
+      gradScale: ([x, t], g) => R.crossEntropyVjp(x, t, g, 'mean', true),
     }, r, 'losses');
   }
 });

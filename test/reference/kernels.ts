@@ -162,16 +162,20 @@ export interface AdamRef {
 }
 
 /** One Adam (decoupled=false, L2 in the gradient) or AdamW step, as PyTorch defines them. */
-export function adam(p: ArrayLike<number>, g: ArrayLike<number>, mIn: ArrayLike<number>, vIn: ArrayLike<number>, h: AdamRef) {
+/**
+ * With `abs`, the scale each result is accurate to: every sum over |terms|
+ * (β1·m + (1 − β1)·g and p − step cancel for some draws; v cannot).
+ */
+export function adam(p: ArrayLike<number>, g: ArrayLike<number>, mIn: ArrayLike<number>, vIn: ArrayLike<number>, h: AdamRef, abs = false) {
   const P = Float64Array.from(p), M = Float64Array.from(mIn), V = Float64Array.from(vIn);
+  const a = abs ? Math.abs : (x: number) => x;
   for (let i = 0; i < P.length; i++) {
-    let grad = g[i];
+    const grad = h.decoupled ? g[i] : g[i] + h.weightDecay * P[i];
     if (h.decoupled) P[i] *= 1 - h.lr * h.weightDecay;
-    else grad += h.weightDecay * P[i];
-    M[i] = h.beta1 * M[i] + (1 - h.beta1) * grad;
+    M[i] = h.beta1 * a(M[i]) + (1 - h.beta1) * (abs && !h.decoupled ? Math.abs(g[i]) + h.weightDecay * Math.abs(p[i]) : a(grad));
     V[i] = h.beta2 * V[i] + (1 - h.beta2) * grad * grad;
     const mhat = M[i] / h.biasCorrection1, vhat = V[i] / h.biasCorrection2;
-    P[i] -= h.lr * mhat / (Math.sqrt(vhat) + h.eps);
+    P[i] = a(P[i]) - (abs ? -1 : 1) * h.lr * mhat / (Math.sqrt(vhat) + h.eps);
   }
   return { p: P, m: M, v: V };
 }

@@ -31,6 +31,8 @@ export function sumTo(g: Nd, shape: number[]): Nd {
 }
 
 const map = (x: Nd, f: (v: number, i: number) => number): Nd => ({ data: x.data.map(f), shape: x.shape });
+/** |x|: the scale helpers below rerun a reference over absolute values, the size of what float32 adds up. */
+export const absNd = (x: Nd): Nd => map(x, Math.abs);
 const zip = (a: Nd, b: Nd, f: (x: number, y: number) => number): Nd => {
   const shape = broadcastShape(a.shape, b.shape);
   const A = expand(a, shape), B = expand(b, shape);
@@ -49,7 +51,8 @@ export const unaryVjp = (op: string, x: Nd, g: Nd) => [map(x, (v, i) => g.data[i
 export function binaryForward(op: string, a: Nd, b: Nd): Nd {
   return zip(a, b, (x, y) => m.binary(op, x, y));
 }
-export function binaryVjp(op: string, a: Nd, b: Nd, g: Nd): [Nd, Nd] {
+/** With `abs`, each term's |value| before the broadcast sums: the scale the gradient is accurate to. */
+export function binaryVjp(op: string, a: Nd, b: Nd, g: Nd, abs = false): [Nd, Nd] {
   const shape = g.shape;
   const A = expand(a, shape), B = expand(b, shape);
   const da = new Float64Array(g.data.length), db = new Float64Array(g.data.length);
@@ -67,6 +70,7 @@ export function binaryVjp(op: string, a: Nd, b: Nd, g: Nd): [Nd, Nd] {
       }
       default: throw new Error(`reference: no vjp for ${op}`);
     }
+    if (abs) { da[i] = Math.abs(da[i]); db[i] = Math.abs(db[i]); }
   }
   return [sumTo({ data: da, shape }, a.shape), sumTo({ data: db, shape }, b.shape)];
 }
@@ -144,6 +148,10 @@ export function matmulVjp(a: Nd, b: Nd, g: Nd): [Nd, Nd] {
   return [{ data: ga.data, shape: a.shape }, { data: gb.data, shape: b.shape }];
 }
 
+/** What matmulForward / matmulVjp are accurate to: the same sums over |terms|. */
+export const matmulForwardScale = (a: Nd, b: Nd) => matmulForward(absNd(a), absNd(b));
+export const matmulVjpScale = (a: Nd, b: Nd, g: Nd) => matmulVjp(absNd(a), absNd(b), absNd(g));
+
 /** act(x·w + b) with x [..., in], w [in, out]. */
 export function linearForward(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
   const [K, N] = w.shape;
@@ -151,15 +159,26 @@ export function linearForward(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
   const z = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
   return { data: z, shape: [...x.shape.slice(0, -1), N] };
 }
-export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd): Nd[] {
+/** With `abs`, sums over |terms| and gelu' by its terms (m.geluGradScale): the scale each gradient is accurate to. */
+export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd, abs = false): Nd[] {
   const [K, N] = w.shape;
   const M = x.data.length / K;
   const pre = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none' });
-  const dz = pre.map((v, i) => g.data[i] * m.activationGrad(act, v));
-  const [gx, gw] = matmulVjp({ data: x.data, shape: [M, K] }, w, { data: dz, shape: [M, N] });
+  const dz = pre.map((v, i) => (abs ? Math.abs(g.data[i]) * (act === 'gelu' ? m.geluGradScale(v) : Math.abs(m.activationGrad(act, v)))
+    : g.data[i] * m.activationGrad(act, v)));
+  const X = { data: x.data, shape: [M, K] };
+  const [gx, gw] = matmulVjp(abs ? absNd(X) : X, abs ? absNd(w) : w, { data: dz, shape: [M, N] });
   const out = [{ data: gx.data, shape: x.shape }, gw];
   if (b) out.push(sumTo({ data: dz, shape: [M, N] }, [N]));
   return out;
+}
+
+/** The scale linearForward is accurate to (k.matmulScale). */
+export function linearForwardScale(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
+  const [K, N] = w.shape;
+  const M = x.data.length / K;
+  const s = k.matmulScale(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
+  return { data: s, shape: [...x.shape.slice(0, -1), N] };
 }
 
 // ---- softmax and losses -------------------------------------------------
@@ -175,9 +194,10 @@ export function softmaxForward(x: Nd, axis: number, log: boolean): Nd {
   const yt = { data: k.softmax(xt.data, xt.data.length / cols, cols, log), shape: xt.shape };
   return transposeForward(yt, perm);
 }
-export function softmaxVjp(x: Nd, axis: number, log: boolean, g: Nd): Nd[] {
-  const perm = moveLast(x, axis);
-  const yt = transposeForward(softmaxForward(x, axis, log), perm), gt = transposeForward(g, perm);
+/** With `abs`, |g| and + for −: y(|g| + Σ|g|y), or |g| + e^y Σ|g|, the scale the gradient is accurate to. */
+export function softmaxVjp(x: Nd, axis: number, log: boolean, g: Nd, abs = false): Nd[] {
+  const perm = moveLast(x, axis), sign = abs ? 1 : -1;
+  const yt = transposeForward(softmaxForward(x, axis, log), perm), gt = transposeForward(abs ? absNd(g) : g, perm);
   const cols = yt.shape[yt.shape.length - 1], rows = yt.data.length / cols;
   const dx = new Float64Array(yt.data.length);
   for (let r = 0; r < rows; r++) {
@@ -185,7 +205,7 @@ export function softmaxVjp(x: Nd, axis: number, log: boolean, g: Nd): Nd[] {
     for (let c = 0; c < cols; c++) s += log ? gt.data[r * cols + c] : gt.data[r * cols + c] * yt.data[r * cols + c];
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
-      dx[i] = log ? gt.data[i] - Math.exp(yt.data[i]) * s : yt.data[i] * (gt.data[i] - s);
+      dx[i] = log ? gt.data[i] + sign * Math.exp(yt.data[i]) * s : yt.data[i] * (gt.data[i] + sign * s);
     }
   }
   return [transposeForward({ data: dx, shape: yt.shape }, perm)];
@@ -201,7 +221,11 @@ export function crossEntropyForward(logits: Nd, target: Nd, reduction = 'mean'):
   const s = rows.reduce((a, b) => a + b, 0);
   return { data: Float64Array.of(reduction === 'sum' ? s : s / N), shape: [] };
 }
-export function crossEntropyVjp(logits: Nd, target: Nd, g: Nd, reduction = 'mean'): Nd[] {
+/**
+ * With `abs`, the logit gradient's scale |g|·(p·|Σt| + |t|): p·Σt − t cancels
+ * wherever the prediction matches the target.
+ */
+export function crossEntropyVjp(logits: Nd, target: Nd, g: Nd, reduction = 'mean', abs = false): Nd[] {
   const [N, C] = logits.shape;
   const p = k.softmax(logits.data, N, C, false);
   const d = new Float64Array(N * C), dt = new Float64Array(N * C);
@@ -211,8 +235,9 @@ export function crossEntropyVjp(logits: Nd, target: Nd, g: Nd, reduction = 'mean
     let tsum = 0;
     for (let c = 0; c < C; c++) tsum += target.data[i * C + c];
     for (let c = 0; c < C; c++) {
-      d[i * C + c] = gi * (p[i * C + c] * tsum - target.data[i * C + c]);
-      dt[i * C + c] = -gi * lp[i * C + c];
+      d[i * C + c] = abs ? Math.abs(gi) * (p[i * C + c] * Math.abs(tsum) + Math.abs(target.data[i * C + c]))
+        : gi * (p[i * C + c] * tsum - target.data[i * C + c]);
+      dt[i * C + c] = (abs ? Math.abs(gi) : -gi) * lp[i * C + c];
     }
   }
   return [{ data: d, shape: logits.shape }, { data: dt, shape: target.shape }];
