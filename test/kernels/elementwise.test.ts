@@ -59,6 +59,21 @@ test('unary ops match float64 over every op and 21 sizes', async () => {
   assert.ok(shapes >= 50);
 });
 
+test('log is accurate just above and below 1, one value at a time', async () => {
+  // log(x) ≈ x − 1 there: an absolute error allowed by WGSL's builtin (2^-21) is a large relative one.
+  for (const d of [1e-2, 1e-3, 1e-4, 1e-5, 3e-7]) {
+    for (const x of [Float32Array.of(1 - d), Float32Array.of(1 + d)]) {
+      await compareAcross('unary', `log x=${x[0]}`, async (be) => {
+        const hx = upload(be, x), out = poisoned(be, 1);
+        be.unary('log', hx, out, 1, 1, 0);
+        const got = await be.read(out, 1);
+        be.free(hx); be.free(out);
+        return got;
+      }, ref.unary('log', x));
+    }
+  }
+});
+
 test('unary ops may write in place (out === x)', async () => {
   for (const be of backends) {
     const x = r.array(777);
