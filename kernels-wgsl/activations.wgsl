@@ -1,7 +1,7 @@
 // Activation functions and accurate exp/log shared by matmul.wgsl (the fused
 // epilogue), elementwise.wgsl (unary ops and their derivatives) and
-// softmax.wgsl, so all compute the same numbers. pipelines.ts prepends this file (after double-float.wgsl) to
-// those two modules.
+// softmax.wgsl, so all compute the same numbers. pipelines.ts prepends this
+// file (after double-float.wgsl) to those modules.
 
 // WGSL lets exp be off by 3 + 2|x| ULP: SwiftShader is 1.6e-5 off at x = -87,
 // where gelu(-10) lands. Reducing to x = k·ln2 + r, |r| <= ln2/2 (ln2 split so
@@ -59,7 +59,7 @@ fn tanh1(x: f32) -> f32 {
 fn geluArg(x: f32) -> f32 { return 0.7978845608 * (x + 0.044715 * x * x * x); }
 
 // e^x for x = hi + lo (|lo| <= ulp(hi)/2): e^hi · (1 + lo).
-fn exp2f(x: vec2<f32>) -> f32 { return exp1(x.x) * (1.0 + x.y); }
+fn expDF(x: vec2<f32>) -> f32 { return exp1(x.x) * (1.0 + x.y); }
 
 // (s, 1 − s) for s = sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x³); 1 − s is
 // formed directly, not by subtracting s from 1 (that loses ~2e-6 of gelu' at x = 5).
@@ -77,7 +77,7 @@ fn geluSigmoid(x: f32) -> vec2<f32> {
   let xc = max(x, -20.0);
   let inner = add2(vec2<f32>(1.0, 0.0), mul2(vec2<f32>(0.044714998453855515, 1.5461444347053543e-9), twoProd(xc, xc)));
   let u2 = mul2(mul2(vec2<f32>(1.5957691669464111, -4.534068054340423e-8), vec2<f32>(xc, 0.0)), inner);
-  let e = exp2f(u2); // e^2u with 2u < 0
+  let e = expDF(u2); // e^2u with 2u < 0
   let p = 1.0 / (1.0 + e);
   return vec2<f32>(e * p, p);
 }
