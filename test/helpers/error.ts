@@ -46,7 +46,7 @@ if (!g.__leptonReportHooked) {
   function printWorst() {
     const rows = [...worst].sort(([a], [b]) => a.localeCompare(b));
     const w = Math.max(...rows.map(([k]) => k.length));
-    console.log('\nWorst relative error per kernel (‖out − ref‖ / ‖ref‖ against float64):');
+    console.log('\nWorst relative error per kernel against float64 (‖out − ref‖ / ‖ref‖, or / ‖scale of the terms‖ where they cancel):');
     for (const [k, v] of rows) {
       console.log(`  ${k.padEnd(w)}  ${v.err.toExponential(2)}  over ${String(v.cases).padStart(3)} cases  (worst: ${v.where})`);
     }
