@@ -155,18 +155,23 @@ export function spiral(n: number, noise: number, seed: number): Points {
 /** The plane's value at (x, y): (x + y) / 10, in [-1, 1] over [-5, 5]². */
 export const planeValue = (x: number, y: number) => (x + y) / 10;
 
-/** Uniform points in [-5, 5]², target (x + y) / 10 plus uniform noise of ±noise. */
-export function regPlane(n: number, noise: number, seed: number): Points {
-  checkArgs('reg-plane', n, noise);
-  const rng = new Rng(seed), p = make(n);
-  for (let i = 0; i < n; i++) {
-    const x = rng.uniform(-5, 5), y = rng.uniform(-5, 5);
-    p.xy[2 * i] = x;
-    p.xy[2 * i + 1] = y;
-    p.label[i] = planeValue(x, y) + rng.uniform(-1, 1) * noise;
-  }
-  return p;
+/** Uniform points in [-5, 5]², target value(x, y) plus uniform noise of ±noise. */
+function regression(id: DatasetId, value: (x: number, y: number) => number) {
+  return (n: number, noise: number, seed: number): Points => {
+    checkArgs(id, n, noise);
+    const rng = new Rng(seed), p = make(n);
+    for (let i = 0; i < n; i++) {
+      const x = rng.uniform(-5, 5), y = rng.uniform(-5, 5);
+      p.xy[2 * i] = x;
+      p.xy[2 * i + 1] = y;
+      p.label[i] = value(x, y) + rng.uniform(-1, 1) * noise;
+    }
+    return p;
+  };
 }
+
+/** Target (x + y) / 10 plus noise. */
+export const regPlane = regression('reg-plane', planeValue);
 
 /** Centres and signs of the six bumps of `reg-gauss`. */
 export const BUMPS: readonly { x: number; y: number; s: number }[] = [
@@ -182,18 +187,8 @@ export function bumpsValue(x: number, y: number): number {
   return Math.max(-1, Math.min(1, v));
 }
 
-/** Uniform points in [-5, 5]², target `bumpsValue` plus uniform noise of ±noise. */
-export function regGauss(n: number, noise: number, seed: number): Points {
-  checkArgs('reg-gauss', n, noise);
-  const rng = new Rng(seed), p = make(n);
-  for (let i = 0; i < n; i++) {
-    const x = rng.uniform(-5, 5), y = rng.uniform(-5, 5);
-    p.xy[2 * i] = x;
-    p.xy[2 * i + 1] = y;
-    p.label[i] = bumpsValue(x, y) + rng.uniform(-1, 1) * noise;
-  }
-  return p;
-}
+/** Target `bumpsValue` plus noise. */
+export const regGauss = regression('reg-gauss', bumpsValue);
 
 const GENERATORS: Record<DatasetId, (n: number, noise: number, seed: number) => Points> = {
   circle, xor, gauss, spiral, 'reg-plane': regPlane, 'reg-gauss': regGauss,

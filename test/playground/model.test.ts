@@ -36,13 +36,18 @@ test('initWeights: seeded, shaped [in, out], biases zero, Xavier bound for tanh'
   assert.ok(a.w[0].every((v) => Math.abs(v) <= bound));
 });
 
-test('L2 as a loss term: one SGD step moves each weight by an extra −lr·rate·w', async () => {
-  const data = dataset(8, 3), w0 = initWeights(arch, 1);
-  const plain = new Net(arch, 'wasm', w0), reg = new Net(arch, 'wasm', w0);
-  const rate = 0.3, lr = 0.1;
+/** One SGD step from the same weights and batch without and with a penalty: the weights after each. */
+async function stepWithAndWithout(reg: 'l1' | 'l2', rate: number, lr: number, weightSeed: number) {
+  const data = dataset(8, 3), w0 = initWeights(arch, weightSeed);
+  const plain = new Net(arch, 'wasm', w0), penalised = new Net(arch, 'wasm', w0);
   new Trainer(plain, data, cfg({ lr }), 9).step().dispose();
-  new Trainer(reg, data, cfg({ lr, reg: 'l2', regRate: rate }), 9).step().dispose();
-  const [p, r] = [await plain.snapshot(), await reg.snapshot()];
+  new Trainer(penalised, data, cfg({ lr, reg, regRate: rate }), 9).step().dispose();
+  return { w0, p: await plain.snapshot(), r: await penalised.snapshot() };
+}
+
+test('L2 as a loss term: one SGD step moves each weight by an extra −lr·rate·w', async () => {
+  const rate = 0.3, lr = 0.1;
+  const { w0, p, r } = await stepWithAndWithout('l2', rate, lr, 1);
   for (let l = 0; l < 3; l++) {
     for (let i = 0; i < w0.w[l].length; i++) {
       const extra = r.w[l][i] - p.w[l][i];
@@ -54,12 +59,8 @@ test('L2 as a loss term: one SGD step moves each weight by an extra −lr·rate�
 });
 
 test('L1 as a loss term: one SGD step moves each weight by an extra −lr·rate·sign(w)', async () => {
-  const data = dataset(8, 3), w0 = initWeights(arch, 2);
-  const plain = new Net(arch, 'wasm', w0), reg = new Net(arch, 'wasm', w0);
   const rate = 0.01, lr = 0.1;
-  new Trainer(plain, data, cfg({ lr }), 9).step().dispose();
-  new Trainer(reg, data, cfg({ lr, reg: 'l1', regRate: rate }), 9).step().dispose();
-  const [p, r] = [await plain.snapshot(), await reg.snapshot()];
+  const { w0, p, r } = await stepWithAndWithout('l1', rate, lr, 2);
   for (let l = 0; l < 3; l++) {
     for (let i = 0; i < w0.w[l].length; i++) {
       assert.ok(Math.abs(r.w[l][i] - p.w[l][i] - -lr * rate * Math.sign(w0.w[l][i])) < 1e-6);
