@@ -59,29 +59,28 @@ let totalMs = 0, steps = 0, loss = NaN;
 
 for (let epoch = 1; epoch <= epochs; epoch++) {
   for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
-  // Losses stay on the device until the epoch ends: a readback per step would
-  // stall the WebGPU queue and time the sync rather than the step.
-  const losses: Tensor[] = [];
+  // The epoch's loss is summed on the device and read once at the end: a
+  // readback per step would stall the WebGPU queue and time the sync.
+  let sum: Tensor | null = null;
   for (let s = 0; s < stepsPerEpoch; s++) {
     const { x, y } = batchOf(order.slice(s * batch, (s + 1) * batch));
     const t0 = performance.now();
-    losses.push(scope(() => {
+    const l = scope(() => {
       const out = nn.crossEntropy(model.forward(tensor(x, [y.length, 2])), y);
       adam.zeroGrad();
       out.backward();
       adam.step();
       return out;
-    }));
+    });
+    if (sum) { const prev: Tensor = sum; sum = noGrad(() => prev.add(l)); prev.dispose(); l.dispose(); } else sum = l;
     totalMs += performance.now() - t0;
     steps++;
     if (process.stdout.isTTY) process.stdout.write(`\repoch ${String(epoch).padStart(3)}/${epochs} ${bar(s + 1, stepsPerEpoch)} ${s + 1}/${stepsPerEpoch}`);
   }
   const t0 = performance.now();
-  const values = await Promise.all(losses.map((l) => l.item())); // the readback ends the timed region
+  loss = (await sum!.item()) / stepsPerEpoch; // the readback ends the timed region
   totalMs += performance.now() - t0;
-  for (const l of losses) l.dispose();
-  const sum = values.reduce((a, b) => a + b, 0);
-  loss = sum / stepsPerEpoch;
+  sum!.dispose();
   const line = `epoch ${String(epoch).padStart(3)}/${epochs} ${bar(1, 1)} loss ${loss.toFixed(4)}`;
   if (process.stdout.isTTY) process.stdout.write(`\r${line}\n`);
   else console.log(line);
@@ -91,4 +90,4 @@ const [trainAcc, testAcc] = [await accuracy(train), await accuracy(test)];
 console.log(`\nfinal loss      ${loss.toFixed(4)}`);
 console.log(`accuracy        train ${(trainAcc * 100).toFixed(1)}%  held-out ${(testAcc * 100).toFixed(1)}%`);
 console.log(`backend         ${device} (${describeDevice()})`);
-console.log(`time per step   ${(totalMs / steps).toFixed(2)} ms (${steps} steps, forward + backward + Adam, losses read back each epoch)`);
+console.log(`time per step   ${(totalMs / steps).toFixed(2)} ms (${steps} steps, forward + backward + Adam; the epoch loss is read back once)`);
