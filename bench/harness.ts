@@ -2,7 +2,7 @@
 // starts one process per library and passes a plan in BENCH_PLAN; the runner
 // times each (config, problem) and prints one `@@bench` JSON line per result.
 import { getGPU } from '../src/backends/webgpu/gpu.js';
-import { problems, type Problem } from './problems.js';
+import { checksum, problems, type Problem } from './problems.js';
 
 export interface Plan {
   quick: boolean;
@@ -64,23 +64,39 @@ export async function time(run: () => Promise<void>, quick: boolean): Promise<nu
 }
 
 export interface Case {
-  /** Prepares inputs (untimed) and returns the timed call, or a reason to skip. */
-  prepare(p: Problem): Promise<{ run: () => Promise<void>; check?: () => Promise<number>; dispose: () => void } | { skip: string }>;
+  /**
+   * Prepares inputs (untimed) and returns the timed call, or a reason to skip.
+   * `run` resolves to what it read back (a product, or a step's loss): the
+   * last value is the cross-check.
+   */
+  prepare(p: Problem): Promise<{ run: () => Promise<ArrayLike<number> | number>; dispose: () => void } | { skip: string }>;
 }
 
-/** Runs every planned problem on one config and emits the results. */
-export async function runConfig(config: string, c: Case, plan: Plan): Promise<void> {
-  if (plan.configs.length && !plan.configs.includes(config)) return;
+/** Whether the plan includes `config` (all configs when none are named). */
+export const wants = (plan: Plan, config: string) => plan.configs.length === 0 || plan.configs.includes(config);
+
+/**
+ * Runs every planned problem on one config and emits the results. On a CPU
+ * (fallback) WebGPU adapter, problems over the plan's size limit are skipped.
+ */
+export async function runConfig(config: string, c: Case, plan: Plan, opts: { fallback?: boolean } = {}): Promise<void> {
+  if (!wants(plan, config)) return;
   for (const p of problems(plan.quick)) {
     if (plan.only.length && !plan.only.includes(p.id)) continue;
     try {
+      const big = tooBigForFallback(p, opts.fallback ?? false, plan);
+      if (big) { emit({ config, problem: p.id, skipped: big }); continue; }
       const prepared = await c.prepare(p);
       if ('skip' in prepared) { emit({ config, problem: p.id, skipped: prepared.skip }); continue; }
-      const samples = await time(prepared.run, plan.quick);
-      const check = prepared.check ? await prepared.check() : undefined;
-      prepared.dispose();
-      const med = samples[Math.floor((samples.length - 1) / 2)];
-      emit({ config, problem: p.id, samples, medianMs: med, minMs: samples[0], maxMs: samples[samples.length - 1], check });
+      let last: ArrayLike<number> | number = NaN;
+      try {
+        const samples = await time(async () => { last = await prepared.run(); }, plan.quick);
+        const check = typeof last === 'number' ? last : checksum(last);
+        const med = samples[Math.floor((samples.length - 1) / 2)];
+        emit({ config, problem: p.id, samples, medianMs: med, minMs: samples[0], maxMs: samples[samples.length - 1], check });
+      } finally {
+        prepared.dispose();
+      }
     } catch (e) {
       emit({ config, problem: p.id, error: (e as Error).message.split('\n')[0].slice(0, 300) });
     }
@@ -111,7 +127,7 @@ export async function isFallback(gpu: GPU): Promise<boolean> {
   return !!a && (a.info?.isFallbackAdapter ?? false);
 }
 
-export function tooBigForFallback(p: Problem, fallback: boolean, plan: Plan): string | null {
+function tooBigForFallback(p: Problem, fallback: boolean, plan: Plan): string | null {
   if (!fallback) return null;
   const gflop = p.flops / 1e9;
   return gflop > plan.fallbackGpuMaxGflop ? `> ${plan.fallbackGpuMaxGflop} GFLOP on a CPU (fallback) adapter` : null;

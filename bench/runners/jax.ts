@@ -1,9 +1,9 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
-import { checksum, matmulInputs, mlpInputs, type Problem } from '../problems.js';
-import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, tooBigForFallback, type Case } from '../harness.js';
+import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
-const want = (c: string) => plan.configs.length === 0 || plan.configs.includes(c);
+const want = (c: string) => wants(plan, c);
 const gpu = want('jax webgpu') || want('jax webgpu jit') ? await nodeWebGPU() : null;
 // jax-js's init() reads navigator (absent in Node 20) even for WASM alone.
 if (!gpu) await shimNavigator(null);
@@ -14,18 +14,15 @@ const devices = await jax.init();
 
 type Params = { w: Arr; b: Arr }[];
 
-function cases(device: 'wasm' | 'webgpu', useJit: boolean, fallback: boolean): Case {
+function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
   return {
     async prepare(p: Problem) {
-      const big = device === 'webgpu' ? tooBigForFallback(p, fallback, plan) : null;
-      if (big) return { skip: big };
       jax.defaultDevice(device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = np.array(A).reshape([p.M, p.K]), b = np.array(B).reshape([p.K, p.N]);
         const f = useJit ? jax.jit((x: Arr, y: Arr) => np.matmul(x, y)) : (x: Arr, y: Arr) => np.matmul(x, y);
-        const once = async () => (await f(a.ref, b.ref).data()) as Float32Array;
-        return { run: async () => { await once(); }, check: async () => checksum(await once()), dispose: () => { a.dispose(); b.dispose(); } };
+        return { run: async () => (await f(a.ref, b.ref).data()) as Float32Array, dispose: () => { a.dispose(); b.dispose(); } };
       }
       const { x: X, labels, layers } = mlpInputs(p);
       let params: Params = layers.map((l) => ({ w: np.array(l.w).reshape([l.in, l.out]), b: np.array(l.b) }));
@@ -61,7 +58,6 @@ function cases(device: 'wasm' | 'webgpu', useJit: boolean, fallback: boolean): C
         return [loss, next, { m, v, t }] as [Arr, Params, { m: Params; v: Params; t: Arr }];
       };
       const step = p.optimizer === 'sgd' ? (useJit ? jax.jit(sgdStep) : sgdStep) : (useJit ? jax.jit(adamStep) : adamStep);
-      let loss = NaN;
       return {
         run: async () => {
           let l: Arr;
@@ -70,9 +66,8 @@ function cases(device: 'wasm' | 'webgpu', useJit: boolean, fallback: boolean): C
           } else {
             [l, params] = (step as typeof sgdStep)(params, x.ref, y.ref) as unknown as [Arr, Params];
           }
-          loss = ((await l.data()) as Float32Array)[0];
+          return ((await l.data()) as Float32Array)[0];
         },
-        check: async () => loss,
         dispose: () => { jax.tree.dispose(params); if (state) jax.tree.dispose(state); x.dispose(); y.dispose(); },
       };
     },
@@ -84,5 +79,5 @@ for (const [config, device, useJit] of [['jax wasm', 'wasm', false], ['jax wasm 
   if (!devices.includes(device)) { describe(config, `unavailable: jax.init() gave ${devices.join(', ')}`); continue; }
   const fallback = device === 'webgpu' && gpu ? await isFallback(gpu) : false;
   describe(config, device === 'wasm' ? `wasm, ${typeof Worker === 'undefined' ? '1 thread (no Worker global in Node)' : 'threaded'}` : `Dawn${fallback ? ' on a fallback (CPU) adapter' : ''}`);
-  await runConfig(config, cases(device, useJit, fallback), plan);
+  await runConfig(config, cases(device, useJit), plan, { fallback });
 }

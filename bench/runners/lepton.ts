@@ -1,28 +1,24 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU.
 import { describeDevice, init, matmul, nn, optim, scope, tensor, type DeviceName } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
-import { checksum, matmulInputs, mlpInputs, type Problem } from '../problems.js';
-import { describe, readPlan, runConfig, tooBigForFallback, type Case } from '../harness.js';
+import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
 
-function cases(device: DeviceName, fallback: boolean): Case {
+function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
-      const big = device === 'webgpu' ? tooBigForFallback(p, fallback, plan) : null;
-      if (big) return { skip: big };
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });
-        const once = async () => {
-          const c = matmul(a, b);
-          const v = await c.data();
-          c.dispose();
-          return v;
-        };
         return {
-          run: async () => { await once(); },
-          check: async () => checksum(await once()),
+          run: async () => {
+            const c = matmul(a, b);
+            const v = await c.data();
+            c.dispose();
+            return v;
+          },
           dispose: () => { a.dispose(); b.dispose(); },
         };
       }
@@ -35,7 +31,6 @@ function cases(device: DeviceName, fallback: boolean): Case {
       });
       const opt = p.optimizer === 'sgd' ? new optim.SGD(model.parameters(), { lr: 0.01 }) : new optim.Adam(model.parameters(), { lr: 1e-3 });
       const x = tensor(X, [p.batch, p.sizes[0]], { device });
-      let loss = NaN;
       return {
         run: async () => {
           const l = scope(() => {
@@ -45,22 +40,22 @@ function cases(device: DeviceName, fallback: boolean): Case {
             opt.step();
             return out;
           });
-          loss = (await l.data())[0];
+          const loss = (await l.data())[0];
           l.dispose();
+          return loss;
         },
-        check: async () => loss,
         dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
       };
     },
   };
 }
 
-const want = (c: string) => plan.configs.length === 0 || plan.configs.includes(c);
+const want = (c: string) => wants(plan, c);
 
 if (want('lepton wasm 1T')) {
   await init({ backend: 'wasm', threads: 1 });
   describe('lepton wasm 1T', describeDevice('wasm'));
-  await runConfig('lepton wasm 1T', cases('wasm', false), plan);
+  await runConfig('lepton wasm 1T', cases('wasm'), plan);
 }
 if (want('lepton wasm MT')) {
   // A second WASM backend with every core; registry holds one per name, so make it directly.
@@ -69,7 +64,7 @@ if (want('lepton wasm MT')) {
   const { useBackend } = await import('../../src/backends/registry.js');
   useBackend(mt);
   describe('lepton wasm MT', `${mt.description}, ${mt.threads} threads`);
-  await runConfig('lepton wasm MT', cases('wasm', false), plan);
+  await runConfig('lepton wasm MT', cases('wasm'), plan);
 }
 if (want('lepton webgpu')) {
   try {
@@ -77,7 +72,7 @@ if (want('lepton webgpu')) {
     await init({ backend: 'webgpu', autotune: { budgetMs: plan.quick ? 1500 : 6000 } });
     const be = getBackend('webgpu') as { description: string; isFallbackAdapter?: boolean };
     describe('lepton webgpu', be.description);
-    await runConfig('lepton webgpu', cases('webgpu', be.isFallbackAdapter ?? false), plan);
+    await runConfig('lepton webgpu', cases('webgpu'), plan, { fallback: be.isFallbackAdapter ?? false });
   } catch (e) {
     describe('lepton webgpu', `unavailable: ${(e as Error).message}`);
   }
