@@ -29,12 +29,20 @@ interface Gemm {
 export function gemm(a: Tensor, b: Tensor, batch: number, M: number, N: number, K: number, o: Gemm): Tensor {
   const be = a.backend;
   const out = empty(be, [batch, M, N]);
-  if (out.size === 0) return out;
   if (K === 0) {
-    // An empty sum: act(0 + bias).
-    be.fill(out.handle('matmul', 'out'), out.size, 0);
-    return out;
+    // An empty sum: every row is act(0 + bias), and Σ_k op(B) is 0.
+    if (out.size > 0) be.fill(out.handle('matmul', 'out'), out.size, 0);
+    if (o.sumB && o.sumB.size > 0) be.fill(o.sumB.handle('matmul', 'sumB'), o.sumB.size, 0);
+    const act = o.act ?? 'none';
+    if (out.size === 0 || (!o.bias && act === 'none')) return out;
+    const z = o.bias ? binaryRaw('add', out, o.bias, 'matmul') : out;
+    const y = act === 'none' ? z : unaryRaw(act, z);
+    if (z !== out) out.dispose();
+    if (y !== z) z.dispose();
+    return y;
   }
+  // With M = 0 the backend still writes the column sums of B.
+  if (out.size === 0 && !o.sumB) return out;
   const pro = o.prologue ? { on: o.prologue.on, op: o.prologue.op, t: o.prologue.t.handle('matmul', 'prologue') } : null;
   be.matmul(a.handle('matmul', 'a'), b.handle('matmul', 'b'), o.bias ? o.bias.handle('matmul', 'bias') : null, out.handle('matmul', 'out'), {
     batch, M, N, K, transA: o.transA, transB: o.transB,
@@ -138,7 +146,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
   const [K, N] = w.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== K) fail('linear', `argument 'x' has shape ${fmtShape(x.shape)}; needs [..., ${K}] to match w ${fmtShape(w.shape)}`);
   if (b && (b.rank !== 1 || b.shape[0] !== N)) fail('linear', `argument 'b' has shape ${fmtShape(b.shape)}; needs [${N}] to match w ${fmtShape(w.shape)}`);
-  const M = x.size / K || 0;
+  const M = sizeOf(x.shape.slice(0, -1)); // rows, also when K = 0
   const outShape = [...x.shape.slice(0, -1), N];
   const grad = isGradEnabled() && (x.requiresGrad || w.requiresGrad || (b?.requiresGrad ?? false));
   // gelu's derivative needs the pre-activation, which the fused kernel does not keep.
@@ -169,9 +177,11 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
         gb = b?.requiresGrad ? empty(w.backend, [N]) : null;
         gw = gemm(x, g2, 1, K, N, M, { transA: true, transB: false, prologue: pro && { on: 'b', ...pro }, sumB: gb });
       } else if (b?.requiresGrad) {
-        const dz = pro ? binaryRaw(pro.op, pro.t, g2) : g2;
-        gb = reduceSumRows(dz.view([M, N]));
+        const t2 = pro && pro.t.view([M, N]);
+        const dz = t2 ? binaryRaw(pro!.op, t2, g2) : g2;
+        gb = reduceSumRows(dz);
         if (dz !== g2) dz.dispose();
+        t2?.dispose();
       }
       g2.dispose();
       const shaped = (t: Tensor | null, shape: readonly number[]) => {

@@ -24,7 +24,8 @@ test('matmul (2-D, vectors, batched, broadcast batch): forward, both gradients, 
 
 test('linear act(x·W + b) for every activation, with and without bias', async () => {
   const acts: Activation[] = ['none', 'relu', 'gelu', 'tanh', 'sigmoid'];
-  const shapes: [number[], number][] = [[[4, 3], 5], [[1, 7], 2], [[2, 3, 6], 4], [[33, 17], 9]];
+  // Empty batches and zero in-features included: y = act(b) and zero gradients there.
+  const shapes: [number[], number][] = [[[4, 3], 5], [[1, 7], 2], [[2, 3, 6], 4], [[33, 17], 9], [[0, 3], 2], [[2, 0], 3]];
   for (const act of acts) {
     for (const [xs, out] of shapes) {
       for (const bias of [true, false]) {
@@ -48,6 +49,20 @@ test('linear act(x·W + b) for every activation, with and without bias', async (
         }, r, 'linear');
       }
     }
+  }
+});
+
+test('linear with frozen weights still trains the bias, for any input rank', async () => {
+  for (const act of ['none', 'relu', 'gelu', 'tanh'] as Activation[]) {
+    await checkOp({
+      name: `linear ${act} x[2,3,4] w[4,5] frozen +b`, inputs: [rnd(r, [2, 3, 4]), rnd(r, [4, 5]), rnd(r, [5])], grads: [true, false, true],
+      lib: ([x, w, b]) => linear(x, w, b, act),
+      ref: ([x, w, b]) => R.linearForward(x, w, b, act),
+      vjp: ([x, w, b], g) => R.linearVjp(x, w, b, act, g),
+      scale: ([x, w, b]) => R.linearForwardScale(x, w, b, act),
+      gradScale: ([x, w, b], g) => R.linearVjp(x, w, b, act, g, true),
+      noFd: act === 'relu',
+    }, r, 'linear');
   }
 });
 

@@ -155,14 +155,14 @@ export const matmulVjpScale = (a: Nd, b: Nd, g: Nd) => matmulVjp(absNd(a), absNd
 /** act(x·w + b) with x [..., in], w [in, out]. */
 export function linearForward(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
   const [K, N] = w.shape;
-  const M = x.data.length / K;
+  const M = size(x.shape.slice(0, -1));
   const z = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
   return { data: z, shape: [...x.shape.slice(0, -1), N] };
 }
 /** With `abs`, sums over |terms| and gelu' by its terms (m.geluGradScale): the scale each gradient is accurate to. */
 export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd, abs = false): Nd[] {
   const [K, N] = w.shape;
-  const M = x.data.length / K;
+  const M = size(x.shape.slice(0, -1));
   const pre = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none' });
   const dz = pre.map((v, i) => (abs ? Math.abs(g.data[i]) * (act === 'gelu' ? m.geluGradScale(v) : Math.abs(m.activationGrad(act, v)))
     : g.data[i] * m.activationGrad(act, v)));
@@ -176,7 +176,7 @@ export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd, abs = 
 /** The scale linearForward is accurate to (k.matmulScale). */
 export function linearForwardScale(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
   const [K, N] = w.shape;
-  const M = x.data.length / K;
+  const M = size(x.shape.slice(0, -1));
   const s = k.matmulScale(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
   return { data: s, shape: [...x.shape.slice(0, -1), N] };
 }
