@@ -4,7 +4,7 @@
 // memory, which the JS side allocates (src/backends/wasm/memory.ts).
 import { matmulPart } from './matmul';
 
-export { matmulPart, matmulScratch, matmulTileRows } from './matmul';
+export { matmulScratch, matmulTileRows } from './matmul';
 export { unary, binary, fill } from './elementwise';
 export { reduce, reduceScratch } from './reduce';
 export { softmax } from './softmax';

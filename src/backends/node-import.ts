@@ -4,3 +4,6 @@
 export function importNode<T>(name: string): Promise<T> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ name) as Promise<T>;
 }
+
+/** Whether this is Node (the checks the callers above make). */
+export const isNode = typeof process !== 'undefined' && !!process.versions?.node;

@@ -1,6 +1,7 @@
 // Which backends are initialised, and which one new tensors go to.
 import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
+import { isNode } from './node-import.js';
 
 export interface InitOptions {
   /**
@@ -76,7 +77,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceName> {
     be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);
     if (!be && want === 'webgpu') {
       const where = typeof navigator !== 'undefined' && 'gpu' in navigator ? 'navigator.gpu gave no adapter'
-        : typeof process !== 'undefined' && process.versions?.node ? "no adapter from Dawn's 'webgpu' package (is it installed, and is a Vulkan/Metal/D3D12 driver present?)"
+        : isNode ? "no adapter from Dawn's 'webgpu' package (is it installed, and is a Vulkan/Metal/D3D12 driver present?)"
           : 'this environment has no navigator.gpu';
       fail('init', `the WebGPU backend is unavailable: ${where}. Use init({ backend: 'wasm' }) or init() to fall back.`);
     }

@@ -8,7 +8,7 @@ import {
   type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
 import { collapse } from '../collapse.js';
-import { importNode } from '../node-import.js';
+import { importNode, isNode } from '../node-import.js';
 import { D, descWords, planMatmul } from './matmul-job.js';
 import { LinearMemory, MAX_PAGES, PAGE_BYTES } from './memory.js';
 import { compile, instantiate, pickFlavour, type Flavour, type KernelExports } from './module.js';
@@ -47,7 +47,6 @@ const AUTO_MAX_THREADS = 8;
  */
 const MIN_FLOPS_PER_THREAD = 2e6;
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /** Whether shared WebAssembly memory can be used with workers here. */
 function sharedMemoryWorks(): boolean {

@@ -14,7 +14,7 @@
 
 import type { KernelExports } from './module.js';
 import { browserWorkerSource, nodeWorkerSource, type WorkerInit } from './worker.js';
-import { importNode } from '../node-import.js';
+import { importNode, isNode } from '../node-import.js';
 
 /** Job kinds (the switch in kernels-as/index.ts runPart). */
 export const JOB_MATMUL = 1;
@@ -50,7 +50,6 @@ interface WorkerHandle {
   unref(): void;
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /** Creates a worker running the source of worker.ts; messages and errors go to the callbacks. */
 async function spawn(onMessage: (m: unknown) => void, onError: (e: Error) => void): Promise<WorkerHandle> {

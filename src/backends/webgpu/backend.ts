@@ -14,6 +14,7 @@ import {
 } from './autotune.js';
 import { grid } from './dims.js';
 import { getGPU } from './gpu.js';
+import { isNode } from '../node-import.js';
 import {
   TILE_LARGE, TILE_SMALL, planMatmul,
   type MatmulConfig, type MatmulShape, type ShapeClass,
@@ -189,8 +190,7 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     // A separate one: a buffer may not be bound writable and read-only in one dispatch.
     this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
-    const inNode = typeof process !== 'undefined' && !!process.versions?.node;
-    this.pacer = new ReadPacer(isFallbackAdapter && inNode);
+    this.pacer = new ReadPacer(isFallbackAdapter && isNode);
     device.lost.then((info) => {
       this.dead ??= new Error(`lepton webgpu: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
       this.encoder = null;
@@ -456,37 +456,6 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     this.encoder = null;
     this.pacer.submitted(this.unsubmitted);
     this.unsubmitted = 0;
-  }
-
-  /**
-   * Compiles the pipelines most programs use first (elementwise, matmul
-   * without transposes, reduce, softmax, optimizers) in the background, so
-   * the first calls do not pay for synchronous compilation.
-   */
-  async warmup(): Promise<void> {
-    this.live();
-    const k: Kernel[] = [];
-    for (const code of Object.values(UNARY_OPS)) k.push({ file: 'elementwise', entry: 'unary', constants: { WG, OP: code } });
-    for (const code of Object.values(BINARY_OPS)) {
-      for (const entry of ['binary_contig', 'binary_contig4', 'binary_strided']) k.push({ file: 'elementwise', entry, constants: { WG, OP: code } });
-    }
-    k.push({ file: 'elementwise', entry: 'fill', constants: { WG } });
-    // Matmul variants are many (classes × transposes × bias × activation × prologue) and
-    // slow to compile: warm the plain product of each class, the rest compile on first use
-    // (or ahead of it, with prepareMatmul).
-    const plain: MatmulShape[] = [
-      { M: 128, N: 10, K: 256 }, { M: 128, N: 256, K: 10 }, { M: 1024, N: 10, K: 256 },
-      { M: 64, N: 128, K: 256 }, { M: 1024, N: 1024, K: 1024 }, { M: 65, N: 67, K: 33 }, { M: 1023, N: 1025, K: 33 },
-    ];
-    for (const shape of plain) for (const bias of [false, true]) k.push(this.planMatmul({ ...shape, bias }).kernel);
-    for (const code of Object.values(REDUCE_OPS)) {
-      for (const entry of ['reduce_rows', 'reduce_cols']) k.push({ file: 'reduce', entry, constants: { WG, OP: code } });
-    }
-    for (const wg of [64, 256]) for (const LOG of [false, true]) k.push({ file: 'softmax', entry: 'softmax', constants: { WG: wg, LOG } });
-    for (const LOG of [false, true]) k.push({ file: 'softmax', entry: 'softmax_rows', constants: { WG: ROWS_WG, LOG } });
-    for (const entry of ['sgd', 'sgd4', 'sgd_momentum', 'adam']) k.push({ file: 'optim', entry, constants: { WG } });
-    k.push({ file: 'strided', entry: 'strided', constants: { WG } });
-    await Promise.all(k.map((x) => this.pipelines.warm(x)));
   }
 
   /**

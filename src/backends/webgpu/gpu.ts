@@ -1,7 +1,7 @@
 // Finding a GPU object: `navigator.gpu` in browsers (and runtimes that have
 // it), Dawn's `webgpu` npm package in Node.
 
-import { importNode } from '../node-import.js';
+import { importNode, isNode } from '../node-import.js';
 
 type DawnModule = { create(options: string[]): GPU; globals: object };
 
@@ -14,8 +14,7 @@ export async function getGPU(): Promise<GPU | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (holder.__leptonDawnGPU) return holder.__leptonDawnGPU;
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (!proc?.versions?.node) return null;
+  if (!isNode) return null;
   let mod: DawnModule;
   try {
     // The native addon exists only in Node.

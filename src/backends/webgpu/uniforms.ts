@@ -61,10 +61,6 @@ export class UniformArena {
     return this.used === this.capacity;
   }
 
-  get count(): number {
-    return this.used;
-  }
-
   /** The next free slot, zeroed. The caller flushes when `full`. */
   next(): Slot {
     if (this.full) throw new Error('lepton webgpu: uniform arena overflow (flush first)');
