@@ -36,11 +36,17 @@ fn log1(x: f32) -> f32 {
   return e * 0.693145751953125 + (e * 1.4286068203e-6 + log1pSmall(m - 1.0));
 }
 
-// exp of a non-positive argument only, so nothing overflows.
-fn sigmoid1(x: f32) -> f32 {
-  let e = exp1(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+fn exp1x4(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(exp1(v.x), exp1(v.y), exp1(v.z), exp1(v.w)); }
+
+// (sigmoid(z), 1 − sigmoid(z)), each formed directly from e = exp(−|z|) (no
+// overflow, and 1 − s never by subtraction).
+fn sigmoidPair(z: f32) -> vec2<f32> {
+  let e = exp1(-abs(z));
+  let p = 1.0 / (1.0 + e);
+  return select(vec2<f32>(e * p, p), vec2<f32>(p, e * p), z >= 0.0);
 }
+
+fn sigmoid1(x: f32) -> f32 { return sigmoidPair(x).x; }
 
 // tanh from exp(-2|x|); an odd polynomial near 0 where 1 - e cancels.
 fn tanh1(x: f32) -> f32 {
@@ -62,18 +68,13 @@ fn geluArg(x: f32) -> f32 { return 0.7978845608 * (x + 0.044715 * x * x * x); }
 fn expDF(x: vec2<f32>) -> f32 { return exp1(x.x) * (1.0 + x.y); }
 
 // (s, 1 − s) for s = sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x³); 1 − s is
-// formed directly, not by subtracting s from 1 (that loses ~2e-6 of gelu' at x = 5).
+// formed directly (by subtraction it loses ~2e-6 of gelu' at x = 5).
 // For x < -3 (|2u| > 6.7) e^2u turns the rounding error of an f32 2u into
 // relative error of the result (~1e-5 at x = -10, 2u = -87), so there 2u is
 // formed in double-float (K = 2·sqrt(2/pi) and 0.044715 as hi + lo pairs).
 // Below -20 s is 0.
 fn geluSigmoid(x: f32) -> vec2<f32> {
-  if (!(x < -3.0)) {
-    let z = 2.0 * geluArg(x);
-    let e = exp1(-abs(z));
-    let p = 1.0 / (1.0 + e);
-    return select(vec2<f32>(e * p, p), vec2<f32>(p, e * p), z >= 0.0);
-  }
+  if (!(x < -3.0)) { return sigmoidPair(2.0 * geluArg(x)); }
   let xc = max(x, -20.0);
   let inner = add2(vec2<f32>(1.0, 0.0), mul2(vec2<f32>(0.044714998453855515, 1.5461444347053543e-9), twoProd(xc, xc)));
   let u2 = mul2(mul2(vec2<f32>(1.5957691669464111, -4.534068054340423e-8), vec2<f32>(xc, 0.0)), inner);
@@ -90,4 +91,17 @@ fn geluGrad(x: f32) -> f32 {
   let s = geluSigmoid(x);
   let du = 0.7978845608 * (1.0 + 3.0 * 0.044715 * x * x);
   return s.x + 2.0 * x * s.x * s.y * du;
+}
+
+// The activation derivatives (the *_bwd binary ops, codes as BINARY_OPS):
+// x·act'(·) from t, the activation's input (relu, gelu) or output (tanh,
+// sigmoid). Shared by elementwise binary ops and the matmul prologue.
+fn actGrad1(op: u32, t: f32, x: f32) -> f32 {
+  switch op {
+    case 8u: { return select(0.0, x, t > 0.0); }
+    case 9u: { return x * geluGrad(t); }
+    case 10u: { return x * ((1.0 - t) * (1.0 + t)); } // 1 - y² without cancelling near |y| = 1
+    case 11u: { return x * t * (1.0 - t); }
+    default: { return x; }
+  }
 }

@@ -2,7 +2,7 @@
 // One invocation per element; workgroups are linearised (x + y * num_workgroups.x)
 // so that more than 65535 × WG elements still dispatch. The op is the
 // override OP (codes: UNARY_OPS / BINARY_OPS in src/backends/backend.ts).
-// exp1, log1, sigmoid1, tanh1, gelu1 and geluGrad come from activations.wgsl (prepended by pipelines.ts).
+// exp1, log1, sigmoid1, tanh1, gelu1 and actGrad1 come from activations.wgsl (prepended by pipelines.ts).
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -92,10 +92,7 @@ fn binary1(a: f32, b: f32) -> f32 {
     case 5u: { return min(a, b); }
     case 6u: { return select(0.0, 1.0, a == b); }
     case 7u: { return select(0.0, 1.0, a > b); }
-    case 8u: { return select(0.0, b, a > 0.0); }
-    case 9u: { return b * geluGrad(a); }
-    case 10u: { return b * ((1.0 - a) * (1.0 + a)); } // 1 - y² without cancelling near |y| = 1
-    case 11u: { return b * a * (1.0 - a); }
+    case 8u, 9u, 10u, 11u: { return actGrad1(OP, a, b); }
     default: { return a; }
   }
 }

@@ -53,44 +53,33 @@ fn act4(v: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(act1(v.x), act1(v.y), act1(v.z), act1(v.w));
 }
 
-// The same formulas as binary1 in elementwise.wgsl (a = t, b = x).
-fn pro1(op: u32, t: f32, x: f32) -> f32 {
-  switch op {
-    case 8u: { return select(0.0, x, t > 0.0); }
-    case 9u: { return x * geluGrad(t); }
-    case 10u: { return x * ((1.0 - t) * (1.0 + t)); }
-    case 11u: { return x * t * (1.0 - t); }
-    default: { return x; }
-  }
-}
-
-fn pro4(op: u32, t: vec4<f32>, x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(pro1(op, t.x, x.x), pro1(op, t.y, x.y), pro1(op, t.z, x.z), pro1(op, t.w, x.w));
+fn actGrad4(op: u32, t: vec4<f32>, x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(actGrad1(op, t.x, x.x), actGrad1(op, t.y, x.y), actGrad1(op, t.z, x.z), actGrad1(op, t.w, x.w));
 }
 
 // Element (m, k) of op(A[z]) and (k, n) of op(B[z]), prologue applied; 0 outside.
 fn loadA(a0: u32, m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
   let i = a0 + select(m * P.K + k, k * P.M + m, TRANS_A);
-  if (PRO_A != 0u) { return pro1(PRO_A, T[i], A[i]); }
+  if (PRO_A != 0u) { return actGrad1(PRO_A, T[i], A[i]); }
   return A[i];
 }
 
 fn loadB(b0: u32, k: u32, n: u32) -> f32 {
   if (k >= P.K || n >= P.N) { return 0.0; }
   let i = b0 + select(k * P.N + n, n * P.K + k, TRANS_B);
-  if (PRO_B != 0u) { return pro1(PRO_B, T[i], B[i]); }
+  if (PRO_B != 0u) { return actGrad1(PRO_B, T[i], B[i]); }
   return B[i];
 }
 
 // vec4 element `at` of A (B), prologue applied.
 fn loadA4(at: u32) -> vec4<f32> {
-  if (PRO_A != 0u) { return pro4(PRO_A, T4[at], A4[at]); }
+  if (PRO_A != 0u) { return actGrad4(PRO_A, T4[at], A4[at]); }
   return A4[at];
 }
 
 fn loadB4(at: u32) -> vec4<f32> {
-  if (PRO_B != 0u) { return pro4(PRO_B, T4[at], B4[at]); }
+  if (PRO_B != 0u) { return actGrad4(PRO_B, T4[at], B4[at]); }
   return B4[at];
 }
 
@@ -113,14 +102,14 @@ fn storeSums(col: u32, s: vec4<f32>) {
 }
 
 // Scalar loads of A (B) at storage offsets, prologue applied (for the
-// register-blocked kernels; the tiled ones apply pro1 as they fill tiles).
+// register-blocked kernels; the tiled ones apply actGrad1 as they fill tiles).
 fn gA(o: u32) -> f32 {
-  if (PRO_A != 0u) { return pro1(PRO_A, T[o], A[o]); }
+  if (PRO_A != 0u) { return actGrad1(PRO_A, T[o], A[o]); }
   return A[o];
 }
 
 fn gB(o: u32) -> f32 {
-  if (PRO_B != 0u) { return pro1(PRO_B, T[o], B[o]); }
+  if (PRO_B != 0u) { return actGrad1(PRO_B, T[o], B[o]); }
   return B[o];
 }
 

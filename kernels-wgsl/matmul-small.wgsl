@@ -16,19 +16,6 @@ override RED: u32 = select(20u * KS * G, 1u, KS == 1u);
 
 var<workgroup> red: array<f32, RED>;
 
-// Four elements of A (B) at the given offsets, prologue applied.
-fn gatherA(i: vec4<u32>) -> vec4<f32> {
-  let v = vec4<f32>(A[i.x], A[i.y], A[i.z], A[i.w]);
-  if (PRO_A != 0u) { return pro4(PRO_A, vec4<f32>(T[i.x], T[i.y], T[i.z], T[i.w]), v); }
-  return v;
-}
-
-fn gatherB(i: vec4<u32>) -> vec4<f32> {
-  let v = vec4<f32>(B[i.x], B[i.y], B[i.z], B[i.w]);
-  if (PRO_B != 0u) { return pro4(PRO_B, vec4<f32>(T[i.x], T[i.y], T[i.z], T[i.w]), v); }
-  return v;
-}
-
 @compute @workgroup_size(KS * G)
 fn matmul_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) li: u32) {
@@ -66,8 +53,8 @@ fn matmul_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let run = min(16u, (P.K - k0 + KS - 1u) / KS);
       for (var j = 0u; j < run; j++) {
         let k = k0 + j * KS;
-        let a = gatherA(ia + k * stepA);
-        let b = gatherB(ib + k * stepB);
+        let a = gA4(ia + k * stepA);
+        let b = gB4(ib + k * stepB);
         p[0] += a.x * b;
         p[1] += a.y * b;
         p[2] += a.z * b;

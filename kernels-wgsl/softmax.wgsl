@@ -53,7 +53,7 @@ fn writeRow(base: u32, first: u32, step: u32, mx: f32, z: f32, s: f32) {
     for (var c = first; c < P.cols; c += step) { OUT[base + c] = (X[base + c] - mx) - lt; }
   } else {
     let inv = 1.0 / (z + s);
-    for (var c = first; c < P.cols; c += step) { OUT[base + c] = exp(X[base + c] - mx) * inv; }
+    for (var c = first; c < P.cols; c += step) { OUT[base + c] = exp1(X[base + c] - mx) * inv; }
   }
 }
 
@@ -69,13 +69,13 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   for (var c = lid.x; c < P.cols; c += WG) {
     let v = X[base + c];
     if (v > m) {
-      s = (s + z) * exp(m - v);
+      s = (s + z) * exp1(m - v);
       z = 1.0;
       m = v;
     } else if (v == m) {
       z += 1.0;
     } else {
-      s += exp(v - m);
+      s += exp1(v - m);
     }
   }
   wmax[lid.x] = m;
@@ -94,11 +94,11 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         wz[lid.x] = z1 + z2;
         wsum[lid.x] = s1 + s2;
       } else if (m1 > m2) {
-        wsum[lid.x] = s1 + (z2 + s2) * exp(m2 - m1);
+        wsum[lid.x] = s1 + (z2 + s2) * exp1(m2 - m1);
       } else {
         wmax[lid.x] = m2;
         wz[lid.x] = z2;
-        wsum[lid.x] = s2 + (z1 + s1) * exp(m1 - m2);
+        wsum[lid.x] = s2 + (z1 + s1) * exp1(m1 - m2);
       }
     }
     workgroupBarrier();
@@ -125,13 +125,13 @@ fn softmax_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let v = vec4<f32>(X[base + c], X[base + c + 1u], X[base + c + 2u], X[base + c + 3u]) - mx;
     let top = v == vec4<f32>(0.0);
     z4 += select(vec4<f32>(0.0), vec4<f32>(1.0), top);
-    s4 += select(exp(v), vec4<f32>(0.0), top);
+    s4 += select(exp1x4(v), vec4<f32>(0.0), top);
   }
   var z = (z4.x + z4.y) + (z4.z + z4.w);
   var s = (s4.x + s4.y) + (s4.z + s4.w);
   for (var c = n4; c < P.cols; c++) {
     let v = X[base + c] - mx;
-    if (v == 0.0) { z += 1.0; } else { s += exp(v); }
+    if (v == 0.0) { z += 1.0; } else { s += exp1(v); }
   }
   writeRow(base, 0u, 1u, mx, z, s);
 }
