@@ -4,6 +4,7 @@
 // every timed region ends with the result read back, so queued GPU work is
 // counted. Charts GFLOP/s per case and backend.
 import { matmul, nn, optim, scope, tensor, type Tensor } from 'lepton';
+import { mlpFlops } from '../../bench/problems.js';
 import type { App } from './app.js';
 import { barChart, type BarGroup } from './charts.js';
 import { Rng } from './data.js';
@@ -17,19 +18,12 @@ const DEFAULT_SIZES = [64, 128, 256, 512];
 const MLP_SIZES = [784, 256, 256, 10], MLP_BATCH = 128;
 const COLOURS = ['#0877bd', '#f59322', '#5a9e3a'];
 
-export interface BenchCase { id: string; label: string; flops: number; kind: 'matmul' | 'mlp'; n?: number }
+interface BenchCase { id: string; label: string; flops: number; kind: 'matmul' | 'mlp'; n?: number }
 export interface BenchResult { case: string; backend: RaceBackend; ms: number | null; gflops: number | null; reps: number; error?: string }
-
-/** Matmul FLOPs of one MLP step: forward and weight gradient of every layer, input gradient of all but the first. */
-export function mlpStepFlops(sizes: number[], batch: number): number {
-  let f = 0;
-  for (let i = 0; i + 1 < sizes.length; i++) f += 2 * batch * sizes[i] * sizes[i + 1] * (i === 0 ? 2 : 3);
-  return f;
-}
 
 function cases(sizes: number[], mlp: boolean): BenchCase[] {
   const list: BenchCase[] = sizes.map((n) => ({ id: `mm${n}`, label: `matmul ${n}³`, flops: 2 * n * n * n, kind: 'matmul', n }));
-  if (mlp) list.push({ id: 'mlp', label: 'MLP step', flops: mlpStepFlops(MLP_SIZES, MLP_BATCH), kind: 'mlp' });
+  if (mlp) list.push({ id: 'mlp', label: 'MLP step', flops: mlpFlops(MLP_SIZES, MLP_BATCH), kind: 'mlp' });
   return list;
 }
 

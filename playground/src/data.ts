@@ -131,7 +131,7 @@ export function gauss(n: number, noise: number, seed: number): Points {
 }
 
 /** Turns of each spiral arm from the centre out to radius 5. */
-export const SPIRAL_TURNS = 1.75;
+const SPIRAL_TURNS = 1.75;
 
 /**
  * Two interleaved arms (class 1 and class 0, half the points each), winding
@@ -202,7 +202,7 @@ export function generate(id: DatasetId, n: number, noise: number, seed: number):
 }
 
 /** Rows `idx` of `p`, in that order. */
-export function subset(p: Points, idx: ArrayLike<number>): Points {
+function subset(p: Points, idx: ArrayLike<number>): Points {
   const out = make(idx.length);
   for (let i = 0; i < idx.length; i++) {
     const k = idx[i];

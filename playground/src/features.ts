@@ -17,7 +17,7 @@ export interface Feature {
  * S² = 36, and one learning rate then cannot suit a mix of features (ReLU
  * nets with plain SGD diverge). sin and cos take x itself.
  */
-export const SCALE = EXTENT;
+const SCALE = EXTENT;
 
 export const FEATURES: readonly Feature[] = [
   { id: 'x', label: 'x', f: (x) => x },

@@ -4,9 +4,9 @@ import type { Points, Problem } from './data.js';
 
 type RGB = [number, number, number];
 /** Negative / class 0 (orange), zero (light grey), positive / class 1 (blue). */
-export const NEG: RGB = [245, 147, 34];
-export const MID: RGB = [232, 234, 235];
-export const POS: RGB = [8, 119, 189];
+const NEG: RGB = [245, 147, 34];
+const MID: RGB = [232, 234, 235];
+const POS: RGB = [8, 119, 189];
 
 /** Colour of a value in [-1, 1] (clamped). */
 export function colour(v: number, into: RGB = [0, 0, 0]): RGB {
@@ -40,7 +40,7 @@ export function paint(img: ImageData, values: ArrayLike<number>, opts: { scale?:
 }
 
 /** The largest |value| (at least a small floor, so an all-zero map stays grey). */
-export function maxAbs(values: ArrayLike<number>, stride = 1, offset = 0, count = values.length): number {
+function maxAbs(values: ArrayLike<number>, stride = 1, offset = 0, count = values.length): number {
   let m = 1e-6;
   for (let i = 0; i < count; i++) { const a = Math.abs(values[i * stride + offset]); if (a > m) m = a; }
   return m;

@@ -6,6 +6,7 @@ import {
   crossEntropy, linear, mse, noGrad, optim, scope, tensor,
   type Activation, type DeviceName, type Tensor,
 } from 'lepton';
+import { mlpFlops } from '../../bench/problems.js';
 import { Rng, type Problem } from './data.js';
 import type { ActivationName, OptimizerName, RegName } from './state.js';
 
@@ -49,12 +50,11 @@ export function initWeights(arch: Arch, seed: number): HostWeights {
  * except for the first layer (the features need no gradient). This is the
  * usual basis of GFLOP/s; elementwise work and the optimizer are not counted.
  */
-export function stepFlops(arch: Arch, batch: number): number {
-  const s = sizesOf(arch);
-  let f = 0;
-  for (let l = 0; l + 1 < s.length; l++) f += 2 * batch * s[l] * s[l + 1] * (l === 0 ? 2 : 3);
-  return f;
-}
+/** Steps for the next chunk so it takes about `budgetMs`, from the last chunk (k steps in ms). */
+export const nextChunk = (k: number, ms: number, budgetMs: number) =>
+  Math.max(1, Math.min(2000, Math.round(budgetMs / Math.max(ms / k, 1e-3))));
+
+export const stepFlops = (arch: Arch, batch: number): number => mlpFlops(sizesOf(arch), batch);
 
 export class Net {
   readonly w: Tensor[] = [];
@@ -110,7 +110,7 @@ export interface TrainConfig {
 }
 
 /** Momentum for the 'momentum' optimizer (SGD with heavy-ball momentum). */
-export const MOMENTUM = 0.9;
+const MOMENTUM = 0.9;
 
 function makeOptimizer(params: Tensor[], cfg: TrainConfig): optim.SGD | optim.Adam {
   if (cfg.optimizer === 'adam') return new optim.Adam(params, { lr: cfg.lr });

@@ -4,13 +4,13 @@
 // small nets get a heatmap thumbnail in every neuron.
 import { h, svg } from './dom.js';
 import { EXTENT } from './data.js';
-import { FEATURES, gridPoints, type FeatureId } from './features.js';
+import { FEATURE_IDS, FEATURES, featureMatrix, gridPoints, type FeatureId } from './features.js';
 import { colour, css, drawThumb } from './heatmap.js';
 import type { Evaluation, HostWeights } from './model.js';
-import { LIMITS, type Settings } from './state.js';
+import { LIMITS, showsThumbnails, type Settings } from './state.js';
 
 /** Neurons drawn per layer; wider layers show the first ones and a "+N more" note. */
-export const MAX_SHOWN = 16;
+const MAX_SHOWN = 16;
 const THUMB_RES = 100;
 
 interface Link { path: SVGPathElement; layer: number; from: number; to: number }
@@ -18,13 +18,10 @@ interface Link { path: SVGPathElement; layer: number; from: number; to: number }
 /** Feature thumbnails do not change: computed once on the host. */
 let featureThumbs: Map<FeatureId, Float32Array> | null = null;
 function featureValues(): Map<FeatureId, Float32Array> {
-  if (featureThumbs) return featureThumbs;
-  const xy = gridPoints(THUMB_RES, EXTENT);
-  featureThumbs = new Map(FEATURES.map((f) => {
-    const v = new Float32Array(THUMB_RES * THUMB_RES);
-    for (let i = 0; i < v.length; i++) v[i] = f.f(xy[2 * i], xy[2 * i + 1]);
-    return [f.id, v];
-  }));
+  if (!featureThumbs) {
+    const xy = gridPoints(THUMB_RES, EXTENT);
+    featureThumbs = new Map(FEATURE_IDS.map((id) => [id, featureMatrix(xy, [id])]));
+  }
   return featureThumbs;
 }
 
@@ -68,7 +65,7 @@ export class NetworkView {
     this.columnsEl.replaceChildren();
     this.nodes = [];
     this.thumbs = [];
-    const showThumbs = s.hidden.length > 0 && Math.max(...s.hidden) <= 16 && s.hidden.reduce((a, b) => a + b, 0) <= 96;
+    const showThumbs = showsThumbnails(s.hidden);
 
     // Inputs: every feature is a toggle; only the active ones are wired into the net.
     const fcol: HTMLElement[] = [], fthumb: (HTMLCanvasElement | null)[] = [];
@@ -86,7 +83,7 @@ export class NetworkView {
         const now = this.settings.features;
         const next = now.includes(f.id) ? now.filter((x) => x !== f.id) : [...now, f.id];
         if (next.length === 0) return; // at least one input; the button stays on
-        this.change({ features: FEATURES.map((g) => g.id).filter((id) => next.includes(id)) });
+        this.change({ features: FEATURE_IDS.filter((id) => next.includes(id)) });
       });
       featureCol.append(b);
       if (on) { fcol.push(b); fthumb.push(null); }
@@ -222,7 +219,4 @@ export class NetworkView {
       this.thumbs[l + 1]?.forEach((c, j) => { if (c) drawThumb(c, act, R, { stride: width, offset: j, normalise }); });
     });
   }
-
-  /** The drawn link count (for tests). */
-  get linkCount(): number { return this.links.length; }
 }

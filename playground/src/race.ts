@@ -8,14 +8,14 @@ import { EXTENT } from './data.js';
 import { deviceInfo, deviceOf, LABELS, useThreads } from './devices.js';
 import { field, h, nextFrame, num, select } from './dom.js';
 import { Heatmap } from './heatmap.js';
-import { evaluate, initWeights, Net, stepFlops, Trainer, type Evaluation } from './model.js';
+import { evaluate, initWeights, Net, nextChunk, stepFlops, Trainer, type Evaluation } from './model.js';
 import { archOf, prepare, RES, trainConfig, type Prepared } from './session.js';
 import { RACE_BACKENDS, type RaceBackend } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
 
 const SLICE_MS = 15;
 
-export interface RaceResult { backend: RaceBackend; steps: number; stepsPerSec: number; gflops: number; testLoss: number; error: string | null }
+interface RaceResult { backend: RaceBackend; steps: number; stepsPerSec: number; gflops: number; testLoss: number; error: string | null }
 
 class Side {
   net: Net | null = null;
@@ -140,7 +140,7 @@ function create(app: App): TabInstance {
         } catch (e) { fail(s, e); continue; }
         const ms = performance.now() - t0;
         s.ms += ms;
-        s.k = Math.max(1, Math.min(2000, Math.round(SLICE_MS / Math.max(ms / s.k, 1e-3))));
+        s.k = nextChunk(s.k, ms, SLICE_MS);
       }
       if (performance.now() - lastEval > 500) { await evalSides(); lastEval = performance.now(); paint(); }
       if (wallLimit > 0 && performance.now() - started > wallLimit) break;

@@ -8,18 +8,16 @@ import { deviceOf, LABELS, markWebGPULost, resolve, useThreads } from './devices
 import { nextFrame } from './dom.js';
 import { featureMatrix, gridPoints } from './features.js';
 import {
-  evaluate, initWeights, Net, outputsFor, stepFlops, Trainer,
+  evaluate, initWeights, Net, nextChunk, outputsFor, stepFlops, Trainer,
   type Arch, type Evaluation, type FeatureSet, type HostWeights, type TrainConfig,
 } from './model.js';
-import type { RaceBackend, Settings } from './state.js';
+import { showsThumbnails, type RaceBackend, type Settings } from './state.js';
 import type { LossPoint } from './charts.js';
 
 /** Heatmap grid: RES × RES points over [-EXTENT, EXTENT]², one batched forward per redraw. */
 export const RES = 100;
 /** Time spent training per animation frame; the steps per frame adapt to it. */
 const BUDGET_MS = 30;
-/** Hidden activations are read back for thumbnails only for nets this small. */
-export const THUMB_MAX_LAYER = 16, THUMB_MAX_TOTAL = 96;
 
 export type SessionEvent = 'data' | 'net' | 'stats' | 'eval' | 'weights' | 'backend' | 'view';
 
@@ -101,8 +99,7 @@ export class Session {
     this.rebuildNet();
     app.onChange((s, changed) => {
       const has = (keys: (keyof Settings)[]) => keys.some((k) => changed.has(k));
-      if (has(DATA_KEYS)) void this.exclusive(async () => { this.rebuildData(); this.rebuildNet(); await this.evaluateNow(true); });
-      else if (has(NET_KEYS)) void this.exclusive(async () => { this.rebuildData(); this.rebuildNet(); await this.evaluateNow(true); });
+      if (has(DATA_KEYS) || has(NET_KEYS)) void this.exclusive(async () => { this.rebuildData(); this.rebuildNet(); await this.evaluateNow(true); });
       else if (has(CONFIG_KEYS)) void this.exclusive(async () => { this.trainer?.configure(trainConfig(s)); this.emit('stats'); });
       if (changed.has('backend')) void this.exclusive(() => this.switchBackend());
       if (changed.has('showTest') || changed.has('discretize')) this.emit('view');
@@ -230,7 +227,7 @@ export class Session {
     this.rate.push({ steps: k, ms, at: t0 });
     const cut = t0 - 1000;
     while (this.rate.length > 1 && this.rate[0].at < cut) this.rate.shift();
-    this.k = Math.max(1, Math.min(2000, Math.round(BUDGET_MS / Math.max(ms / k, 1e-3))));
+    this.k = nextChunk(k, ms, BUDGET_MS);
     if (!Number.isFinite(loss)) {
       this.pause();
       this.app.messages.show('The loss is no longer a number (training diverged): lower the learning rate, then press Reset.', 'warning', 'nan');
@@ -243,9 +240,14 @@ export class Session {
     if (!this.net) return;
     useThreads(this.backend);
     const t0 = performance.now();
-    const small = this.arch.hidden.length > 0 && Math.max(...this.arch.hidden) <= THUMB_MAX_LAYER && this.arch.hidden.reduce((a, b) => a + b, 0) <= THUMB_MAX_TOTAL;
     const d = this.data;
-    const e = await evaluate(this.net, d.rows, d.trainSet.f, d.train.label, d.test.label, small);
+    // Both reads are queued before either is awaited (one round trip on WebGPU).
+    const wantWeights = force || performance.now() - this.lastSnapshotAt > 400;
+    const stepAtRead = this.trainer!.steps;
+    const [e, weights] = await Promise.all([
+      evaluate(this.net, d.rows, d.trainSet.f, d.train.label, d.test.label, showsThumbnails(this.arch.hidden)),
+      wantWeights ? this.net.snapshot() : null,
+    ]);
     this.evalMs = performance.now() - t0;
     this.lastEvalAt = performance.now();
     this.lastEval = e;
@@ -255,10 +257,9 @@ export class Session {
     // Keep the chart light: halve the resolution of old points past 600.
     if (this.history.length > 600) this.history = this.history.filter((_, i) => i % 2 === 0 || i === this.history.length - 1);
     this.emit('eval');
-    if (force || performance.now() - this.lastSnapshotAt > 400) {
-      const step = this.trainer!.steps;
-      this.weights = await this.net.snapshot();
-      this.weightsStep = step;
+    if (weights) {
+      this.weights = weights;
+      this.weightsStep = stepAtRead;
       this.lastSnapshotAt = performance.now();
       this.emit('weights');
     }
@@ -314,4 +315,3 @@ export class Session {
   }
 }
 
-export { EXTENT };

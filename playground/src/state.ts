@@ -230,3 +230,7 @@ export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate', 
     case 'regRate': return checkNumber('regularisation rate', raw, LIMITS.regRate[0], LIMITS.regRate[1], false, current);
   }
 }
+
+/** Hidden neurons get thumbnails (their activations read back) only in nets this small. */
+export const showsThumbnails = (hidden: readonly number[]) =>
+  hidden.length > 0 && Math.max(...hidden) <= 16 && hidden.reduce((a, b) => a + b, 0) <= 96;

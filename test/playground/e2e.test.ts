@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import type { Stats } from '../../playground/src/session.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-output/playground');
@@ -29,7 +30,6 @@ function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
     .finally(() => clearTimeout(timer));
 }
 
-interface Stats { steps: number; stepsPerSec: number; gflops: number; testLoss: number; trainLoss: number; backend: string; playing: boolean }
 
 if (!existsSync(CHROMIUM)) {
   if (CI) {

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FEATURE_IDS, FEATURES, featureById, featureMatrix, gridPoints, type FeatureId } from '../../playground/src/features.js';
+import { testRng } from '../helpers/random.js';
 
 // Squares and the product are divided by 6, the half-width of the heatmap's square.
 const expected: Record<FeatureId, (x: number, y: number) => number> = {
@@ -9,11 +10,9 @@ const expected: Record<FeatureId, (x: number, y: number) => number> = {
   sinx: (x) => Math.sin(x), siny: (_x, y) => Math.sin(y), cosx: (x) => Math.cos(x), cosy: (_x, y) => Math.cos(y),
 };
 
-function randomPoints(n: number): Float32Array {
-  const xy = new Float32Array(2 * n);
-  for (let i = 0; i < xy.length; i++) xy[i] = (Math.random() * 2 - 1) * 6;
-  return xy;
-}
+const r = testRng('playground-features');
+/** n (x, y) pairs in [-6, 6]², from the run's seed (printed, replayable). */
+const randomPoints = (n: number) => r.array(2 * n, -6, 6);
 
 test('the nine features of the TensorFlow Playground, each once', () => {
   assert.equal([...FEATURE_IDS].sort(), ['cosx', 'cosy', 'sinx', 'siny', 'x', 'x2', 'xy', 'y', 'y2']);
