@@ -161,10 +161,10 @@ export interface AdamRef {
   biasCorrection1: number; biasCorrection2: number;
 }
 
-/** One Adam (decoupled=false, L2 in the gradient) or AdamW step, as PyTorch defines them. */
 /**
- * With `abs`, the scale each result is accurate to: every sum over |terms|
- * (β1·m + (1 − β1)·g and p − step cancel for some draws; v cannot).
+ * One Adam (decoupled=false, L2 in the gradient) or AdamW step, as PyTorch
+ * defines them. With `abs`, the scale each result is accurate to: every sum
+ * over |terms| (β1·m + (1 − β1)·g and p − step cancel for some draws; v cannot).
  */
 export function adam(p: ArrayLike<number>, g: ArrayLike<number>, mIn: ArrayLike<number>, vIn: ArrayLike<number>, h: AdamRef, abs = false) {
   const P = Float64Array.from(p), M = Float64Array.from(mIn), V = Float64Array.from(vIn);

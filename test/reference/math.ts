@@ -13,12 +13,16 @@ export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
  * 3e-7 at x = -6, 7e-3 at x = -7, 100% below -7.4).
  */
 export const gelu = (x: number) => x / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
-/** d gelu / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u' with t = tanh u; as s + 2 x s (1 - s) u', s = sigmoid(2u). */
-export function geluGrad(x: number): number {
+/** The two terms of d gelu / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u' (t = tanh u) as s and 2 x s (1 - s) u', s = sigmoid(2u). */
+function geluGradTerms(x: number): [number, number] {
   const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
   const s = 1 / (1 + Math.exp(-2 * u));
   const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
-  return s + 2 * x * s * (1 - s) * du;
+  return [s, 2 * x * s * (1 - s) * du];
+}
+export function geluGrad(x: number): number {
+  const [s, t] = geluGradTerms(x);
+  return s + t;
 }
 
 /**
@@ -28,10 +32,8 @@ export function geluGrad(x: number): number {
  * few ulp of this scale. Tests measure gelu_bwd errors against it.
  */
 export function geluGradScale(x: number): number {
-  const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-  const s = 1 / (1 + Math.exp(-2 * u));
-  const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
-  return s + Math.abs(2 * x * s * (1 - s) * du);
+  const [s, t] = geluGradTerms(x);
+  return s + Math.abs(t);
 }
 
 /** |binary(op, a, b)|, except gelu_bwd: |b| · geluGradScale(a) (see there). */

@@ -152,18 +152,22 @@ export function matmulVjp(a: Nd, b: Nd, g: Nd): [Nd, Nd] {
 export const matmulForwardScale = (a: Nd, b: Nd) => matmulForward(absNd(a), absNd(b));
 export const matmulVjpScale = (a: Nd, b: Nd, g: Nd) => matmulVjp(absNd(a), absNd(b), absNd(g));
 
-/** act(x·w + b) with x [..., in], w [in, out]. */
-export function linearForward(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
+/** x [..., in] · w [in, out] as one product of x's rows: its parameters and the output shape. */
+function linearProduct(x: Nd, w: Nd, act: string) {
   const [K, N] = w.shape;
   const M = size(x.shape.slice(0, -1));
-  const z = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
-  return { data: z, shape: [...x.shape.slice(0, -1), N] };
+  return { M, N, K, p: { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act }, shape: [...x.shape.slice(0, -1), N] };
+}
+
+/** act(x·w + b) with x [..., in], w [in, out]. */
+export function linearForward(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
+  const { p, shape } = linearProduct(x, w, act);
+  return { data: k.matmul(x.data, w.data, b ? b.data : null, p), shape };
 }
 /** With `abs`, sums over |terms| and gelu' by its terms (m.geluGradScale): the scale each gradient is accurate to. */
 export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd, abs = false): Nd[] {
-  const [K, N] = w.shape;
-  const M = size(x.shape.slice(0, -1));
-  const pre = k.matmul(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none' });
+  const { M, N, K, p } = linearProduct(x, w, 'none');
+  const pre = k.matmul(x.data, w.data, b ? b.data : null, p);
   const dz = pre.map((v, i) => (abs ? Math.abs(g.data[i]) * (act === 'gelu' ? m.geluGradScale(v) : Math.abs(m.activationGrad(act, v)))
     : g.data[i] * m.activationGrad(act, v)));
   const X = { data: x.data, shape: [M, K] };
@@ -175,10 +179,8 @@ export function linearVjp(x: Nd, w: Nd, b: Nd | null, act: string, g: Nd, abs = 
 
 /** The scale linearForward is accurate to (k.matmulScale). */
 export function linearForwardScale(x: Nd, w: Nd, b: Nd | null, act: string): Nd {
-  const [K, N] = w.shape;
-  const M = size(x.shape.slice(0, -1));
-  const s = k.matmulScale(x.data, w.data, b ? b.data : null, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act });
-  return { data: s, shape: [...x.shape.slice(0, -1), N] };
+  const { p, shape } = linearProduct(x, w, act);
+  return { data: k.matmulScale(x.data, w.data, b ? b.data : null, p), shape };
 }
 
 // ---- softmax and losses -------------------------------------------------
