@@ -71,9 +71,26 @@ export interface MatmulParams<H = unknown> {
   /**
    * Also write Σ_k op(B)[k, n] (after the prologue) to this length-N buffer:
    * the bias gradient, from the pass the product makes over B anyway.
-   * Only with batch 1 and transB false.
+   * Only with batch 1 and transB false, and written only when the product has
+   * outputs (the ops layer handles M = 0 and K = 0 itself).
    */
   sumB?: H | null;
+}
+
+/**
+ * The checks both backends make on a product's parameters; returns the
+ * output size and the element spans of A and B (0 when empty) for the
+ * backend to check its handles against.
+ */
+export function matmulSizes(p: MatmulParams<unknown>, who: string): { total: number; sizeA: number; sizeB: number } {
+  const { batch, M, N, K } = p;
+  if (ACTIVATIONS[p.act] === undefined) throw new Error(`${who}: unknown activation ${p.act}`);
+  if (p.sumB && (batch !== 1 || p.transB)) throw new Error(`${who}: matmul sumB needs batch 1 and B not transposed`);
+  return {
+    total: batch * M * N,
+    sizeA: batch > 0 && M * K > 0 ? p.strideA * (batch - 1) + M * K : 0,
+    sizeB: batch > 0 && K * N > 0 ? p.strideB * (batch - 1) + K * N : 0,
+  };
 }
 
 /** A product a model will run, described for Backend.prepareMatmul (compiling ahead of first use). */

@@ -41,8 +41,17 @@ export function gemm(a: Tensor, b: Tensor, batch: number, M: number, N: number, 
     if (y !== z) z.dispose();
     return y;
   }
-  // With M = 0 the backend still writes the column sums of B.
-  if (out.size === 0 && !o.sumB) return out;
+  if (out.size === 0) {
+    // No outputs (M = 0), but Σ_k op(B) — the bias gradient — is still defined.
+    if (o.sumB && N > 0) {
+      const pro = o.prologue?.on === 'b' ? o.prologue : null;
+      const src = pro ? empty(be, [K * N]) : b;
+      if (pro) be.binary(pro.op, pro.t.handle('matmul', 'prologue'), b.handle('matmul', 'b'), src.handle('matmul', 'b'), { shape: [K * N], aStrides: [1], bStrides: [1] });
+      be.reduce('sum', src.handle('matmul', 'b'), o.sumB.handle('matmul', 'sumB'), { outer: 1, reduce: K, inner: N });
+      if (src !== b) src.dispose();
+    }
+    return out;
+  }
   const pro = o.prologue ? { on: o.prologue.on, op: o.prologue.op, t: o.prologue.t.handle('matmul', 'prologue') } : null;
   be.matmul(a.handle('matmul', 'a'), b.handle('matmul', 'b'), o.bias ? o.bias.handle('matmul', 'bias') : null, out.handle('matmul', 'out'), {
     batch, M, N, K, transA: o.transA, transB: o.transB,

@@ -3,7 +3,7 @@
 // worker threads and a matmul is split between them (threads.ts); the call
 // still returns only when the product is complete.
 import {
-  ACTIVATIONS, BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS,
+  ACTIVATIONS, BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS, matmulSizes,
   type AdamParams, type Backend, type BinaryOp, type BroadcastParams, type MatmulParams, type ReduceOp,
   type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
@@ -207,20 +207,12 @@ export class WasmBackend implements Backend<WasmHandle> {
 
   matmul(a: WasmHandle, b: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: MatmulParams<WasmHandle>): void {
     const { batch, M, N, K } = p;
-    const total = batch * M * N;
+    const { total, sizeA, sizeB } = matmulSizes(p, 'wasm backend');
     this.check(out, total, 'matmul out');
-    const sizeA = p.strideA * (batch - 1) + M * K, sizeB = p.strideB * (batch - 1) + K * N;
     const pro = p.prologue ?? null;
     if (pro) this.check(pro.t, pro.on === 'a' ? sizeA : sizeB, 'matmul prologue t');
-    if (p.sumB) {
-      this.check(p.sumB, N, 'matmul sumB');
-      if (batch !== 1 || p.transB) throw new Error('wasm backend: matmul sumB needs batch 1 and transB false');
-    }
-    if (total === 0) {
-      // No output, but Σ_k B is still defined (M = 0): a plain column sum.
-      if (p.sumB && N > 0) this.columnSums(b, pro?.on === 'b' ? pro : null, p.sumB, K, N);
-      return;
-    }
+    if (p.sumB) this.check(p.sumB, N, 'matmul sumB');
+    if (total === 0) return;
     this.check(a, sizeA, 'matmul A');
     this.check(b, sizeB, 'matmul B');
     if (bias) this.check(bias, N, 'matmul bias');
@@ -308,23 +300,6 @@ export class WasmBackend implements Backend<WasmHandle> {
       orphanedPools?.unregister(this);
       this.pool.close();
       this.pool = null;
-    }
-  }
-
-  /** sumB[n] = Σ_k op(B)[k, n] for a product with no output rows (M = 0). */
-  private columnSums(b: WasmHandle, pro: { op: keyof typeof BINARY_OPS; t: WasmHandle } | null, sumB: WasmHandle, K: number, N: number): void {
-    this.check(b, K * N, 'matmul B');
-    // A 1 x K row of ones times B: the matrix-vector path, which also applies the prologue.
-    const ones = this.alloc(Math.max(K, 1)), row = this.alloc(N);
-    try {
-      this.fill(ones, K, 1);
-      this.matmul(ones, b, null, row, {
-        batch: 1, M: 1, N, K, transA: false, transB: false, strideA: 0, strideB: 0, act: 'none',
-        prologue: pro ? { on: 'b', op: pro.op as 'relu_bwd', t: pro.t } : null, sumB,
-      });
-    } finally {
-      this.free(ones);
-      this.free(row);
     }
   }
 

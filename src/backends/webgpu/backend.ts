@@ -3,7 +3,7 @@
 // on flush(), on read(), before any write() and every BATCH dispatches.
 // Per-dispatch parameters live in the uniform arena (uniforms.ts).
 import {
-  ACTIVATIONS, BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS,
+  BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS, matmulSizes,
   type AdamParams, type Backend, type BinaryOp, type BroadcastParams, type MatmulParams,
   type ReduceOp, type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
@@ -302,12 +302,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   }
 
   matmul(a: GpuHandle, b: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: MatmulParams<GpuHandle>): void {
-    const { batch, M, N, K } = p;
-    if (ACTIVATIONS[p.act] === undefined) throw new Error(`lepton webgpu: unknown activation ${p.act}`);
-    const total = batch * M * N;
+    const { M, N, K } = p;
+    const { total, sizeA, sizeB } = matmulSizes(p, 'lepton webgpu');
     this.check(out, total, 'matmul');
-    const sizeA = batch > 0 && M * K > 0 ? p.strideA * (batch - 1) + M * K : 0;
-    const sizeB = batch > 0 && K * N > 0 ? p.strideB * (batch - 1) + K * N : 0;
     if (sizeA) this.check(a, sizeA, 'matmul A');
     if (sizeB) this.check(b, sizeB, 'matmul B');
     if (bias) this.check(bias, N, 'matmul bias');
@@ -315,14 +312,10 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     if (pro) this.check(pro.t, pro.on === 'a' ? sizeA : sizeB, 'matmul prologue t');
     const sumB = p.sumB ?? null;
     if (sumB) {
-      if (batch !== 1 || p.transB) throw new Error('lepton webgpu: matmul sumB needs batch 1 and B not transposed');
       this.check(sumB, N, 'matmul sumB');
       if (sumB.buffer === out.buffer) throw new Error('lepton webgpu: matmul sumB and out must be distinct storage');
     }
-    if (total === 0) {
-      if (sumB) this.columnSums(b, pro?.on === 'b' ? pro : null, sumB, K, N);
-      return;
-    }
+    if (total === 0) return;
     if (pro && this.prologuePass(pro.on, M, N)) {
       const n = pro.on === 'a' ? sizeA : sizeB;
       const applied = this.alloc(n);
@@ -347,21 +340,6 @@ export class WebGPUBackend implements Backend<GpuHandle> {
    */
   private prologuePass(on: 'a' | 'b', M: number, N: number): boolean {
     return this.matmulPrologue === 'auto' && this.isFallbackAdapter && (on === 'a' ? N : M) > PROLOGUE_PASS_FROM;
-  }
-
-  /** sumB of a product with no outputs (M = 0): the column sums of op(B) alone. */
-  private columnSums(b: GpuHandle, pro: { op: BinaryOp; t: GpuHandle } | null, sums: GpuHandle, K: number, N: number): void {
-    if (K === 0) {
-      this.fill(sums, N, 0);
-      return;
-    }
-    let src = b;
-    if (pro) {
-      src = this.alloc(K * N);
-      this.binary(pro.op, pro.t, b, src, { shape: [K * N], aStrides: [1], bStrides: [1] });
-    }
-    this.reduce('sum', src, sums, { outer: 1, reduce: K, inner: N });
-    if (src !== b) this.free(src);
   }
 
   /** The kernel config for a shape class: forced (matmulTiles), tuned, or the heuristic default. */
