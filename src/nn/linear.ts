@@ -2,7 +2,7 @@
 import { ACTIVATIONS, type Activation, type DeviceName } from '../backends/backend.js';
 import { tensor } from '../creation.js';
 import { fail } from '../errors.js';
-import { ACT_BWD, linear } from '../ops/matmul.js';
+import { linear, linearProducts } from '../ops/matmul.js';
 import { generatorFor, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { initValues, type InitName } from './init.js';
@@ -53,15 +53,6 @@ export class Linear extends Module {
     if (!Number.isInteger(batch) || batch < 1) fail('nn.Linear.prepare', `argument 'batch' must be a positive integer, got ${batch}`);
     const be = this.weight.backend;
     if (!be.prepareMatmul) return;
-    const [K, N] = [this.inFeatures, this.outFeatures];
-    const act = this.activation;
-    const op = act === 'none' ? null : ACT_BWD[act];
-    await be.prepareMatmul([
-      // gelu's forward runs unfused while training (its backward needs the pre-activation)
-      { M: batch, N, K, bias: !!this.bias, act: act === 'gelu' ? 'none' : act },
-      { M: batch, N, K, bias: !!this.bias, act },
-      ...(inputGrad ? [{ M: batch, N: K, K: N, transB: true, prologue: op && { on: 'a' as const, op } }] : []),
-      { M: K, N, K: batch, transA: true, prologue: op && { on: 'b' as const, op }, sumB: !!this.bias },
-    ]);
+    await be.prepareMatmul(linearProducts(batch, this.inFeatures, this.outFeatures, this.activation, !!this.bias, inputGrad));
   }
 }

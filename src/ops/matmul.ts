@@ -2,7 +2,7 @@
 // fused `linear`: act(x·W + b) in one kernel. Both gradients are matmuls with
 // transpose flags, never explicit transposes.
 import { isGradEnabled, record } from '../autograd.js';
-import { ACTIVATIONS, type ActGradOp, type Activation } from '../backends/backend.js';
+import { ACTIVATIONS, type ActGradOp, type Activation, type MatmulShape } from '../backends/backend.js';
 import { fail, fmtShape } from '../errors.js';
 import { broadcast, sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -142,6 +142,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export const ACT_BWD: Record<Exclude<Activation, 'none'>, ActGradOp> = {
   relu: 'relu_bwd', gelu: 'gelu_bwd', tanh: 'tanh_bwd', sigmoid: 'sigmoid_bwd',
 };
+
+/**
+ * The products linear() runs for a training step on `batch` rows of K
+ * features into N (forward, dX unless `needDx` is false, dW with the bias
+ * sums), described for Backend.prepareMatmul. Kept next to linear(): the two
+ * must agree (gelu's forward runs unfused while training).
+ */
+export function linearProducts(batch: number, K: number, N: number, act: Activation, bias: boolean, needDx: boolean): MatmulShape[] {
+  const op = act === 'none' ? null : ACT_BWD[act];
+  return [
+    { M: batch, N, K, bias, act: act === 'gelu' ? 'none' : act },
+    { M: batch, N, K, bias, act },
+    ...(needDx ? [{ M: batch, N: K, K: N, transB: true, prologue: op && { on: 'a' as const, op } }] : []),
+    { M: K, N, K: batch, transA: true, prologue: op && { on: 'b' as const, op }, sumB: bias },
+  ];
+}
 
 /**
  * `act(x·w + b)` in one kernel: x [..., in], w [in, out], b [out] or null.

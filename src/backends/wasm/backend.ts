@@ -236,7 +236,8 @@ export class WasmBackend implements Backend<WasmHandle> {
       w[at + D.sumB] = p.sumB ? p.sumB.ptr : 0;
       w[at + D.scratch] = scratch; w[at + D.scratchPart] = perSlot;
       parts.forEach((q, i) => w.set([q.z0, q.z1, q.m0, q.m1, q.n0, q.n1], at + D.ranges + 6 * i));
-      if (this.pool && slots > 1) this.pool.run(JOB_MATMUL, this.desc.ptr, parts.length, slots);
+      // The pool runs the parts on this thread alone when one slot is all there is.
+      if (this.pool) this.pool.run(JOB_MATMUL, this.desc.ptr, parts.length, slots);
       else for (let i = 0; i < parts.length; i++) this.k.runPart(JOB_MATMUL, this.desc.ptr, i, 0);
     });
   }
