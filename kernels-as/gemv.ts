@@ -8,18 +8,13 @@
 // A part covers a range [lo, hi) of the output vector. With a prologue the
 // vector operand is made op(t, v) once into scratch, and the matrix is staged
 // a row (dot) or four rows (axpy) at a time, so it is still read only once.
-import { activate4, fma4, loadPartial, storePartial } from './math';
+import { activate4, align64, fma4, load4, loadPartial, store4 } from './math';
 import { actGradRun } from './prologue';
 import { sumRow } from './reduce';
 
-// @ts-ignore: decorator
-@inline function align64(x: usize): usize { return (x + 63) & ~<usize>63; }
 
 /** Rows per f32 block of the column sums; blocks are added in f64. */
 const SUM_BLOCK = 256;
-
-/** Four 1s: the "vector" whose axpy gives column sums. */
-const ONES = memory.data<f32>([1, 1, 1, 1], 16);
 
 // Scratch of one part: the prologued vector (K floats), a staging area for
 // matrix rows (max(K, 4 L) floats), f64 column sums and an f32 block of them (L each).
@@ -62,29 +57,43 @@ function dot(x: usize, y: usize, n: i32): f64 {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** Adds sum over the `rows` (1..4) rows at X (row stride ld bytes) of y[r] X[r, j] into out[j], j < L. */
+/**
+ * Adds sum over the `rows` (1..4) rows at X (row stride ld bytes) of y[r] X[r, j]
+ * into out[j], j < L; with `block` != 0 also the plain column sums X[r, j] into
+ * block[j], from the same loads.
+ */
 // @ts-ignore: decorator
-@inline function axpyRows(X: usize, ld: usize, L: i32, y: usize, rows: i32, out: usize): void {
+@inline function axpyRows(X: usize, ld: usize, L: i32, y: usize, rows: i32, out: usize, block: usize): void {
   const y0 = v128.load32_splat(y);
   const y1 = rows > 1 ? v128.load32_splat(y, 4) : f32x4.splat(0);
   const y2 = rows > 2 ? v128.load32_splat(y, 8) : f32x4.splat(0);
   const y3 = rows > 3 ? v128.load32_splat(y, 12) : f32x4.splat(0);
   const x1 = X + ld, x2 = x1 + ld, x3 = x2 + ld;
+  const zero = f32x4.splat(0);
   for (let j = 0; j < L; j += 4) {
     const at = <usize>j << 2;
     const w = min(L - j, 4);
-    let o = w == 4 ? v128.load(out + at) : loadPartial(out + at, w, 0);
-    o = fma4(y0, w == 4 ? v128.load(X + at) : loadPartial(X + at, w, 0), o);
-    if (rows > 1) o = fma4(y1, w == 4 ? v128.load(x1 + at) : loadPartial(x1 + at, w, 0), o);
-    if (rows > 2) o = fma4(y2, w == 4 ? v128.load(x2 + at) : loadPartial(x2 + at, w, 0), o);
-    if (rows > 3) o = fma4(y3, w == 4 ? v128.load(x3 + at) : loadPartial(x3 + at, w, 0), o);
-    if (w == 4) v128.store(out + at, o);
-    else storePartial(out + at, o, w);
+    const v0 = load4(X + at, w);
+    const v1 = rows > 1 ? load4(x1 + at, w) : zero;
+    const v2 = rows > 2 ? load4(x2 + at, w) : zero;
+    const v3 = rows > 3 ? load4(x3 + at, w) : zero;
+    let o = fma4(y0, v0, load4(out + at, w));
+    if (rows > 1) o = fma4(y1, v1, o);
+    if (rows > 2) o = fma4(y2, v2, o);
+    if (rows > 3) o = fma4(y3, v3, o);
+    store4(out + at, o, w);
+    if (block != 0) {
+      let b = f32x4.add(load4(block + at, w), v0);
+      if (rows > 1) b = f32x4.add(b, v1);
+      if (rows > 2) b = f32x4.add(b, v2);
+      if (rows > 3) b = f32x4.add(b, v3);
+      store4(block + at, b, w);
+    }
   }
 }
 
-function axpy4(X: usize, ld: usize, L: i32, y: usize, out: usize): void { axpyRows(X, ld, L, y, 4, out); }
-function axpy1(X: usize, ld: usize, L: i32, y: usize, out: usize): void { axpyRows(X, ld, L, y, 1, out); }
+function axpy4(X: usize, ld: usize, L: i32, y: usize, out: usize, block: usize): void { axpyRows(X, ld, L, y, 4, out, block); }
+function axpy1(X: usize, ld: usize, L: i32, y: usize, out: usize, block: usize): void { axpyRows(X, ld, L, y, 1, out, block); }
 
 /**
  * out[j] = sum_k y[k] X[k, j] for j < L, X being K rows of L floats `ld` bytes
@@ -113,15 +122,9 @@ function axpy(X: usize, ld: usize, L: i32, y: usize, K: i32, out: usize, t: usiz
       srcLd = sld;
     }
     const yk = y + (<usize>k << 2);
-    if (rows == 4) {
-      axpy4(src, srcLd, L, yk, out);
-      if (sums != 0) axpy4(src, srcLd, L, ONES, block);
-    } else {
-      for (let r = 0; r < rows; r++) {
-        axpy1(src + <usize>r * srcLd, srcLd, L, yk + (<usize>r << 2), out);
-        if (sums != 0) axpy1(src + <usize>r * srcLd, srcLd, L, ONES, block);
-      }
-    }
+    const colSums = sums != 0 ? block : 0;
+    if (rows == 4) axpy4(src, srcLd, L, yk, out, colSums);
+    else for (let r = 0; r < rows; r++) axpy1(src + <usize>r * srcLd, srcLd, L, yk + (<usize>r << 2), out, colSums);
     k += rows;
     if (sums != 0 && (k % SUM_BLOCK == 0 || k == K)) {
       for (let j = 0; j < L; j++) {
@@ -140,11 +143,9 @@ function biasAct(c: usize, n: i32, bias: usize, scalar: bool, act: i32): void {
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
     const w = min(n - i, 4);
-    let v = w == 4 ? v128.load(c + at) : loadPartial(c + at, w, 0);
-    if (bias != 0) v = f32x4.add(v, scalar ? b0 : w == 4 ? v128.load(bias + at) : loadPartial(bias + at, w, 0));
-    v = activate4(act, v);
-    if (w == 4) v128.store(c + at, v);
-    else storePartial(c + at, v, w);
+    let v = load4(c + at, w);
+    if (bias != 0) v = f32x4.add(v, scalar ? b0 : load4(bias + at, w));
+    store4(c + at, activate4(act, v), w);
   }
 }
 

@@ -30,6 +30,23 @@
   if (r > 2) v128.store32_lane(p, v, 2, 8);
 }
 
+/** 4 floats at p, or the first w < 4 of them (the other lanes 0). */
+// @ts-ignore: decorator
+@inline export function load4(p: usize, w: i32): v128 {
+  return w == 4 ? v128.load(p) : loadPartial(p, w, 0);
+}
+
+/** Stores 4 lanes of v at p, or the first w < 4. */
+// @ts-ignore: decorator
+@inline export function store4(p: usize, v: v128, w: i32): void {
+  if (w == 4) v128.store(p, v);
+  else storePartial(p, v, w);
+}
+
+/** x rounded up to a multiple of 64 (a cache line: scratch blocks start on one). */
+// @ts-ignore: decorator
+@inline export function align64(x: usize): usize { return (x + 63) & ~<usize>63; }
+
 /** Sum of the four lanes. */
 // @ts-ignore: decorator
 @inline export function hsum4(v: v128): f32 {

@@ -19,7 +19,7 @@
 // column range each); threads claim parts and run `matmulPart` on each with
 // their own scratch. Parts never write the same bytes.
 import { gemvPart, gemvScratch } from './gemv';
-import { ACT_NONE, activate4, fma4 } from './math';
+import { ACT_NONE, activate4, align64, fma4 } from './math';
 import { actGradRun } from './prologue';
 
 /** Micro-tile rows: 6 with fused multiply-add, 5 without (register budget, see the kernels). */
@@ -56,7 +56,6 @@ const D_RANGES = 24;
 @inline function roundUp(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
 
 // @ts-ignore: decorator
-@inline function align64(x: usize): usize { return (x + 63) & ~<usize>63; }
 
 // Scratch layout of one part: packed B, packed A, a panel for packing t, padded bias, edge tile, f64 column sums.
 // @ts-ignore: decorator

@@ -5,7 +5,7 @@
 // BLOCK rows across rows), and the block totals are added in f64. A block's
 // f32 error is that of a short sum, so 100000 values stay near f32 rounding
 // instead of growing with the count.
-import { hmax4, hsum4, loadPartial, storePartial } from './math';
+import { hmax4, hsum4, load4, loadPartial, store4 } from './math';
 
 const OP_MEAN = 1;
 const OP_MAX = 2;
@@ -52,18 +52,6 @@ export function maxRow(p: usize, n: i32): f32 {
   const r = n - j;
   if (r) m1 = f32x4.max(m1, loadPartial(q, r, -Infinity));
   return hmax4(f32x4.max(m0, m1));
-}
-
-/** 4 floats at p, or the first w < 4 of them. */
-// @ts-ignore: decorator
-@inline function load4(p: usize, w: i32): v128 {
-  return w == 4 ? v128.load(p) : loadPartial(p, w, 0);
-}
-
-// @ts-ignore: decorator
-@inline function store4(p: usize, v: v128, w: i32): void {
-  if (w == 4) v128.store(p, v);
-  else storePartial(p, v, w);
 }
 
 /** dst[j] = op(dst[j], rows r < count of src) for j < n: `count` (1..4) rows of stride ld bytes. */
