@@ -115,3 +115,49 @@ fn gB(o: u32) -> f32 {
 
 fn gA4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gA(o.x), gA(o.y), gA(o.z), gA(o.w)); }
 fn gB4(o: vec4<u32>) -> vec4<f32> { return vec4<f32>(gB(o.x), gB(o.y), gB(o.z), gB(o.w)); }
+
+// ---- helpers shared by the matmul entry points ----
+
+// Workgroup block `id` -> (batch, tile row, tile column) over P.tilesM × P.tilesN tiles per batch.
+fn tileIndex(id: u32) -> vec3<u32> {
+  let perBatch = P.tilesN * P.tilesM;
+  let z = id / perBatch;
+  let r = id - z * perBatch;
+  let tm = r / P.tilesN;
+  return vec3<u32>(z, tm, r - tm * P.tilesN);
+}
+
+// c + Σ_j a[j] · b[j]: one output row over 4 steps of k. Summed pairwise:
+// shorter dependency chains and less rounding than left to right.
+fn mac(c: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
+  return c + ((a.x * b[0] + a.y * b[1]) + (a.z * b[2] + a.w * b[3]));
+}
+
+// Element offsets of op(A) rows r..r+3 (clamped to the last row), and of
+// op(B) columns c..c+3; element (m, k) of op(A) is at rowsA(m) + k · kA.
+fn rowsA(a0: u32, r: u32) -> vec4<u32> {
+  let rows = min(vec4<u32>(r) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.M - 1u));
+  return vec4<u32>(a0) + rows * select(P.K, 1u, TRANS_A);
+}
+
+fn colsB(b0: u32, c: u32) -> vec4<u32> {
+  let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
+  return vec4<u32>(b0) + cols * select(1u, P.K, TRANS_B);
+}
+
+// Offsets (vec4 units) of the 4 loads giving k-rows 0..3 × columns c..c+3 of
+// op(B), and that 4×4 block (B [N, K]: one load per column, transposed after).
+fn offsetsB(b0: u32, c: u32) -> vec4<u32> {
+  if (TRANS_B) {
+    let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
+    return (vec4<u32>(b0) + cols * P.K) / 4u;
+  }
+  let q = (b0 + min(c, P.N - 4u)) / 4u;
+  return vec4<u32>(q) + vec4<u32>(0u, 1u, 2u, 3u) * (P.N / 4u);
+}
+
+fn blockB4(q: vec4<u32>) -> mat4x4<f32> {
+  let m = mat4x4<f32>(loadB4(q.x), loadB4(q.y), loadB4(q.z), loadB4(q.w));
+  if (TRANS_B) { return transpose(m); }
+  return m;
+}

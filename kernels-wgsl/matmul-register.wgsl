@@ -28,20 +28,10 @@ override WY: u32 = 8u;  // invocations across rows
 struct Block { z: u32, row: u32, col: u32, ok: bool }
 
 fn blockOf(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> Block {
-  let id = wg.x + wg.y * nwg.x;
-  let perBatch = P.tilesN * P.tilesM;
-  let z = id / perBatch;
-  let r = id - z * perBatch;
-  let tm = r / P.tilesN;
-  let row = (tm * WY + lid.y) * RM;
-  let col = ((r - tm * P.tilesN) * WX + lid.x) * 4u * CN;
-  return Block(z, row, col, z < P.batch && row < P.M && col < P.N);
-}
-
-// c + Σ_j a[j] · b[j]: one output row over 4 steps of k. Summed pairwise:
-// shorter dependency chains and less rounding than left to right.
-fn mac(c: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
-  return c + ((a.x * b[0] + a.y * b[1]) + (a.z * b[2] + a.w * b[3]));
+  let t = tileIndex(wg.x + wg.y * nwg.x);
+  let row = (t.y * WY + lid.y) * RM;
+  let col = (t.z * WX + lid.x) * 4u * CN;
+  return Block(t.x, row, col, t.x < P.batch && row < P.M && col < P.N);
 }
 
 // One k: c + a · b.
@@ -60,11 +50,6 @@ fn blockA4(q: vec4<u32>) -> mat4x4<f32> {
   return m;
 }
 
-fn blockB4(q: vec4<u32>) -> mat4x4<f32> {
-  let m = mat4x4<f32>(loadB4(q.x), loadB4(q.y), loadB4(q.z), loadB4(q.w));
-  if (TRANS_B) { return transpose(m); }
-  return m;
-}
 
 // Offsets (vec4 units) of the 4 loads giving rows r..r+3 × 4 k of op(A) at
 // k = 0, and how far they move per step of 4 k. A [M, K]: one load per row
@@ -76,15 +61,6 @@ fn offsetsA(a0: u32, r: u32) -> vec4<u32> {
   }
   let rows = min(vec4<u32>(r) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.M - 1u));
   return (vec4<u32>(a0) + rows * P.K) / 4u;
-}
-
-fn offsetsB(b0: u32, c: u32) -> vec4<u32> {
-  if (TRANS_B) {
-    let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-    return (vec4<u32>(b0) + cols * P.K) / 4u;
-  }
-  let q = (b0 + min(c, P.N - 4u)) / 4u;
-  return vec4<u32>(q) + vec4<u32>(0u, 1u, 2u, 3u) * (P.N / 4u);
 }
 
 // N % 4 == 0 here, so col < N means all four columns are inside C.
@@ -196,19 +172,8 @@ fn matmul_reg_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups
 
 // ---- scalar entry point ----
 
-// Element offsets of op(A) rows r..r+3 (clamped to the last row), and of
-// op(B) columns c..c+3; element (m, k) of op(A) is at rowsA(m) + k · kA.
-fn rowsA(a0: u32, r: u32) -> vec4<u32> {
-  let rows = min(vec4<u32>(r) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.M - 1u));
-  return vec4<u32>(a0) + rows * select(P.K, 1u, TRANS_A);
-}
-
-fn colsB(b0: u32, c: u32) -> vec4<u32> {
-  let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-  return vec4<u32>(b0) + cols * select(1u, P.K, TRANS_B);
-}
-
-// gA, gB, gA4, gB4 (loads with the prologue applied) come from matmul-common.wgsl.
+// gA, gB, gA4, gB4 (loads with the prologue applied), mac, rowsA, colsB,
+// offsetsB and blockB4 come from matmul-common.wgsl.
 
 // Rows r (offsets ra) × k offsets ko of op(A): element [i][j] = (row i, k j).
 fn gatherA(ra: vec4<u32>, ko: vec4<u32>) -> mat4x4<f32> {

@@ -22,12 +22,11 @@ fn matmul_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let g = li / KS;
   let ks = li - g * KS;
   let blk = (wg.x + wg.y * nwg.x) * G + g;
-  let perBatch = P.tilesN * P.tilesM;
-  let z = blk / perBatch;
-  let r = blk - z * perBatch;
-  let bm = r / P.tilesN;
+  let t = tileIndex(blk);
+  let z = t.x;
+  let bm = t.y;
   let row = bm * 4u;
-  let col = (r - bm * P.tilesN) * 4u;
+  let col = t.z * 4u;
   // Blocks past the end still reach the barrier below; they add nothing.
   let ok = z < P.batch;
   let sums = SUM_B && bm == 0u;
@@ -38,9 +37,8 @@ fn matmul_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   // columns past the edge compute values that are never stored).
   let stepA = select(1u, P.M, TRANS_A);
   let stepB = select(P.N, 1u, TRANS_B);
-  let lanes = vec4<u32>(0u, 1u, 2u, 3u);
-  let ia = a0 + min(vec4<u32>(row) + lanes, vec4<u32>(P.M - 1u)) * select(P.K, 1u, TRANS_A);
-  let ib = b0 + min(vec4<u32>(col) + lanes, vec4<u32>(P.N - 1u)) * select(1u, P.K, TRANS_B);
+  let ia = rowsA(a0, row);
+  let ib = colsB(b0, col);
   var acc: array<vec4<f32>, 4>;
   var bsum = vec4<f32>(0.0);
   if (ok) {

@@ -44,12 +44,6 @@ override SX: u32 = 4u;  // subgroups across columns in a workgroup
 override SY: u32 = 4u;  // subgroups across rows
 override RG: u32 = RM / 4u;
 
-// c + Σ_j a[j] · b[j]: one output row over 4 steps of k, summed pairwise
-// (shorter dependency chains, less rounding than left to right).
-fn mac(c: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
-  return c + ((a.x * b[0] + a.y * b[1]) + (a.z * b[2] + a.w * b[3]));
-}
-
 // A 4×4 block of outputs over 4 steps of k: a = 4 rows × 4 k, b = 4 k × 4 columns.
 fn mac4(c: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
   return mat4x4<f32>(mac(c[0], a[0], b), mac(c[1], a[1], b), mac(c[2], a[2], b), mac(c[3], a[3], b));
@@ -79,14 +73,11 @@ fn groupIndex(wg: vec3<u32>, nwg: vec3<u32>) -> u32 { return wg.x + wg.y * nwg.x
 
 // Of workgroup `id`: the batch, the subgroup's first row and this lane's first column.
 fn blockOf(id: u32, li: u32, lane: u32) -> vec3<u32> {
-  let perBatch = P.tilesN * P.tilesM;
-  let z = id / perBatch;
-  let r = id - z * perBatch;
-  let tm = r / P.tilesN;
+  let t = tileIndex(id);
   let sg = li / 4u;
-  let row = (tm * SY + sg / SX) * RM;
-  let col = ((r - tm * P.tilesN) * SX + sg % SX) * 16u * CN + lane * 4u;
-  return vec3<u32>(z, row, col);
+  let row = (t.y * SY + sg / SX) * RM;
+  let col = (t.z * SX + sg % SX) * 16u * CN + lane * 4u;
+  return vec3<u32>(t.x, row, col);
 }
 
 // One group of 4 rows of the lane's outputs: columns col + 16j.. in cj.
@@ -160,12 +151,6 @@ fn addSums(r: ptr<function, Acc>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b
 // Rows k + 0..3 of op(B) at the columns with offsets cb; kb = the offsets of those k.
 fn rowsB(cb: vec4<u32>, kb: vec4<u32>) -> mat4x4<f32> {
   return mat4x4<f32>(gB4(cb + vec4<u32>(kb.x)), gB4(cb + vec4<u32>(kb.y)), gB4(cb + vec4<u32>(kb.z)), gB4(cb + vec4<u32>(kb.w)));
-}
-
-// Offsets of 4 columns of op(B) from column c, clamped to the last.
-fn colsB(b0: u32, c: u32) -> vec4<u32> {
-  let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-  return vec4<u32>(b0) + cols * select(1u, P.K, TRANS_B);
 }
 
 // Offset of row r of op(A) (clamped to the last) at k = 0.
@@ -255,22 +240,6 @@ fn laneA4(a0: u32, r: u32, lane: u32) -> u32 {
   return (a0 + min(r + lane, P.M - 1u) * P.K) / 4u;
 }
 
-// Offsets (vec4 units) of 4 loads giving k-rows 0..3 × columns c..c+3 of op(B)
-// (B [N, K]: one load per column, transposed after).
-fn quadB4(b0: u32, c: u32) -> vec4<u32> {
-  if (TRANS_B) {
-    let cols = min(vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.N - 1u));
-    return (vec4<u32>(b0) + cols * P.K) / 4u;
-  }
-  return vec4<u32>((b0 + min(c, P.N - 4u)) / 4u) + vec4<u32>(0u, 1u, 2u, 3u) * (P.N / 4u);
-}
-
-fn rowsB4(q: vec4<u32>) -> mat4x4<f32> {
-  let m = mat4x4<f32>(loadB4(q.x), loadB4(q.y), loadB4(q.z), loadB4(q.w));
-  if (TRANS_B) { return transpose(m); }
-  return m;
-}
-
 @compute @workgroup_size(SX * SY * 4u)
 fn matmul_sg_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -286,18 +255,18 @@ fn matmul_sg_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   var qa2 = laneA4(baseA, row + 8u, lane); var qa3 = laneA4(baseA, row + 12u, lane);
   var qa4 = laneA4(baseA, row + 16u, lane); var qa5 = laneA4(baseA, row + 20u, lane);
   var qa6 = laneA4(baseA, row + 24u, lane); var qa7 = laneA4(baseA, row + 28u, lane);
-  var qb0 = quadB4(baseB, col); var qb1 = quadB4(baseB, col + 16u);
-  var qb2 = quadB4(baseB, col + 32u); var qb3 = quadB4(baseB, col + 48u);
+  var qb0 = offsetsB(baseB, col); var qb1 = offsetsB(baseB, col + 16u);
+  var qb2 = offsetsB(baseB, col + 32u); var qb3 = offsetsB(baseB, col + 48u);
   // Per 4 k: A [M, K] moves 1 vec4 along its row, A [K, M] 4 rows (M vec4s); B likewise.
   let stepA = select(1u, P.M, TRANS_A);
   let stepB = vec4<u32>(select(P.N, 1u, TRANS_B));
   var r = Acc();
   let steps = P.K / 4u;
   for (var s = 0u; s < steps; s++) {
-    let b0 = rowsB4(qb0);
+    let b0 = blockB4(qb0);
     var b1 = b0; var b2 = b0; var b3 = b0;
-    if (CN >= 2u) { b1 = rowsB4(qb1); }
-    if (CN == 4u) { b2 = rowsB4(qb2); b3 = rowsB4(qb3); }
+    if (CN >= 2u) { b1 = blockB4(qb1); }
+    if (CN == 4u) { b2 = blockB4(qb2); b3 = blockB4(qb3); }
     if (SUM_B) { addSums(&r, colSum(b0), colSum(b1), colSum(b2), colSum(b3)); }
     r.g0 = macRow(r.g0, shareA(loadA4(qa0)), b0, b1, b2, b3);
     if (RG >= 2u) { r.g1 = macRow(r.g1, shareA(loadA4(qa1)), b0, b1, b2, b3); }

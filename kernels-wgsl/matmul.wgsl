@@ -33,12 +33,8 @@ struct Tile { z: u32, row0: u32, col0: u32, ok: bool }
 
 // The linear workgroup id -> (batch, tile row, tile column). Uniform per workgroup.
 fn tileOf(wg: vec3<u32>, nwg: vec3<u32>) -> Tile {
-  let id = wg.x + wg.y * nwg.x;
-  let perBatch = P.tilesN * P.tilesM;
-  let z = id / perBatch;
-  let r = id - z * perBatch;
-  let tm = r / P.tilesN;
-  return Tile(z, tm * TM, (r - tm * P.tilesN) * TN, z < P.batch);
+  let t = tileIndex(wg.x + wg.y * nwg.x);
+  return Tile(t.x, t.y * TM, t.z * TN, t.x < P.batch);
 }
 
 // acc[i] += Σ_k As[k][row i of this thread] * Bs[k][this thread's 4 columns].
@@ -46,7 +42,7 @@ fn tileOf(wg: vec3<u32>, nwg: vec3<u32>) -> Tile {
 // summation chains instead of one K long (about half the rounding error).
 // Accumulators are sized for RM = 8 (the upper half is dead code when RM = 4)
 // and only ever indexed by constants, so they stay in registers.
-fn mac(acc: ptr<function, array<vec4<f32>, 8>>, ty: u32, tx: u32) {
+fn macTile(acc: ptr<function, array<vec4<f32>, 8>>, ty: u32, tx: u32) {
   // Zeroed explicitly: see the note on `p` in matmul-small.wgsl.
   var p = array<vec4<f32>, 8>();
   for (var k = 0u; k < TK; k++) {
@@ -118,7 +114,7 @@ fn matmul_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
                                         loadB(b0, k0 + k, n + 2u), loadB(b0, k0 + k, n + 3u));
     }
     workgroupBarrier();
-    mac(&acc, lid.y, lid.x);
+    macTile(&acc, lid.y, lid.x);
     sumTile(&bsum, t, lid.y, lid.x);
     workgroupBarrier();
   }
@@ -207,7 +203,7 @@ fn matmul_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       }
     }
     workgroupBarrier();
-    mac(&acc, lid.y, lid.x);
+    macTile(&acc, lid.y, lid.x);
     sumTile(&bsum, t, lid.y, lid.x);
     workgroupBarrier();
   }
