@@ -197,3 +197,11 @@ export function empty(backend: Backend, shape: Shape): Tensor {
   const n = sizeOf(shape);
   return new Tensor(new Storage(backend, backend.alloc(n), n), shape);
 }
+
+/** Frees and drops each tensor's gradient (Module.zeroGrad, Optimizer.zeroGrad). */
+export function clearGrads(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}

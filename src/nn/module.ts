@@ -1,6 +1,6 @@
 // Module: named parameters and sub-modules, registered explicitly.
 import type { DeviceName } from '../backends/backend.js';
-import type { Tensor } from '../tensor.js';
+import { clearGrads, type Tensor } from '../tensor.js';
 
 export abstract class Module {
   private readonly params = new Map<string, Tensor>();
@@ -43,17 +43,12 @@ export abstract class Module {
 
   /** Drops every parameter's gradient (frees it). */
   zeroGrad(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    clearGrads(this.parameters());
   }
 
   /** Frees every parameter and gradient; the module is unusable afterwards. */
   dispose(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.dispose();
-    }
+    clearGrads(this.parameters());
+    for (const p of this.parameters()) p.dispose();
   }
 }

@@ -23,10 +23,10 @@ interface Gemm {
 }
 
 /**
- * @internal C[z] = act(op(A[z])·op(B[z]) + bias) on 3-D operands [batchA, ., .]
+ * C[z] = act(op(A[z])·op(B[z]) + bias) on 3-D operands [batchA, ., .]
  * and [batchB, ., .] where each batch is 1 (broadcast) or `batch`.
  */
-export function gemm(a: Tensor, b: Tensor, batch: number, M: number, N: number, K: number, o: Gemm): Tensor {
+function gemm(a: Tensor, b: Tensor, batch: number, M: number, N: number, K: number, o: Gemm): Tensor {
   const be = a.backend;
   const out = empty(be, [batch, M, N]);
   if (K === 0) {

@@ -9,8 +9,8 @@ import { binaryRaw, unaryRaw } from './elementwise.js';
 import { transpose } from './shape.js';
 import { arg } from './util.js';
 
-/** @internal Softmax over the last axis; no gradient. */
-export function softmaxRaw(x: Tensor, log: boolean): Tensor {
+/** Softmax over the last axis; no gradient. */
+function softmaxRaw(x: Tensor, log: boolean): Tensor {
   const be = x.backend;
   const cols = x.rank === 0 ? 1 : x.shape[x.rank - 1];
   const out = empty(be, x.shape);

@@ -3,7 +3,7 @@
 import { fail, fmtShape } from '../errors.js';
 import { keep } from '../memory.js';
 import { full } from '../ops/elementwise.js';
-import { Tensor } from '../tensor.js';
+import { clearGrads, Tensor } from '../tensor.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -21,10 +21,7 @@ export abstract class Optimizer {
 
   /** Frees every gradient (the next backward() starts from zero). */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    clearGrads(this.params);
   }
 
   /** Parameters that have a gradient, after checking all of them first. */

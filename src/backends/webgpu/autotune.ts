@@ -47,8 +47,11 @@ export interface AutotuneOptions {
 /** Process-wide results by adapter identity: a second backend on the same adapter reuses them. */
 const cache = new Map<string, Tuning>();
 
+/** The adapter-info fields that identify an adapter (and describe it). */
+export const adapterFields = (info: GPUAdapterInfo) => [info.vendor, info.architecture, info.device, info.description];
+
 export function adapterKey(info: GPUAdapterInfo | undefined): string {
-  return info ? [info.vendor, info.architecture, info.device, info.description].join('|') : 'unknown';
+  return info ? adapterFields(info).join('|') : 'unknown';
 }
 
 export function cachedTuning(key: string): Tuning | undefined {

@@ -9,7 +9,7 @@ import {
 } from '../backend.js';
 import { collapse } from '../collapse.js';
 import {
-  adapterKey, autotune, cachedTuning, configFor, parseTuning, rememberTuning,
+  adapterFields, adapterKey, autotune, cachedTuning, configFor, parseTuning, rememberTuning,
   type AutotuneOptions, type Tuning,
 } from './autotune.js';
 import { grid } from './dims.js';
@@ -125,7 +125,7 @@ async function tuned(be: WebGPUBackend, opts: WebGPUBackendOptions): Promise<Web
 }
 
 function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
-  const parts = info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean) : [];
+  const parts = info ? adapterFields(info).filter(Boolean) : [];
   const text = [...new Set(parts)].join(' ') || 'unknown adapter';
   return fallback ? `${text} (fallback adapter)` : text;
 }
