@@ -3,6 +3,7 @@
 // times each (config, problem) and prints one `@@bench` JSON line per result.
 import { getGPU } from '../src/backends/webgpu/gpu.js';
 import { checksum, problems, type Problem } from './problems.js';
+import { median, sample } from './timing.js';
 
 export interface Plan {
   quick: boolean;
@@ -48,19 +49,13 @@ export function describe(config: string, text: string): void {
  * fewer samples so the whole run stays bounded.
  */
 export async function time(run: () => Promise<void>, quick: boolean): Promise<number[]> {
-  let t = performance.now();
+  const t = performance.now();
   await run();
   const first = performance.now() - t;
-  if (first < 200) await run(); // a second warm-up where it is cheap
-  const budget = quick ? 300 : 1200, min = first > 3000 ? 1 : first > 800 ? 3 : quick ? 5 : 7, max = 60;
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < min || (samples.length < max && performance.now() - start < budget)) {
-    t = performance.now();
-    await run();
-    samples.push(performance.now() - t);
-  }
-  return samples.sort((a, b) => a - b);
+  return sample(run, {
+    warmups: first < 200 ? 1 : 0, // a second warm-up where it is cheap
+    min: first > 3000 ? 1 : first > 800 ? 3 : quick ? 5 : 7, max: 60, budgetMs: quick ? 300 : 1200,
+  });
 }
 
 export interface Case {
@@ -92,8 +87,7 @@ export async function runConfig(config: string, c: Case, plan: Plan, opts: { fal
       try {
         const samples = await time(async () => { last = await prepared.run(); }, plan.quick);
         const check = typeof last === 'number' ? last : checksum(last);
-        const med = samples[Math.floor((samples.length - 1) / 2)];
-        emit({ config, problem: p.id, samples, medianMs: med, minMs: samples[0], maxMs: samples[samples.length - 1], check });
+        emit({ config, problem: p.id, samples, medianMs: median(samples), minMs: samples[0], maxMs: samples[samples.length - 1], check });
       } finally {
         prepared.dispose();
       }

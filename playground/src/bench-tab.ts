@@ -5,6 +5,7 @@
 // counted. Charts GFLOP/s per case and backend.
 import { matmul, nn, optim, scope, tensor, type Tensor } from 'lepton';
 import { mlpFlops } from '../../bench/problems.js';
+import { median, sample } from '../../bench/timing.js';
 import type { App } from './app.js';
 import { barChart, type BarGroup } from './charts.js';
 import { Rng } from './data.js';
@@ -28,7 +29,6 @@ function cases(sizes: number[], mlp: boolean): BenchCase[] {
 }
 
 const random = (n: number, seed: number) => { const r = new Rng(seed), v = new Float32Array(n); for (let i = 0; i < n; i++) v[i] = r.uniform(-1, 1); return v; };
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** A timed body for a case on a device; `dispose` frees its inputs. */
 function prepareCase(c: BenchCase, backend: RaceBackend): { run: () => Promise<void>; dispose: () => void } {
@@ -63,16 +63,8 @@ function prepareCase(c: BenchCase, backend: RaceBackend): { run: () => Promise<v
 async function timeCase(c: BenchCase, backend: RaceBackend, budgetMs: number): Promise<BenchResult> {
   const body = prepareCase(c, backend);
   try {
-    useThreads(backend);
-    for (let i = 0; i < 2; i++) await body.run();
-    const times: number[] = [];
-    const t0 = performance.now();
-    while (times.length < 3 || (times.length < 30 && performance.now() - t0 < budgetMs)) {
-      useThreads(backend);
-      const s = performance.now();
-      await body.run();
-      times.push(performance.now() - s);
-    }
+    // Another tab may change the thread setting between awaits: set it per call.
+    const times = await sample(() => { useThreads(backend); return body.run(); }, { warmups: 2, min: 3, max: 30, budgetMs });
     const ms = median(times);
     return { case: c.id, backend, ms, gflops: c.flops / (ms * 1e6), reps: times.length };
   } finally {
