@@ -170,7 +170,8 @@ test('model.prepare(batch) compiles a training step\'s WebGPU products ahead of 
   if (!devices.includes('webgpu')) return; // no adapter: reported loudly by the helper, a failure under CI
   const { getBackend } = await import('../src/backends/registry.js');
   const be = getBackend('webgpu') as unknown as { stats: { pipelines: number } };
-  const model = new nn.MLP([20, 32, 32, 5], { activation: 'relu', seed: 2, device: 'webgpu' });
+  // 48 inputs to the second layer: on a CPU adapter its dZ is formed as a separate pass (prologueAsPass).
+  const model = new nn.MLP([20, 48, 32, 5], { activation: 'relu', seed: 2, device: 'webgpu' });
   const step = (batch: number) => scope(() => {
     const y = model.forward(randn([batch, 20], { device: 'webgpu', seed: batch }));
     y.backward(randn(y.shape as number[], { device: 'webgpu', seed: 1 }));

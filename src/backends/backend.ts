@@ -190,6 +190,12 @@ export interface Backend<H = unknown> {
 
   /** Compiles whatever these products will need, ahead of their first use (where compiling exists: WebGPU). */
   prepareMatmul?(shapes: readonly MatmulShape[]): Promise<void>;
+  /**
+   * Whether an activation-derivative prologue on an operand that `reads`
+   * output blocks re-read costs less as its own elementwise pass (the ops
+   * layer then forms dZ once and runs the products without it). Absent: fused.
+   */
+  prologueAsPass?(reads: number): boolean;
   /** Submits queued work now (no-op where work runs eagerly). */
   flush(): void;
   /** Frees every resource; the backend is unusable afterwards. */

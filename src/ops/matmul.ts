@@ -187,27 +187,33 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
   if (grad) {
     const inputs = b ? [x, w, b] : [x, w];
     record('linear', y, inputs, (g) => {
-      // dZ = g ⊙ act'(·) is never materialised: both gradient products read g
+      // dZ = g ⊙ act'(·) is not materialised: both gradient products read g
       // through the activation-derivative prologue, and the dW product also
-      // sums dZ's columns into the bias gradient on the way.
+      // sums dZ's columns into the bias gradient on the way. It is formed once
+      // where the backend finds a separate pass cheaper (its K re-reads on a
+      // CPU adapter) or where only the bias needs it.
       const g2 = g.view([M, N]);
-      const pro = act === 'none' ? null : { op: ACT_BWD[act], t: act === 'gelu' ? pre! : y };
+      let pro = act === 'none' ? null : { op: ACT_BWD[act], t: act === 'gelu' ? pre! : y };
+      let dz = g2;
+      if (pro && ((!w.requiresGrad && b?.requiresGrad) || (w.backend.prologueAsPass?.(K) ?? false))) {
+        const t2 = pro.t.view([M, N]);
+        dz = binaryRaw(pro.op, t2, g2);
+        t2.dispose();
+        pro = null;
+      }
       let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
       if (x.requiresGrad) {
         // dX = dZ·Wᵀ
-        gx = gemm(g2, w, 1, M, K, N, { transA: false, transB: true, prologue: pro && { on: 'a', ...pro } });
+        gx = gemm(dz, w, 1, M, K, N, { transA: false, transB: true, prologue: pro && { on: 'a', ...pro } });
       }
       if (w.requiresGrad) {
         // dW = Xᵀ·dZ, with Σ_rows dZ as a by-product
         gb = b?.requiresGrad ? empty(w.backend, [N]) : null;
-        gw = gemm(x, g2, 1, K, N, M, { transA: true, transB: false, prologue: pro && { on: 'b', ...pro }, sumB: gb });
+        gw = gemm(x, dz, 1, K, N, M, { transA: true, transB: false, prologue: pro && { on: 'b', ...pro }, sumB: gb });
       } else if (b?.requiresGrad) {
-        const t2 = pro && pro.t.view([M, N]);
-        const dz = t2 ? binaryRaw(pro!.op, t2, g2) : g2;
         gb = reduceSumRows(dz);
-        if (dz !== g2) dz.dispose();
-        t2?.dispose();
       }
+      if (dz !== g2) dz.dispose();
       g2.dispose();
       const shaped = (t: Tensor | null, shape: readonly number[]) => {
         if (!t) return null;

@@ -141,7 +141,7 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   matmulTiles: 'auto' | 'small' | 'large' | MatmulConfig = 'auto';
   /**
    * 'auto': on a CPU adapter a prologue applied to an operand many blocks read
-   * runs as its own elementwise pass first (see prologuePass); 'fused' always
+   * runs as its own elementwise pass first (see prologueAsPass); 'fused' always
    * applies it inside the matmul kernel (tests use it to cover that path).
    */
   matmulPrologue: 'auto' | 'fused' = 'auto';
@@ -302,7 +302,7 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   }
 
   matmul(a: GpuHandle, b: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: MatmulParams<GpuHandle>): void {
-    const { M, N, K } = p;
+    const { N, K } = p;
     const { total, sizeA, sizeB } = matmulSizes(p, 'lepton webgpu');
     this.check(out, total, 'matmul');
     if (sizeA) this.check(a, sizeA, 'matmul A');
@@ -316,15 +316,6 @@ export class WebGPUBackend implements Backend<GpuHandle> {
       if (sumB.buffer === out.buffer) throw new Error('lepton webgpu: matmul sumB and out must be distinct storage');
     }
     if (total === 0) return;
-    if (pro && this.prologuePass(pro.on, M, N)) {
-      const n = pro.on === 'a' ? sizeA : sizeB;
-      const applied = this.alloc(n);
-      this.binary(pro.op, pro.t, pro.on === 'a' ? a : b, applied, { shape: [n], aStrides: [1], bStrides: [1] });
-      const [a2, b2] = pro.on === 'a' ? [applied, b] : [a, applied];
-      this.matmul(a2, b2, bias, out, { ...p, prologue: null });
-      this.free(applied); // later users are recorded after the product, so reuse is ordered
-      return;
-    }
     const plan = this.planMatmul({ ...p, bias: bias !== null, sumB: sumB !== null, prologue: pro });
     const inputs = [a, b, bias, pro?.t ?? null];
     this.aliasSafe(out, inputs, total, (dst) => this.aliasSafe(sumB, inputs, N, (sums) => {
@@ -334,12 +325,11 @@ export class WebGPUBackend implements Backend<GpuHandle> {
   }
 
   /**
-   * Whether a prologue runs as its own elementwise pass before the product: on
-   * a CPU adapter every read of the operand also reads t (a gather each), so
-   * once the operand is read by more than a few blocks one pass is cheaper.
+   * On a CPU adapter every read of a prologued operand also reads t (a gather
+   * each), so once more than a few blocks read it one elementwise pass is cheaper.
    */
-  private prologuePass(on: 'a' | 'b', M: number, N: number): boolean {
-    return this.matmulPrologue === 'auto' && this.isFallbackAdapter && (on === 'a' ? N : M) > PROLOGUE_PASS_FROM;
+  prologueAsPass(reads: number): boolean {
+    return this.matmulPrologue === 'auto' && this.isFallbackAdapter && reads > PROLOGUE_PASS_FROM;
   }
 
   /** The kernel config for a shape class: forced (matmulTiles), tuned, or the heuristic default. */
@@ -440,15 +430,17 @@ export class WebGPUBackend implements Backend<GpuHandle> {
    * Compiles (in the background, createComputePipelineAsync) every pipeline the
    * given products will use, so a model can warm its forward and backward
    * passes when it is built. Run it after autotune: a tuning can change the
-   * kernel a shape uses.
+   * kernel a shape uses. A shape whose prologue prologueAsPass() sends to a
+   * pass is warmed as linear() then runs it: the elementwise pass and the
+   * product without the prologue.
    */
   async prepareMatmul(shapes: readonly MatmulShape[]): Promise<void> {
     this.live();
     const kernels: Kernel[] = [];
     for (const s of shapes) {
       if ((s.batch ?? 1) * s.M * s.N === 0) continue;
-      if (s.prologue && this.prologuePass(s.prologue.on, s.M, s.N)) {
-        // What matmul() runs then: the elementwise pass, and the product without the prologue.
+      if (s.prologue && this.prologueAsPass(s.prologue.on === 'a' ? s.N : s.M)) {
+        // What linear() runs then: the elementwise pass, and the product without the prologue.
         kernels.push({ file: 'elementwise', entry: 'binary_contig4', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
         kernels.push({ file: 'elementwise', entry: 'binary_contig', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
         kernels.push(this.planMatmul({ ...s, prologue: null }).kernel);
