@@ -173,18 +173,18 @@ export function parseSettings(hash: string, tabs: readonly string[] = ['playgrou
     if (has('dataset')) s.problem = problemOf(s.dataset);
     else s.dataset = s.problem === 'regression' ? 'reg-plane' : DEFAULTS.dataset;
   }
-  if (has('noise')) s.noise = take(checkNumber('noise', get('noise'), LIMITS.noise[0], LIMITS.noise[1], true, DEFAULTS.noise));
-  if (has('train')) s.trainPct = take(checkNumber('training share', get('train'), LIMITS.trainPct[0], LIMITS.trainPct[1], true, DEFAULTS.trainPct));
-  if (has('batch')) s.batch = take(checkNumber('batch size', get('batch'), LIMITS.batch[0], LIMITS.batch[1], true, DEFAULTS.batch));
-  if (has('seed')) s.dataSeed = take(checkNumber('data seed', get('seed'), LIMITS.seed[0], LIMITS.seed[1], true, DEFAULTS.dataSeed));
-  if (has('init')) s.initSeed = take(checkNumber('weight seed', get('init'), LIMITS.seed[0], LIMITS.seed[1], true, DEFAULTS.initSeed));
+  if (has('noise')) s.noise = take(checkNumeric('noise', get('noise'), DEFAULTS.noise));
+  if (has('train')) s.trainPct = take(checkNumeric('train', get('train'), DEFAULTS.trainPct));
+  if (has('batch')) s.batch = take(checkNumeric('batch', get('batch'), DEFAULTS.batch));
+  if (has('seed')) s.dataSeed = take(checkNumeric('seed', get('seed'), DEFAULTS.dataSeed));
+  if (has('init')) s.initSeed = take(checkNumeric('init', get('init'), DEFAULTS.initSeed));
   if (has('features')) s.features = take(checkFeatures(get('features')));
   if (has('hidden')) s.hidden = take(checkHidden(get('hidden')));
   if (has('act')) s.activation = take(checkEnum('activation', get('act'), ACTIVATIONS, DEFAULTS.activation));
-  if (has('lr')) s.lr = take(checkNumber('learning rate', get('lr'), LIMITS.lr[0], LIMITS.lr[1], false, DEFAULTS.lr));
+  if (has('lr')) s.lr = take(checkNumeric('lr', get('lr'), DEFAULTS.lr));
   if (has('opt')) s.optimizer = take(checkEnum('optimizer', get('opt'), OPTIMIZERS, DEFAULTS.optimizer));
   if (has('reg')) s.reg = take(checkEnum('regularisation', get('reg'), REGS, DEFAULTS.reg));
-  if (has('regRate')) s.regRate = take(checkNumber('regularisation rate', get('regRate'), LIMITS.regRate[0], LIMITS.regRate[1], false, DEFAULTS.regRate));
+  if (has('regRate')) s.regRate = take(checkNumeric('regRate', get('regRate'), DEFAULTS.regRate));
   if (has('backend')) s.backend = take(checkEnum('backend', get('backend'), BACKENDS, DEFAULTS.backend));
   if (has('showTest')) s.showTest = take(checkBool('show test data', get('showTest'), DEFAULTS.showTest));
   if (has('discretize')) s.discretize = take(checkBool('discretise output', get('discretize'), DEFAULTS.discretize));
@@ -220,15 +220,25 @@ export function serializeSettings(s: Settings): string {
   return q.toString().replace(/%2C/g, ',');
 }
 
+/** The numeric settings by URL key: the name used in messages, the limits, whether whole. */
+const NUMERIC = {
+  noise: { label: 'noise', limits: LIMITS.noise, integer: true },
+  train: { label: 'training share', limits: LIMITS.trainPct, integer: true },
+  batch: { label: 'batch size', limits: LIMITS.batch, integer: true },
+  seed: { label: 'data seed', limits: LIMITS.seed, integer: true },
+  init: { label: 'weight seed', limits: LIMITS.seed, integer: true },
+  lr: { label: 'learning rate', limits: LIMITS.lr, integer: false },
+  regRate: { label: 'regularisation rate', limits: LIMITS.regRate, integer: false },
+} as const;
+
+function checkNumeric(key: keyof typeof NUMERIC, raw: unknown, fallback: number): Checked<number> {
+  const n = NUMERIC[key];
+  return checkNumber(n.label, raw, n.limits[0], n.limits[1], n.integer, fallback);
+}
+
 /** Checks one setting typed into the page, by its URL key; the same rules as the URL. */
 export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate', raw: unknown, current: number): Checked<number> {
-  switch (key) {
-    case 'noise': return checkNumber('noise', raw, LIMITS.noise[0], LIMITS.noise[1], true, current);
-    case 'train': return checkNumber('training share', raw, LIMITS.trainPct[0], LIMITS.trainPct[1], true, current);
-    case 'batch': return checkNumber('batch size', raw, LIMITS.batch[0], LIMITS.batch[1], true, current);
-    case 'lr': return checkNumber('learning rate', raw, LIMITS.lr[0], LIMITS.lr[1], false, current);
-    case 'regRate': return checkNumber('regularisation rate', raw, LIMITS.regRate[0], LIMITS.regRate[1], false, current);
-  }
+  return checkNumeric(key, raw, current);
 }
 
 /** Hidden neurons get thumbnails (their activations read back) only in nets this small. */
