@@ -1,6 +1,6 @@
 // Activation functions and accurate exp/log shared by matmul.wgsl (the fused
 // epilogue), elementwise.wgsl (unary ops and their derivatives) and
-// softmax.wgsl, so all compute the same numbers. pipelines.ts prepends this
+// softmax.wgsl, so all compute the same numbers. src/backends/webgpu/shaders.ts prepends this
 // file (after double-float.wgsl) to those modules.
 
 // WGSL lets exp be off by 3 + 2|x| ULP: SwiftShader is 1.6e-5 off at x = -87,
@@ -98,10 +98,10 @@ fn geluGrad(x: f32) -> f32 {
 // sigmoid). Shared by elementwise binary ops and the matmul prologue.
 fn actGrad1(op: u32, t: f32, x: f32) -> f32 {
   switch op {
-    case 8u: { return select(0.0, x, t > 0.0); }
-    case 9u: { return x * geluGrad(t); }
-    case 10u: { return x * ((1.0 - t) * (1.0 + t)); } // 1 - y² without cancelling near |y| = 1
-    case 11u: { return x * t * (1.0 - t); }
+    case BINARY_RELU_BWD: { return select(0.0, x, t > 0.0); }
+    case BINARY_GELU_BWD: { return x * geluGrad(t); }
+    case BINARY_TANH_BWD: { return x * ((1.0 - t) * (1.0 + t)); } // 1 - y² without cancelling near |y| = 1
+    case BINARY_SIGMOID_BWD: { return x * t * (1.0 - t); }
     default: { return x; }
   }
 }

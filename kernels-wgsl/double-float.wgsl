@@ -2,7 +2,7 @@
 // (about 48 bits), by Dekker's algorithms, which need no fma (WGSL's fma may
 // round twice). Used where f32 rounding would be amplified: optimizer steps
 // whose terms cancel, and the argument of e^x in gelu for x << 0.
-// pipelines.ts prepends this file to the modules that use it.
+// src/backends/webgpu/shaders.ts prepends this file to the modules that use it.
 
 // Exact a + b = s + e.
 fn twoSum(a: f32, b: f32) -> vec2<f32> {

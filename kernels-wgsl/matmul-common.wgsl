@@ -1,5 +1,6 @@
-// What the two matmul modules share (pipelines.ts prepends it, after
-// activations.wgsl): bindings, parameters, the fused epilogue and prologue.
+// What the four matmul modules share (src/backends/webgpu/shaders.ts prepends
+// it to each, after activations.wgsl): bindings, parameters, the fused
+// epilogue and prologue.
 //
 //   C[z] = act(op(A[z]) · op(B[z]) + bias)
 //
@@ -12,19 +13,14 @@
 override TRANS_A: bool = false; // A stored [K, M]
 override TRANS_B: bool = false; // B stored [N, K]
 override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;         // ACTIVATIONS in src/backends/backend.ts
+override ACT: u32 = 0u;         // an ACT_* code
 override PRO_A: u32 = 0u;       // 0, or the BINARY_OPS code of a *_bwd op applied to A
 override PRO_B: u32 = 0u;       // the same for B
 override SUM_B: bool = false;   // write Σ_k op(B)[k, n] to SUMB
 
-struct Params {
-  M: u32, N: u32, K: u32, batch: u32,
-  strideA: u32, strideB: u32,
-  // Output blocks per row and per column of C (tiles, or the small path's 4×4 blocks).
-  tilesN: u32, tilesM: u32,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
+// Sizes, batch strides and output blocks per row (tilesN) and column (tilesM)
+// of C: MatmulDims from src/backends/primitives/matmul.ts.
+@group(0) @binding(0) var<uniform> P: MatmulDims;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> BIAS: array<f32>;
@@ -40,16 +36,16 @@ struct Params {
 
 fn act1(x: f32) -> f32 {
   switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return gelu1(x); }
-    case 3u: { return tanh1(x); }
-    case 4u: { return sigmoid1(x); }
+    case ACT_RELU: { return max(x, 0.0); }
+    case ACT_GELU: { return gelu1(x); }
+    case ACT_TANH: { return tanh1(x); }
+    case ACT_SIGMOID: { return sigmoid1(x); }
     default: { return x; }
   }
 }
 
 fn act4(v: vec4<f32>) -> vec4<f32> {
-  if (ACT == 0u) { return v; }
+  if (ACT == ACT_NONE) { return v; }
   return vec4<f32>(act1(v.x), act1(v.y), act1(v.z), act1(v.w));
 }
 

@@ -1,6 +1,6 @@
 // Register-blocked matmul for CPU adapters with subgroups of 4 (SwiftShader),
 // without workgroup memory or barriers: C[z] = act(op(A[z]) · op(B[z]) + bias)
-// with the prologue and column sums of matmul-common.wgsl. pipelines.ts
+// with the prologue and column sums of matmul-common.wgsl. src/backends/webgpu/shaders.ts
 // prepends `enable subgroups;`, activations.wgsl and matmul-common.wgsl.
 //
 // Why: SwiftShader runs 4 invocations as the lanes of one SIMD register and

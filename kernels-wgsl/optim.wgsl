@@ -4,19 +4,9 @@
 
 override WG: u32 = 256u;
 
-// lr, momentum and weightDecay come as hi + lo pairs of f32 (about 48 bits).
-struct Sgd {
-  n: u32, lr: f32, momentum: f32, weightDecay: f32, nesterov: u32, lrLo: f32, momentumLo: f32, weightDecayLo: f32,
-}
-// 1 - beta and 1 - lr·wd come from the host in float64: f32(1 - 0.9999) is
-// far more accurate than 1 - f32(0.9999).
-struct Adam {
-  n: u32, lr: f32, beta1: f32, beta2: f32, oneMinusBeta1: f32, oneMinusBeta2: f32,
-  eps: f32, weightDecay: f32, decay: f32, decoupled: u32, biasCorrection1: f32, biasCorrection2: f32,
-}
-
-@group(0) @binding(0) var<uniform> S: Sgd;
-@group(0) @binding(0) var<uniform> A: Adam;
+// SgdUniform and AdamUniform come from src/backends/primitives/optim.ts.
+@group(0) @binding(0) var<uniform> S: SgdUniform;
+@group(0) @binding(0) var<uniform> A: AdamUniform;
 @group(0) @binding(1) var<storage, read_write> PARAM: array<f32>;
 @group(0) @binding(2) var<storage, read> GRAD: array<f32>;
 @group(0) @binding(3) var<storage, read_write> VEL: array<f32>;
@@ -31,7 +21,7 @@ fn linear(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
 }
 
 // SGD in double-float (twoSum, mul2, add2 from double-float.wgsl, prepended
-// by pipelines.ts): in `p − lr·d` or `μ·v + d` the two terms can nearly cancel
+// by src/backends/webgpu/shaders.ts): in `p − lr·d` or `μ·v + d` the two terms can nearly cancel
 // (a large step on a small weight), and in plain f32 the result would then be
 // mostly the rounding error of the product. Memory-bound, so the extra
 // arithmetic is free.

@@ -1,5 +1,6 @@
 // Reduce the middle axis of a contiguous [outer, reduce, inner] view to
-// [outer, inner]. OP: 0 sum, 1 mean, 2 max (REDUCE_OPS in src/backends/backend.ts).
+// [outer, inner]. OP is a REDUCE_* code; codes and ReduceDims come from
+// src/backends/primitives/reduce.ts (prepended: src/backends/webgpu/shaders.ts).
 //
 // The reduced axis is cut into chunks of P.chunk values; each chunk gives one
 // partial, written to OUT[(o * chunks + ch) * inner + c]. With one chunk this
@@ -17,23 +18,21 @@
 override WG: u32 = 256u;  // power of two
 override OP: u32 = 0u;
 
-struct Params { outer: u32, reduce: u32, inner: u32, chunk: u32, div: f32 }
-
-@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(0) var<uniform> P: ReduceDims;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
 
-fn identity() -> f32 { return select(0.0, -0x1.fffffep+127f, OP == 2u); }
+fn identity() -> f32 { return select(0.0, -0x1.fffffep+127f, OP == REDUCE_MAX); }
 
 fn combine(a: f32, b: f32) -> f32 {
-  if (OP == 2u) { return max(a, b); }
+  if (OP == REDUCE_MAX) { return max(a, b); }
   return a + b;
 }
 
 fn finish(acc: f32) -> f32 {
-  if (OP == 1u) { return acc / P.div; }
+  if (OP == REDUCE_MEAN) { return acc / P.div; }
   return acc;
 }
 
@@ -76,7 +75,7 @@ fn reduce_cols(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   for (; k + 4u <= len; k += 4u) {
     let v = vec4<f32>(X[base + k * P.inner], X[base + (k + 1u) * P.inner],
                       X[base + (k + 2u) * P.inner], X[base + (k + 3u) * P.inner]);
-    if (OP == 2u) { acc = max(acc, v); } else { acc += v; }
+    if (OP == REDUCE_MAX) { acc = max(acc, v); } else { acc += v; }
   }
   for (; k < len; k++) { acc.x = combine(acc.x, X[base + k * P.inner]); }
   OUT[i] = finish(combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));

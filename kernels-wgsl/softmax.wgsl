@@ -22,9 +22,7 @@
 override WG: u32 = 256u;   // power of two
 override LOG: bool = false;
 
-struct Params { rows: u32, cols: u32 }
-
-@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(0) var<uniform> P: SoftmaxDims;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
@@ -35,7 +33,7 @@ var<workgroup> wsum: array<f32, WG>;
 const LOWEST: f32 = -0x1.fffffep+127f;
 
 // log(1 + x) for x >= 0 with a small relative error (log1pSmall and log1 from
-// activations.wgsl, prepended by pipelines.ts).
+// activations.wgsl, prepended by src/backends/webgpu/shaders.ts).
 fn log1pPos(x: f32) -> f32 {
   if (x >= 0.5) { return log1(1.0 + x); }
   return log1pSmall(x);

@@ -7,10 +7,8 @@
 
 override WG: u32 = 256u;
 
-// Dimension d at [d / 4][d % 4].
-struct Params { shape: array<vec4<u32>, 2>, strides: array<vec4<i32>, 2>, n: u32, rank: u32, offset: i32 }
-
-@group(0) @binding(0) var<uniform> P: Params;
+// StridedDims (src/backends/primitives/strided.ts): dimension d at [d / 4][d % 4].
+@group(0) @binding(0) var<uniform> P: StridedDims;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 

@@ -106,11 +106,12 @@ test('autotune with a tiny budget, then matmul is right with the tuned configs',
   }
   await isolated(gpu, async () => {
     gpu.setTuning(null);
-    const t = await gpu.autotune({ budgetMs: 300, classes: ['small-output', 'small-k'], force: true });
+    const wanted = ['matmul/small-output', 'matmul/small-k'];
+    const t = await gpu.autotune({ budgetMs: 300, classes: wanted, force: true });
     assert.is(t.adapter, gpu.adapterKey);
     for (const [cls, cfg] of Object.entries(t.configs)) {
-      assert.ok(['small-output', 'small-k'].includes(cls), `tuned an unrequested class ${cls}`);
-      const tried = t.timings?.[cls as 'small-k']?.map((x) => JSON.stringify(x.config)) ?? [];
+      assert.ok(wanted.includes(cls), `tuned an unrequested class ${cls}`);
+      const tried = t.timings?.[cls]?.map((x) => JSON.stringify(x.config)) ?? [];
       assert.ok(tried.includes(JSON.stringify(cfg)), `${cls}: picked a config it did not time`);
     }
     console.log(`  (webgpu-tuning: ${t.clock} clock, picked ${JSON.stringify(t.configs)})`);
@@ -123,7 +124,9 @@ test('autotune with a tiny budget, then matmul is right with the tuned configs',
     assert.ok(gpu.setTuning(saved));
     assert.equal(gpu.getTuning(), saved);
     assert.not.ok(gpu.setTuning({ ...saved, adapter: 'another|gpu||' }));
-    assert.not.ok(gpu.setTuning({ ...saved, configs: { 'small-k': { kind: 'split', KS: 3, G: 5 } } }));
+    assert.not.ok(gpu.setTuning({ ...saved, configs: { 'matmul/small-k': { kind: 'split', KS: 3, G: 5 } } }));
+    assert.not.ok(gpu.setTuning({ ...saved, configs: { 'small-k': { kind: 'split', KS: 1, G: 64 } } }), 'a key without its family');
+    assert.not.ok(gpu.setTuning({ ...saved, version: 2 }), 'an older version');
     assert.equal(gpu.getTuning(), saved);
   });
 });

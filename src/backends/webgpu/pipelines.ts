@@ -1,42 +1,14 @@
-// Compute pipelines cached by kernel file + entry point + override constants.
+// Compute pipelines cached by shader module + entry point + override constants.
 // Kernels are called synchronously, so a missing pipeline is compiled with the
 // synchronous createComputePipeline on first use; warm() compiles ahead of
 // time with createComputePipelineAsync.
-import activationsOnly from '../../../kernels-wgsl/activations.wgsl';
-import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
-import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
-import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
-import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
-import matmulSubgroup from '../../../kernels-wgsl/matmul-subgroup.wgsl';
-import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
-import matmul from '../../../kernels-wgsl/matmul.wgsl';
-import optim from '../../../kernels-wgsl/optim.wgsl';
-import reduce from '../../../kernels-wgsl/reduce.wgsl';
-import softmax from '../../../kernels-wgsl/softmax.wgsl';
-import strided from '../../../kernels-wgsl/strided.wgsl';
-
-// WGSL has no includes: the shared activation functions (with the double-float helpers they use
-// for gelu) are prepended to the modules that use them,
-// and the matmul bindings, epilogue and prologue to every matmul module. The subgroup matmul
-// needs `enable subgroups;` first; its module is only created on devices with that feature.
-const activations = doubleFloat + activationsOnly;
-export const SOURCES = {
-  elementwise: activations + elementwise,
-  matmul: activations + matmulCommon + matmul,
-  matmulSmall: activations + matmulCommon + matmulSmall,
-  matmulRegister: activations + matmulCommon + matmulRegister,
-  matmulSubgroup: 'enable subgroups;\n' + activations + matmulCommon + matmulSubgroup,
-  optim: doubleFloat + optim,
-  softmax: activations + softmax,
-  reduce, strided,
-} as const;
-export type KernelFile = keyof typeof SOURCES;
+import { SOURCES, type ShaderModule } from './shaders.js';
 
 /** Override constants; booleans are passed as 0 / 1. */
 export type Constants = Record<string, number | boolean>;
 
 export interface Kernel {
-  file: KernelFile;
+  file: ShaderModule;
   entry: string;
   constants?: Constants;
 }
@@ -59,13 +31,13 @@ function toRecord(c: Constants = {}): Record<string, number> {
 }
 
 export class PipelineCache {
-  private readonly modules = new Map<KernelFile, GPUShaderModule>();
+  private readonly modules = new Map<ShaderModule, GPUShaderModule>();
   private readonly cache = new Map<string, CachedPipeline>();
   private readonly pending = new Map<string, Promise<CachedPipeline>>();
 
   constructor(private readonly device: GPUDevice) {}
 
-  private module(file: KernelFile): GPUShaderModule {
+  private module(file: ShaderModule): GPUShaderModule {
     let m = this.modules.get(file);
     if (!m) {
       m = this.device.createShaderModule({ code: SOURCES[file], label: `${file}.wgsl` });

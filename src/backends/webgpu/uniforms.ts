@@ -3,36 +3,23 @@
 // right before the batch that reads them is submitted. Queue order makes
 // reusing the same GPU buffer for the next batch safe: that batch's
 // writeBuffer runs after the previous submit has consumed the old contents.
+import { viewsOf, writeStruct, type Fields, type StructDecl, type Values, type Views } from '../primitives/declare.js';
 
 export const SLOT_BYTES = 256;
 
-/** One dispatch's parameters: 64 32-bit words, written by word index. */
+/** One dispatch's parameters: a struct declared in src/backends/primitives/, written by field name. */
 export class Slot {
-  constructor(
-    readonly offset: number,
-    private readonly u32: Uint32Array,
-    private readonly i32: Int32Array,
-    private readonly f32: Float32Array,
-  ) {}
+  constructor(readonly offset: number, private readonly views: Views) {}
 
-  private at(word: number): number {
-    return this.offset / 4 + word;
+  /** A slot over a buffer of its own (autotune's one-off dispatches). */
+  static standalone(): { slot: Slot; bytes: ArrayBuffer } {
+    const bytes = new ArrayBuffer(SLOT_BYTES);
+    return { slot: new Slot(0, viewsOf(bytes)), bytes };
   }
 
-  u(word: number, v: number): this {
-    if (!(v >= 0 && v <= 0xffffffff)) throw new Error(`lepton webgpu: ${v} does not fit a u32 kernel parameter`);
-    this.u32[this.at(word)] = v;
-    return this;
-  }
-
-  i(word: number, v: number): this {
-    if (!(v >= -0x80000000 && v <= 0x7fffffff)) throw new Error(`lepton webgpu: ${v} does not fit an i32 kernel parameter`);
-    this.i32[this.at(word)] = v;
-    return this;
-  }
-
-  f(word: number, v: number): this {
-    this.f32[this.at(word)] = v;
+  set<F extends Fields>(decl: StructDecl<F>, values: Values<F>): this {
+    if (decl.words * 4 > SLOT_BYTES) throw new Error(`lepton webgpu: ${decl.name} does not fit a ${SLOT_BYTES}-byte uniform slot`);
+    writeStruct(decl, values, this.views, this.offset / 4);
     return this;
   }
 }
@@ -40,16 +27,12 @@ export class Slot {
 export class UniformArena {
   readonly buffer: GPUBuffer;
   private readonly data: ArrayBuffer;
-  private readonly u32: Uint32Array;
-  private readonly i32: Int32Array;
-  private readonly f32: Float32Array;
+  private readonly views: Views;
   private used = 0;
 
   constructor(private readonly device: GPUDevice, readonly capacity: number) {
     this.data = new ArrayBuffer(capacity * SLOT_BYTES);
-    this.u32 = new Uint32Array(this.data);
-    this.i32 = new Int32Array(this.data);
-    this.f32 = new Float32Array(this.data);
+    this.views = viewsOf(this.data);
     this.buffer = device.createBuffer({
       size: capacity * SLOT_BYTES,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -65,8 +48,8 @@ export class UniformArena {
   next(): Slot {
     if (this.full) throw new Error('lepton webgpu: uniform arena overflow (flush first)');
     const offset = this.used++ * SLOT_BYTES;
-    this.u32.fill(0, offset / 4, offset / 4 + SLOT_BYTES / 4);
-    return new Slot(offset, this.u32, this.i32, this.f32);
+    this.views.u32.fill(0, offset / 4, offset / 4 + SLOT_BYTES / 4);
+    return new Slot(offset, this.views);
   }
 
   /** Uploads the used slots and starts over; call right before submitting. */

@@ -3,9 +3,13 @@
 // measured best on this adapter), and the resulting pipeline key, workgroup
 // count and parameters. matmul(), prepareMatmul() and autotune all plan here,
 // so a prepared or tuned pipeline is exactly the one a call will use.
-import { ACTIVATIONS, BINARY_OPS, type MatmulShape } from '../backend.js';
-import type { Kernel } from './pipelines.js';
-import type { Slot } from './uniforms.js';
+// `matmulTunable` is the family's entry in the autotune (tuning.ts).
+import { ACTIVATIONS } from '../../primitives/activation.js';
+import { BINARY_OPS } from '../../primitives/elementwise.js';
+import { MatmulDims, type MatmulShape } from '../../primitives/matmul.js';
+import type { Kernel } from '../pipelines.js';
+import { params, WHO, type Params } from '../runtime.js';
+import type { DeviceKind, TunableFamily } from '../tuning.js';
 
 /** Workgroup tiles (matmul.wgsl): TM×TN outputs, K steps of TK, RM rows per invocation. */
 export interface TileConfig { kind: 'tile'; TM: number; TN: number; TK: number; RM: number }
@@ -57,14 +61,6 @@ const split = (KS: number, G: number): SplitConfig => ({ kind: 'split', KS, G })
 const TILE_64_K32: TileConfig = { kind: 'tile', TM: 64, TN: 64, TK: 32, RM: 8 };
 const TILE_128x64: TileConfig = { kind: 'tile', TM: 128, TN: 64, TK: 16, RM: 8 };
 const TILE_32x64: TileConfig = { kind: 'tile', TM: 32, TN: 64, TK: 16, RM: 8 };
-
-/** What the defaults depend on besides the class. */
-export interface DeviceKind {
-  /** A CPU (fallback) adapter such as SwiftShader. */
-  cpu: boolean;
-  /** Subgroups of exactly 4 invocations (matmul-subgroup.wgsl). */
-  subgroups4: boolean;
-}
 
 const reg = (RM: number, CN: number, WX = 8, WY = 8): RegConfig => ({ kind: 'reg', RM, CN, WX, WY });
 const sg = (RM: number, CN: number, SX: number, SY: number): SgConfig => ({ kind: 'sg', RM, CN, SX, SY });
@@ -166,14 +162,11 @@ export function fitGrid(x: number, y: number, nx: number, ny: number): [number, 
   return [Math.min(x, p2(nx)), Math.min(y, p2(ny))];
 }
 
-/** A matmul's shape and options, without storage: what a call, prepareMatmul and autotune plan from. */
-export type { MatmulShape } from '../backend.js';
-
 export interface MatmulPlan {
   cls: ShapeClass;
   kernel: Kernel;
   groups: number;
-  params: (s: Slot) => void;
+  params: Params;
 }
 
 /** The kernel, workgroup count and parameters `s` runs with under `config` (the class's choice when omitted). */
@@ -183,10 +176,10 @@ export function planMatmul(s: MatmulShape, pick: (cls: ShapeClass) => MatmulConf
   const transA = s.transA ?? false, transB = s.transB ?? false;
   const strideA = s.strideA ?? M * K, strideB = s.strideB ?? K * N;
   const act = ACTIVATIONS[s.act ?? 'none'];
-  if (act === undefined) throw new Error(`lepton webgpu: unknown activation ${s.act}`);
+  if (act === undefined) throw new Error(`${WHO}: unknown activation ${s.act}`);
   const pro = s.prologue ? BINARY_OPS[s.prologue.op] : 0;
   if (s.prologue && !(pro >= BINARY_OPS.relu_bwd && pro <= BINARY_OPS.sigmoid_bwd)) {
-    throw new Error(`lepton webgpu: matmul prologue must be an activation derivative, got ${s.prologue.op}`);
+    throw new Error(`${WHO}: matmul prologue must be an activation derivative, got ${s.prologue.op}`);
   }
   const cls = classify(M, N, K, batch, cpu);
   let cfg = pick(cls);
@@ -203,7 +196,7 @@ export function planMatmul(s: MatmulShape, pick: (cls: ShapeClass) => MatmulConf
       cls,
       kernel: { file: 'matmulSmall', entry: 'matmul_small', constants: { KS: cfg.KS, G: cfg.G, ...common } },
       groups: Math.ceil((bn * bm * batch) / cfg.G),
-      params: (u) => u.u(0, M).u(1, N).u(2, K).u(3, batch).u(4, strideA).u(5, strideB).u(6, bn).u(7, bm),
+      params: params(MatmulDims, { M, N, K, batch, strideA, strideB, tilesN: bn, tilesM: bm }),
     };
   }
   const aRow = transA ? M : K, bRow = transB ? K : N;
@@ -216,7 +209,7 @@ export function planMatmul(s: MatmulShape, pick: (cls: ShapeClass) => MatmulConf
       cls,
       kernel: { file: 'matmulSubgroup', entry: vec4 ? 'matmul_sg_vec4' : 'matmul_sg_scalar', constants: { RM, CN, SX, SY, ...common } },
       groups: tn * tm * batch,
-      params: (u) => u.u(0, M).u(1, N).u(2, K).u(3, batch).u(4, strideA).u(5, strideB).u(6, tn).u(7, tm),
+      params: params(MatmulDims, { M, N, K, batch, strideA, strideB, tilesN: tn, tilesM: tm }),
     };
   }
   if (cfg.kind === 'reg') {
@@ -229,7 +222,7 @@ export function planMatmul(s: MatmulShape, pick: (cls: ShapeClass) => MatmulConf
         constants: { RM: cfg.RM, CN: cfg.CN, WX, WY, ...common },
       },
       groups: tn * tm * batch,
-      params: (u) => u.u(0, M).u(1, N).u(2, K).u(3, batch).u(4, strideA).u(5, strideB).u(6, tn).u(7, tm),
+      params: params(MatmulDims, { M, N, K, batch, strideA, strideB, tilesN: tn, tilesM: tm }),
     };
   }
   const tn = Math.ceil(N / cfg.TN), tm = Math.ceil(M / cfg.TM);
@@ -240,7 +233,7 @@ export function planMatmul(s: MatmulShape, pick: (cls: ShapeClass) => MatmulConf
       constants: { TM: cfg.TM, TN: cfg.TN, TK: cfg.TK, RM: cfg.RM, ...common },
     },
     groups: tn * tm * batch,
-    params: (u) => u.u(0, M).u(1, N).u(2, K).u(3, batch).u(4, strideA).u(5, strideB).u(6, tn).u(7, tm),
+    params: params(MatmulDims, { M, N, K, batch, strideA, strideB, tilesN: tn, tilesM: tm }),
   };
 }
 
@@ -266,3 +259,32 @@ export function validConfig(c: unknown): c is MatmulConfig {
   return pow2(TM, 8, 128) && pow2(TN, 8, 128) && pow2(TK, 4, 64) && (RM === 4 || RM === 8) && TM % RM === 0
     && (TN / 4) * (TM / RM) <= 256 && (TK * (TM + TN)) * 4 <= 16384;
 }
+
+/**
+ * Representative products per class: the MLP layer shapes where they apply;
+ * smaller ones on a CPU adapter, where a large product takes 100s of ms.
+ */
+function representative(cls: ShapeClass, cpu: boolean): MatmulShape {
+  switch (cls) {
+    case 'small-output': return { M: 128, N: 10, K: 256 };
+    case 'small-k': return cpu ? { M: 128, N: 256, K: 10, transB: true } : { M: 1024, N: 512, K: 16 };
+    case 'skinny': return cpu ? { M: 1024, N: 10, K: 256 } : { M: 8192, N: 10, K: 512 };
+    case 'square-small': return cpu ? { M: 64, N: 128, K: 256 } : { M: 256, N: 256, K: 256 };
+    case 'square-large': return cpu ? { M: 256, N: 256, K: 256 } : { M: 1024, N: 1024, K: 1024 };
+  }
+}
+
+/** The matmul family's part in the autotune (tuning.ts). */
+export const matmulTunable: TunableFamily<MatmulShape, MatmulConfig> = {
+  name: 'matmul',
+  classes: CLASSES,
+  classify: (s, kind) => classify(s.M, s.N, s.K, s.batch ?? 1, kind.cpu),
+  defaultConfig: (cls, kind) => defaultConfig(cls as ShapeClass, kind),
+  candidates: (cls, kind) => candidates(cls as ShapeClass, kind),
+  // A saved subgroup config on a device made without subgroups (e.g. one passed in) cannot run there.
+  valid: (c, kind): c is MatmulConfig => validConfig(c) && (c.kind !== 'sg' || kind.subgroups4),
+  representative: (cls, kind) => representative(cls as ShapeClass, kind.cpu),
+  plan: (s, c, kind) => planMatmul(s, () => c, kind.cpu),
+  // A, B, bias (unused), C, the prologue's t (unused), the column sums (unused).
+  bindings: (s) => [{ in: s.M * s.K }, { in: s.K * s.N }, 'unused', { out: s.M * s.N }, 'unused', 'unusedOut'],
+};

@@ -1,0 +1,300 @@
+// The WebGPU runtime: device, buffer pools, the uniform arena, the pipeline
+// cache and the queue. Kernels are recorded into one pending command encoder
+// (one compute pass) and submitted on flush(), on read(), before any write()
+// and every BATCH dispatches. The kernel families (kernels/<family>.ts) record
+// their dispatches through `dispatch`, `copy` and `aliasSafe`; nothing here
+// knows what any kernel computes.
+import type { Runtime } from '../backend.js';
+import type { Fields, StructDecl, Values } from '../primitives/declare.js';
+import { adapterFields } from './tuning.js';
+import { grid } from './dims.js';
+import { isNode } from '../node-import.js';
+import { PipelineCache, type Kernel } from './pipelines.js';
+import { ReadPacer } from './pacing.js';
+import { BufferPool } from './pool.js';
+import { SLOT_BYTES, UniformArena, type Slot } from './uniforms.js';
+
+/** Dispatches recorded before a submit is forced (also the uniform arena's slot count). */
+const BATCH = 128;
+/** Workgroup size of the one-invocation-per-element kernels. */
+export const WG = 256;
+
+/** `n` f32 values in a pooled GPU buffer (the buffer may be larger). */
+export class GpuHandle {
+  freed = false;
+  constructor(readonly buffer: GPUBuffer, readonly n: number) {}
+}
+
+/** Writes one dispatch's parameters into its uniform slot. */
+export type Params = (s: Slot) => void;
+
+/** A struct and its values, typed together (for `dispatch`). */
+export function params<F extends Fields>(decl: StructDecl<F>, values: Values<F>): Params {
+  return (s) => s.set(decl, values);
+}
+
+function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
+  const parts = info ? adapterFields(info).filter(Boolean) : [];
+  const text = [...new Set(parts)].join(' ') || 'unknown adapter';
+  return fallback ? `${text} (fallback adapter)` : text;
+}
+
+/** Every error the WebGPU backend raises starts so. */
+export const WHO = 'lepton webgpu';
+const DESTROYED = `${WHO}: the backend was destroyed`;
+
+export class GpuRuntime implements Runtime<GpuHandle> {
+  readonly name = 'webgpu' as const;
+  readonly description: string;
+  /**
+   * The device has subgroups of exactly 4 invocations (SwiftShader), which
+   * matmul-subgroup.wgsl is written for.
+   */
+  readonly subgroups4: boolean;
+  /** @internal */ readonly pool: BufferPool;
+  /** @internal */ readonly pipelines: PipelineCache;
+  /** @internal Bound where a kernel declares an optional input (bias) or output (column sums) that is absent. */
+  readonly dummy: GPUBuffer;
+  /** @internal A separate one: a buffer may not be bound writable and read-only in one dispatch. */
+  readonly dummyOut: GPUBuffer;
+  private readonly staging: BufferPool;
+  private readonly arena: UniformArena;
+  private readonly maxGroups: number;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dead: Error | null = null;
+  private gpuError: Error | null = null;
+  /** Work recorded since the last submit (see pacing.ts). */
+  private unsubmitted = 0;
+  private readonly pacer: ReadPacer;
+
+  constructor(
+    readonly device: GPUDevice,
+    info: GPUAdapterInfo | undefined,
+    readonly isFallbackAdapter: boolean,
+    private readonly ownsDevice: boolean,
+  ) {
+    this.description = describe(info, isFallbackAdapter);
+    const sub = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+    this.subgroups4 = device.features.has('subgroups') && sub?.subgroupMinSize === 4 && sub?.subgroupMaxSize === 4;
+    const lim = device.limits;
+    const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'lepton tensor', maxBytes);
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lepton readback', lim.maxBufferSize);
+    this.arena = new UniformArena(device, BATCH);
+    this.pipelines = new PipelineCache(device);
+    this.dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused binding' });
+    this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
+    this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
+    this.pacer = new ReadPacer(isFallbackAdapter && isNode);
+    device.lost.then((info) => {
+      this.dead ??= new Error(`${WHO}: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
+      this.encoder = null;
+      this.pass = null;
+    });
+    // Validation and out-of-memory errors surface at the next read() instead of as silently wrong data.
+    device.addEventListener('uncapturederror', (e) => {
+      this.gpuError ??= new Error(`${WHO}: GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+    });
+  }
+
+  // ---- memory ----
+
+  alloc(n: number): GpuHandle {
+    this.live();
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${WHO}: alloc(n) needs a non-negative integer, got ${n}`);
+    const bytes = n * 4;
+    const lim = this.device.limits;
+    if (bytes > lim.maxStorageBufferBindingSize) {
+      throw new Error(`${WHO}: alloc of ${n} f32 (${bytes} bytes) exceeds the device's maxStorageBufferBindingSize (${lim.maxStorageBufferBindingSize} bytes)`);
+    }
+    if (bytes > lim.maxBufferSize) {
+      throw new Error(`${WHO}: alloc of ${n} f32 (${bytes} bytes) exceeds the device's maxBufferSize (${lim.maxBufferSize} bytes)`);
+    }
+    return new GpuHandle(this.pool.acquire(bytes), n);
+  }
+
+  free(h: GpuHandle): void {
+    if (h.freed) throw new Error(`${WHO}: storage freed twice`);
+    h.freed = true;
+    if (!this.dead) this.pool.release(h.buffer);
+  }
+
+  write(h: GpuHandle, data: Float32Array): void {
+    this.live();
+    this.check(h, data.length, 'write');
+    if (data.length === 0) return;
+    // A pooled buffer may still be read by recorded, unsubmitted dispatches:
+    // writeBuffer would overtake them, so submit them first.
+    this.flush();
+    this.device.queue.writeBuffer(h.buffer, 0, data);
+  }
+
+  async read(h: GpuHandle, n: number): Promise<Float32Array> {
+    this.live();
+    this.check(h, n, 'read');
+    const bytes = n * 4;
+    if (bytes === 0) {
+      this.flush();
+      await this.untilLost(this.device.queue.onSubmittedWorkDone());
+      return new Float32Array(0);
+    }
+    const staging = this.staging.acquire(bytes);
+    this.copy(h.buffer, 0, staging, bytes);
+    this.flush();
+    await this.pacer.beforeMap();
+    await this.untilLost(staging.mapAsync(GPUMapMode.READ, 0, bytes));
+    this.pacer.completed();
+    const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    this.staging.release(staging);
+    this.throwGpuError();
+    return out;
+  }
+
+  // ---- queue ----
+
+  flush(): void {
+    this.live();
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    this.arena.upload(); // before the submit that reads it
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pacer.submitted(this.unsubmitted);
+    this.unsubmitted = 0;
+  }
+
+  /** Destroys pooled buffers that are not in use (after submitting queued work that may still use them). */
+  trim(): void {
+    this.flush();
+    this.pool.trim();
+    this.staging.trim();
+  }
+
+  /** Buffer and pipeline counts, for leak checks and benchmarks. */
+  get stats() {
+    return { tensors: this.pool.stats, readback: this.staging.stats, pipelines: this.pipelines.size };
+  }
+
+  destroy(): void {
+    if (this.dead?.message === DESTROYED) return;
+    this.encoder = null;
+    this.pass = null;
+    this.dead = new Error(DESTROYED);
+    this.pool.destroy();
+    this.staging.destroy();
+    this.arena.destroy();
+    this.dummy.destroy();
+    this.dummyOut.destroy();
+    if (this.ownsDevice) this.device.destroy();
+  }
+
+  // ---- for the kernel families (kernels/*.ts) ----
+
+  /** @internal Throws the device-lost or destroyed error, if any. */
+  live(): void {
+    if (this.dead) throw this.dead;
+  }
+
+  /** @internal Refuses freed handles and handles too small for `n` values. */
+  check(h: GpuHandle, n: number, what: string): void {
+    if (h.freed) throw new Error(`${WHO}: ${what}: storage used after free`);
+    if (!Number.isInteger(n) || n < 0 || n > h.n) {
+      throw new Error(`${WHO}: ${what}: ${n} elements requested of storage holding ${h.n}`);
+    }
+  }
+
+  /** @internal Refuses the same storage passed twice where a kernel updates in place. */
+  distinct(what: string, hs: (GpuHandle | null)[]): void {
+    const bufs = hs.filter((h): h is GpuHandle => h !== null).map((h) => h.buffer);
+    if (new Set(bufs).size !== bufs.length) throw new Error(`${WHO}: ${what}: parameter, gradient and state must be distinct storage`);
+  }
+
+  /** @internal Reports an uncaptured GPU error once (the dispatch that caused it may be unrelated). */
+  throwGpuError(): void {
+    const e = this.gpuError;
+    this.gpuError = null;
+    if (e) throw e;
+  }
+
+  /** @internal Records a buffer-to-buffer copy (ends the open compute pass). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number): void {
+    this.live();
+    this.encoder ??= this.device.createCommandEncoder({ label: 'lepton batch' });
+    this.pass?.end();
+    this.pass = null;
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+  }
+
+  /**
+   * @internal A temporary buffer for work recorded before `release`; reuse
+   * by later recordings is ordered after it, so release right after recording.
+   */
+  scratch(bytes: number): GPUBuffer {
+    return this.pool.acquire(bytes);
+  }
+
+  /** @internal */
+  release(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+  }
+
+  /**
+   * @internal Runs `record(target)`; WebGPU forbids binding one buffer as both an input
+   * and the writable output of a dispatch, so when `out` aliases an input the
+   * kernel writes a temporary that is then copied into `out`.
+   */
+  aliasSafe<T extends GpuHandle | null>(out: T, inputs: (GpuHandle | null)[], n: number,
+    record: (target: T extends GpuHandle ? GPUBuffer : GPUBuffer | null) => void): void {
+    type Target = T extends GpuHandle ? GPUBuffer : GPUBuffer | null;
+    if (!out || !inputs.some((h) => h?.buffer === out.buffer)) {
+      record((out?.buffer ?? null) as Target);
+      return;
+    }
+    const tmp = this.scratch(n * 4);
+    record(tmp as Target);
+    this.copy(tmp, 0, out.buffer, n * 4);
+    this.release(tmp); // later users are recorded after the copy, so reuse is ordered
+  }
+
+  /**
+   * @internal Records one dispatch: buffers bind at 1, 2, ... after the parameter slot at 0.
+   * `work` estimates its cost for read pacing (FLOPs for products; by default
+   * a few units per invocation of a 256-wide workgroup).
+   */
+  dispatch(k: Kernel, buffers: GPUBuffer[], groups: number, p: Params, work = groups * WG * 4): void {
+    this.live();
+    if (groups === 0) return;
+    this.unsubmitted += work;
+    const { pipeline, layout } = this.pipelines.get(k);
+    const slot = this.arena.next();
+    p(slot);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena.buffer, offset: slot.offset, size: SLOT_BYTES } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.device.createBindGroup({ layout, entries }));
+    const [x, y] = grid(groups, this.maxGroups);
+    pass.dispatchWorkgroups(x, y);
+    if (this.arena.full) this.flush();
+  }
+
+  /** Waits for `p`, or fails with the device-lost error if the device goes first. */
+  private async untilLost<T>(p: Promise<T>): Promise<T> {
+    const lost = this.device.lost.then(() => { throw this.dead ?? new Error(`${WHO}: the GPU device was lost`); });
+    lost.catch(() => {}); // settles after the race when the device dies later: not an unhandled rejection
+    try {
+      return await Promise.race([p, lost]);
+    } catch (e) {
+      throw this.dead ?? e;
+    }
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'lepton batch' });
+    this.pass ??= this.encoder.beginComputePass();
+    return this.pass;
+  }
+}

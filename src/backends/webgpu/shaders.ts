@@ -1,0 +1,43 @@
+// The WGSL shader modules: each is the generated declarations it uses
+// (build/gen/*.wgsl, from src/backends/primitives/), the shared helpers, then
+// the family's own kernel file. WGSL has no includes, so this list is where a
+// module's parts are named. A new kernel family adds one entry.
+import activationDecls from '../../../build/gen/activation.wgsl';
+import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
+import limitsDecls from '../../../build/gen/limits.wgsl';
+import matmulDecls from '../../../build/gen/matmul.wgsl';
+import optimDecls from '../../../build/gen/optim.wgsl';
+import reduceDecls from '../../../build/gen/reduce.wgsl';
+import softmaxDecls from '../../../build/gen/softmax.wgsl';
+import stridedDecls from '../../../build/gen/strided.wgsl';
+import activations from '../../../kernels-wgsl/activations.wgsl';
+import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
+import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
+import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
+import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
+import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
+import matmulSubgroup from '../../../kernels-wgsl/matmul-subgroup.wgsl';
+import matmul from '../../../kernels-wgsl/matmul.wgsl';
+import optim from '../../../kernels-wgsl/optim.wgsl';
+import reduce from '../../../kernels-wgsl/reduce.wgsl';
+import softmax from '../../../kernels-wgsl/softmax.wgsl';
+import strided from '../../../kernels-wgsl/strided.wgsl';
+
+// The activation functions (activations.wgsl, with the double-float helpers gelu uses) and
+// their codes go to every module that applies an activation or its derivative.
+const withActivations = (...parts: string[]) => activationDecls + elementwiseDecls + doubleFloat + activations + parts.join('');
+const matmulModule = (kernel: string) => withActivations(matmulDecls, matmulCommon, kernel);
+
+export const SOURCES = {
+  elementwise: withActivations(limitsDecls, elementwise),
+  matmul: matmulModule(matmul),
+  matmulSmall: matmulModule(matmulSmall),
+  matmulRegister: matmulModule(matmulRegister),
+  // Created only on devices with the 'subgroups' feature, which the enable directive (first) needs.
+  matmulSubgroup: 'enable subgroups;\n' + matmulModule(matmulSubgroup),
+  optim: optimDecls + doubleFloat + optim,
+  softmax: withActivations(softmaxDecls, softmax),
+  reduce: reduceDecls + reduce,
+  strided: limitsDecls + stridedDecls + strided,
+} as const;
+export type ShaderModule = keyof typeof SOURCES;
