@@ -8,6 +8,7 @@
 // A part covers a range [lo, hi) of the output vector. With a prologue the
 // vector operand is made op(t, v) once into scratch, and the matrix is staged
 // a row (dot) or four rows (axpy) at a time, so it is still read only once.
+import { ACT_NONE } from '../build/gen/activation';
 import { activate4, align64, fma4, load4, loadPartial, store4 } from './math';
 import { actGradRun } from './prologue';
 import { sumRow } from './reduce';
@@ -138,7 +139,7 @@ function axpy(X: usize, ld: usize, L: i32, y: usize, K: i32, out: usize, t: usiz
 
 /** c[i] = act(c[i] + bias) over n floats; bias is one value (`scalar`) or n values (0: none). */
 function biasAct(c: usize, n: i32, bias: usize, scalar: bool, act: i32): void {
-  if (bias == 0 && act == 0) return;
+  if (bias == 0 && act == ACT_NONE) return;
   const b0 = bias != 0 && scalar ? v128.load32_splat(bias) : f32x4.splat(0);
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;

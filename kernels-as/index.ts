@@ -1,25 +1,44 @@
-// Entry point of the Wasm kernel module (built four times: SIMD128, and
-// SIMD128 + relaxed SIMD, each with a private and a shared (threads) memory;
-// see asconfig.json). Kernels take raw byte pointers into the imported
-// memory, which the JS side allocates (src/backends/wasm/memory.ts).
+// Entry point of the Wasm kernel module (built for SIMD128 and SIMD128 +
+// relaxed SIMD, each with a private and a shared (threads) memory; see
+// asconfig.json). Kernels take raw byte pointers into the imported memory,
+// which the JS side allocates (src/backends/wasm/memory.ts). Every kernel is
+// a job: the JS side writes its descriptor (layouts declared in
+// src/backends/primitives/, generated into build/gen/) and runs its parts,
+// on this thread or spread over the worker threads.
+import {
+  JOB_ADAM, JOB_BINARY, JOB_FILL, JOB_MATMUL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+} from '../build/gen/jobs';
+import { binaryPart, fillPart, unaryPart } from './elementwise';
 import { matmulPart } from './matmul';
+import { adamPart, sgdPart } from './optim';
+import { reducePart } from './reduce';
+import { softmaxPart } from './softmax';
+import { stridedPart } from './strided';
 
 export { matmulScratch, matmulTileRows } from './matmul';
-export { unary, binary, fill } from './elementwise';
-export { reduce, reduceScratch } from './reduce';
-export { softmax } from './softmax';
-export { strided } from './strided';
-export { sgd, adam } from './optim';
+export { reduceScratch } from './reduce';
 
 /** First byte after the module's static data: the JS allocator starts here. */
 export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Job kinds a worker thread runs (src/backends/wasm/threads.ts). */
-const JOB_MATMUL = 1;
-
-/** Runs part `part` of the job of `kind` described at `desc` with scratch slot `slot`: the one entry threads call. */
+/**
+ * Runs part `part` of the job of `kind` (a JOB_* code) described at `desc`,
+ * with scratch slot `slot` (one per thread): the one entry every kernel call
+ * and every worker thread goes through.
+ */
 export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
-  if (kind == JOB_MATMUL) matmulPart(desc, part, slot);
+  switch (kind) {
+    case JOB_MATMUL: matmulPart(desc, part, slot); break;
+    case JOB_UNARY: unaryPart(desc, part); break;
+    case JOB_BINARY: binaryPart(desc, part); break;
+    case JOB_FILL: fillPart(desc, part); break;
+    case JOB_REDUCE: reducePart(desc, part, slot); break;
+    case JOB_SOFTMAX: softmaxPart(desc, part); break;
+    case JOB_STRIDED: stridedPart(desc, part); break;
+    case JOB_SGD: sgdPart(desc, part); break;
+    case JOB_ADAM: adamPart(desc, part); break;
+    default: break;
+  }
 }

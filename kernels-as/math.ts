@@ -5,6 +5,9 @@
 // a vector form; tails run it on a partial vector so that a value gets the
 // same result whichever lane it lands in.
 
+import { ACT_GELU, ACT_RELU, ACT_SIGMOID, ACT_TANH } from '../build/gen/activation';
+import { BINARY_GELU_BWD, BINARY_RELU_BWD, BINARY_SIGMOID_BWD, BINARY_TANH_BWD } from '../build/gen/elementwise';
+
 /** a * b + c: fused on relaxed SIMD (compile-time branch), mul + add otherwise. */
 // @ts-ignore: decorator
 @inline export function fma4(a: v128, b: v128, c: v128): v128 {
@@ -271,13 +274,6 @@ const D = memory.data<f64>([
 // @ts-ignore: decorator
 @inline export function minusOne4(): v128 { return k(44); }
 
-/** Matmul epilogue / unary activation codes (ACTIVATIONS in src/backends/backend.ts). */
-export const ACT_NONE = 0;
-export const ACT_RELU = 1;
-export const ACT_GELU = 2;
-export const ACT_TANH = 3;
-export const ACT_SIGMOID = 4;
-
 /** relu that maps NaN to 0, as the reference's `x > 0 ? x : 0` does. */
 // @ts-ignore: decorator
 @inline export function relu4(x: v128): v128 {
@@ -294,12 +290,6 @@ export const ACT_SIGMOID = 4;
   return x;
 }
 
-/** Activation-derivative op codes (BINARY_OPS relu_bwd .. sigmoid_bwd in src/backends/backend.ts). */
-export const OP_RELU_BWD = 8;
-export const OP_GELU_BWD = 9;
-export const OP_TANH_BWD = 10;
-export const OP_SIGMOID_BWD = 11;
-
 /**
  * b * act'(...) for the activation-derivative binary ops: `a` is the
  * activation's input (relu, gelu) or output (tanh, sigmoid), `b` the incoming
@@ -308,10 +298,10 @@ export const OP_SIGMOID_BWD = 11;
  */
 // @ts-ignore: decorator
 @inline export function actGrad4(op: i32, a: v128, b: v128): v128 {
-  if (op == OP_RELU_BWD) return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
-  if (op == OP_GELU_BWD) return f32x4.mul(b, geluGrad4(a));
+  if (op == BINARY_RELU_BWD) return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
+  if (op == BINARY_GELU_BWD) return f32x4.mul(b, geluGrad4(a));
   // (1-y)(1+y) keeps 1 - y^2 exact near |y| = 1
-  if (op == OP_TANH_BWD) return f32x4.mul(b, f32x4.mul(f32x4.sub(k(15), a), f32x4.add(k(15), a)));
-  if (op == OP_SIGMOID_BWD) return f32x4.mul(f32x4.mul(b, a), f32x4.sub(k(15), a));
+  if (op == BINARY_TANH_BWD) return f32x4.mul(b, f32x4.mul(f32x4.sub(k(15), a), f32x4.add(k(15), a)));
+  if (op == BINARY_SIGMOID_BWD) return f32x4.mul(f32x4.mul(b, a), f32x4.sub(k(15), a));
   return b;
 }

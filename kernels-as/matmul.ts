@@ -19,7 +19,9 @@
 // column range each); threads claim parts and run `matmulPart` on each with
 // their own scratch. Parts never write the same bytes.
 import { gemvPart, gemvScratch } from './gemv';
-import { ACT_NONE, activate4, align64, fma4 } from './math';
+import { ACT_NONE } from '../build/gen/activation';
+import { MatmulJob } from '../build/gen/matmul';
+import { activate4, align64, fma4 } from './math';
 import { actGradRun } from './prologue';
 
 /** Micro-tile rows: 6 with fused multiply-add, 5 without (register budget, see the kernels). */
@@ -38,19 +40,6 @@ const NC = 2048;
  * B panel, whose rows N floats apart all fall in one L1 set, from L2.
  */
 const DIRECT_ROWS = MR;
-
-// The job descriptor (u32 words) the JS side writes before a call; the same
-// layout is in src/backends/wasm/matmul-job.ts.
-const D_A = 0, D_B = 1, D_BIAS = 2, D_OUT = 3, D_BATCH = 4, D_M = 5, D_N = 6, D_K = 7;
-const D_TRANS_A = 8, D_TRANS_B = 9, D_STRIDE_A = 10, D_STRIDE_B = 11, D_ACT = 12;
-/** Prologue op code (0: none), which operand (0: A, 1: B), and t. */
-const D_PRO = 13, D_PRO_ON_B = 14, D_T = 15;
-/** Where Σ_k op(B)[k, n] goes (0: nowhere). */
-const D_SUM_B = 16;
-/** Scratch of slot 0, and bytes per slot (one slot per thread). */
-const D_SCRATCH = 17, D_SCRATCH_PART = 18;
-/** Part p's range is 6 words at D_RANGES + 6p: z0, z1, m0, m1, n0, n1 (half-open). */
-const D_RANGES = 24;
 
 // @ts-ignore: decorator
 @inline function roundUp(x: i32, m: i32): i32 { return (x + m - 1) / m * m; }
@@ -327,32 +316,33 @@ function gemm(
 }
 
 // @ts-ignore: decorator
-@inline function word(desc: usize, i: i32): u32 { return load<u32>(desc + (<usize>i << 2)); }
+@inline function word(desc: usize, at: usize): u32 { return load<u32>(desc + at); }
 
 /**
- * Runs part `part` of the matmul described at `desc` (layout above) with
+ * Runs part `part` of the matmul described at `desc` (a MatmulJob,
+ * src/backends/primitives/matmul.ts) with
  * scratch slot `slot` (one per thread: any thread may run any part):
  * out[z] = act(op(A[z]) op(B[z]) + bias) over the part's batch, row and column
  * range, with A[z] at a + z strideA and B[z] at b + z strideB (elements; 0
  * broadcasts), C[z] contiguous M x N, bias (N floats) optional (0).
  */
 export function matmulPart(desc: usize, part: i32, slot: i32): void {
-  const r = desc + (<usize>(D_RANGES + 6 * part) << 2);
+  const r = desc + MatmulJob.ranges + (<usize>(6 * part) << 2);
   const z0 = load<i32>(r), z1 = load<i32>(r, 4), m0 = load<i32>(r, 8), m1 = load<i32>(r, 12);
   const n0 = load<i32>(r, 16), n1 = load<i32>(r, 20);
   if (z0 >= z1 || m0 >= m1 || n0 >= n1) return;
-  const a = <usize>word(desc, D_A), b = <usize>word(desc, D_B), bias = <usize>word(desc, D_BIAS);
-  const out = <usize>word(desc, D_OUT);
-  const M = <i32>word(desc, D_M), N = <i32>word(desc, D_N), K = <i32>word(desc, D_K);
-  const transA = word(desc, D_TRANS_A) != 0, transB = word(desc, D_TRANS_B) != 0;
-  const strideA = <usize>word(desc, D_STRIDE_A), strideB = <usize>word(desc, D_STRIDE_B);
-  const act = <i32>word(desc, D_ACT);
-  const pro = <i32>word(desc, D_PRO), proOnB = word(desc, D_PRO_ON_B) != 0;
+  const a = <usize>word(desc, MatmulJob.a), b = <usize>word(desc, MatmulJob.b), bias = <usize>word(desc, MatmulJob.bias);
+  const out = <usize>word(desc, MatmulJob.out);
+  const M = <i32>word(desc, MatmulJob.M), N = <i32>word(desc, MatmulJob.N), K = <i32>word(desc, MatmulJob.K);
+  const transA = word(desc, MatmulJob.transA) != 0, transB = word(desc, MatmulJob.transB) != 0;
+  const strideA = <usize>word(desc, MatmulJob.strideA), strideB = <usize>word(desc, MatmulJob.strideB);
+  const act = <i32>word(desc, MatmulJob.act);
+  const pro = <i32>word(desc, MatmulJob.pro), proOnB = word(desc, MatmulJob.proOnB) != 0;
   const proA = proOnB ? 0 : pro, proB = proOnB ? pro : 0;
-  const t = <usize>word(desc, D_T);
+  const t = <usize>word(desc, MatmulJob.t);
   // Batch 1 only; with a row split the part holding row 0 does the sums.
-  const sumB = m0 == 0 ? <usize>word(desc, D_SUM_B) : 0;
-  const scratch = <usize>word(desc, D_SCRATCH) + <usize>slot * <usize>word(desc, D_SCRATCH_PART);
+  const sumB = m0 == 0 ? <usize>word(desc, MatmulJob.sumB) : 0;
+  const scratch = <usize>word(desc, MatmulJob.scratch) + <usize>slot * <usize>word(desc, MatmulJob.scratchPart);
 
   if (M == 1 || N == 1) {
     for (let z = z0; z < z1; z++) {

@@ -8,6 +8,9 @@
 // so the narrower lanes cost little.
 
 /** Loads 2 (or 1, the tail) floats at `p` as f64x2. */
+import { AdamJob, SgdJob } from '../build/gen/optim';
+import { partStart } from './parts';
+
 // @ts-ignore: decorator
 @inline function load2(p: usize, count: i32): v128 {
   return f64x2.promote_low_f32x4(count == 2 ? v128.load64_zero(p) : v128.load32_zero(p));
@@ -36,7 +39,7 @@
 }
 
 /** One SGD step on n values: d = g + wd p; v = mom v + d; d = nesterov ? d + mom v : v; p -= lr d. `v` = 0: no momentum buffer. */
-export function sgd(p: usize, g: usize, v: usize, n: i32, lr: f64, momentum: f64, weightDecay: f64, nesterov: bool): void {
+function sgd(p: usize, g: usize, v: usize, n: i32, lr: f64, momentum: f64, weightDecay: f64, nesterov: bool): void {
   if (n <= 0) return;
   const vlr = f64x2.splat(lr), vmom = f64x2.splat(momentum), vwd = f64x2.splat(weightDecay);
   const hasV = v != 0;
@@ -68,7 +71,7 @@ export function sgd(p: usize, g: usize, v: usize, n: i32, lr: f64, momentum: f64
  * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
  */
-export function adam(
+function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   lr: f64, beta1: f64, beta2: f64, eps: f64, weightDecay: f64, decoupled: bool, bc1: f64, bc2: f64,
 ): void {
@@ -81,4 +84,24 @@ export function adam(
   let i: usize = 0;
   for (; i < end; i += 8) adamAt(p + i, g + i, m + i, v + i, 2, decoupled, decay, wd, b1, c1, b2, c2, step, rs2, veps);
   if (n & 1) adamAt(p + i, g + i, m + i, v + i, 1, decoupled, decay, wd, b1, c1, b2, c2, step, rs2, veps);
+}
+
+/** Part `part` of the SgdJob at `desc`: parts split the values. */
+export function sgdPart(desc: usize, part: i32): void {
+  const n = load<i32>(desc + SgdJob.n), parts = load<i32>(desc + SgdJob.parts);
+  const lo = partStart(n, parts, part, 16), hi = partStart(n, parts, part + 1, 16);
+  const at = <usize>lo << 2, v = <usize>load<u32>(desc + SgdJob.v);
+  sgd(<usize>load<u32>(desc + SgdJob.p) + at, <usize>load<u32>(desc + SgdJob.g) + at, v != 0 ? v + at : 0, hi - lo,
+    load<f64>(desc + SgdJob.lr), load<f64>(desc + SgdJob.momentum), load<f64>(desc + SgdJob.weightDecay), load<u32>(desc + SgdJob.nesterov) != 0);
+}
+
+/** Part `part` of the AdamJob at `desc`: parts split the values. */
+export function adamPart(desc: usize, part: i32): void {
+  const n = load<i32>(desc + AdamJob.n), parts = load<i32>(desc + AdamJob.parts);
+  const lo = partStart(n, parts, part, 16), hi = partStart(n, parts, part + 1, 16);
+  const at = <usize>lo << 2;
+  adam(<usize>load<u32>(desc + AdamJob.p) + at, <usize>load<u32>(desc + AdamJob.g) + at, <usize>load<u32>(desc + AdamJob.m) + at,
+    <usize>load<u32>(desc + AdamJob.v) + at, hi - lo, load<f64>(desc + AdamJob.lr), load<f64>(desc + AdamJob.beta1),
+    load<f64>(desc + AdamJob.beta2), load<f64>(desc + AdamJob.eps), load<f64>(desc + AdamJob.weightDecay),
+    load<u32>(desc + AdamJob.decoupled) != 0, load<f64>(desc + AdamJob.bc1), load<f64>(desc + AdamJob.bc2));
 }

@@ -3,7 +3,8 @@
 // separate elementwise pass. The packing code runs it over contiguous runs
 // that are still in L1 (a packed panel, a staged row), never over a whole
 // tensor in memory.
-import { actGrad4, loadPartial, storePartial, OP_GELU_BWD, OP_RELU_BWD, OP_SIGMOID_BWD, OP_TANH_BWD } from './math';
+import { BINARY_GELU_BWD, BINARY_RELU_BWD, BINARY_SIGMOID_BWD, BINARY_TANH_BWD } from '../build/gen/elementwise';
+import { actGrad4, loadPartial, storePartial } from './math';
 
 // @ts-ignore: decorator
 @inline function runLoop(op: i32, t: usize, x: usize, dst: usize, n: i32): void {
@@ -14,19 +15,19 @@ import { actGrad4, loadPartial, storePartial, OP_GELU_BWD, OP_RELU_BWD, OP_SIGMO
 }
 
 // One function per op: each gets its own straight loop (see elementwise.ts).
-function runRelu(t: usize, x: usize, dst: usize, n: i32): void { runLoop(OP_RELU_BWD, t, x, dst, n); }
-function runGelu(t: usize, x: usize, dst: usize, n: i32): void { runLoop(OP_GELU_BWD, t, x, dst, n); }
-function runTanh(t: usize, x: usize, dst: usize, n: i32): void { runLoop(OP_TANH_BWD, t, x, dst, n); }
-function runSigmoid(t: usize, x: usize, dst: usize, n: i32): void { runLoop(OP_SIGMOID_BWD, t, x, dst, n); }
+function runRelu(t: usize, x: usize, dst: usize, n: i32): void { runLoop(BINARY_RELU_BWD, t, x, dst, n); }
+function runGelu(t: usize, x: usize, dst: usize, n: i32): void { runLoop(BINARY_GELU_BWD, t, x, dst, n); }
+function runTanh(t: usize, x: usize, dst: usize, n: i32): void { runLoop(BINARY_TANH_BWD, t, x, dst, n); }
+function runSigmoid(t: usize, x: usize, dst: usize, n: i32): void { runLoop(BINARY_SIGMOID_BWD, t, x, dst, n); }
 
 /** dst[i] = op(t[i], x[i]) for i < n (dst may equal x). Op 0 copies x. */
 export function actGradRun(op: i32, t: usize, x: usize, dst: usize, n: i32): void {
   if (n <= 0) return;
   switch (op) {
-    case OP_RELU_BWD: runRelu(t, x, dst, n); break;
-    case OP_GELU_BWD: runGelu(t, x, dst, n); break;
-    case OP_TANH_BWD: runTanh(t, x, dst, n); break;
-    case OP_SIGMOID_BWD: runSigmoid(t, x, dst, n); break;
+    case BINARY_RELU_BWD: runRelu(t, x, dst, n); break;
+    case BINARY_GELU_BWD: runGelu(t, x, dst, n); break;
+    case BINARY_TANH_BWD: runTanh(t, x, dst, n); break;
+    case BINARY_SIGMOID_BWD: runSigmoid(t, x, dst, n); break;
     default: if (dst != x) memory.copy(dst, x, <usize>n << 2);
   }
 }

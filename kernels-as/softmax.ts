@@ -4,7 +4,9 @@
 // The max element's own term (exactly 1) is left out of the sum and added
 // back as log1p: for a confident row, log(1 + tiny) would otherwise lose the
 // tiny part to rounding, and that is the loss a trained classifier reports.
+import { SoftmaxJob } from '../build/gen/softmax';
 import { exp4, hsum4, loadPartial, storePartial } from './math';
+import { partStart } from './parts';
 import { maxRow } from './reduce';
 
 const BLOCK = 1024;
@@ -51,7 +53,7 @@ function expSum(x: usize, out: usize, n: i32, mx: f32, keep: bool): f64 {
 }
 
 /** Softmax (log = false) or log-softmax of each of `rows` rows of `cols` floats; out may equal x. */
-export function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): void {
+function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): void {
   if (rows <= 0 || cols <= 0) return;
   const rowBytes = <usize>cols << 2;
   const n4 = cols & ~3;
@@ -85,4 +87,13 @@ export function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): 
       }
     }
   }
+}
+
+/** Part `part` of the SoftmaxJob at `desc`: parts split the rows. */
+export function softmaxPart(desc: usize, part: i32): void {
+  const rows = load<i32>(desc + SoftmaxJob.rows), cols = load<i32>(desc + SoftmaxJob.cols), parts = load<i32>(desc + SoftmaxJob.parts);
+  const r0 = partStart(rows, parts, part, 1), r1 = partStart(rows, parts, part + 1, 1);
+  if (r0 >= r1) return;
+  const at = (<usize>r0 * cols) << 2;
+  softmax(<usize>load<u32>(desc + SoftmaxJob.x) + at, <usize>load<u32>(desc + SoftmaxJob.out) + at, r1 - r0, cols, load<u32>(desc + SoftmaxJob.log) != 0);
 }

@@ -2,12 +2,14 @@
 // row-major output shape. Covers transpose, broadcast (stride 0), slicing.
 // Values move as i32 bits, so the copy is exact (NaN payloads included).
 //
-// `dims` block (i32s, written by the JS side, which has already merged
-// dimensions that are contiguous in the source and dropped size-1 ones):
-// shape at [0, 8), strides at [8, 16), scratch coordinates at [24, 32).
-const SHAPE = 0;
-const STRIDE = 32;
-const COORD = 96;
+// The StridedJob descriptor (src/backends/primitives/strided.ts) holds the
+// shape and strides (the JS side has merged dimensions that are contiguous in
+// the source and dropped size-1 ones); each part keeps its coordinates in its
+// own 32 bytes of the descriptor's tail.
+import { StridedJob } from '../build/gen/strided';
+import { partStart } from './parts';
+
+const STRIDE: usize = StridedJob.strides - StridedJob.shape;
 
 /** Square tile edge for transposes: TILE source rows of 64 bytes stay in L1. */
 const TILE = 16;
@@ -70,46 +72,65 @@ function transposePlane(src: usize, dst: usize, rows: i32, cols: i32, s: isize):
   }
 }
 
-export function strided(x: usize, out: usize, rank: i32, dims: usize, offset: i32): void {
-  const base = x + (<usize>offset << 2);
+/**
+ * Part `part` of the StridedJob at `desc`. The output is a sequence of steps
+ * (a row, or a transposed plane of rows) over the outer dimensions; parts
+ * split the steps.
+ */
+export function stridedPart(desc: usize, part: i32): void {
+  const x = <usize>load<u32>(desc + StridedJob.x), out = <usize>load<u32>(desc + StridedJob.out);
+  const rank = load<i32>(desc + StridedJob.rank), parts = load<i32>(desc + StridedJob.parts);
+  const base = x + (<usize>load<i32>(desc + StridedJob.offset) << 2);
+  const dims = desc + StridedJob.shape;
+  const coord = desc + StridedJob.coords + (<usize>part << 5);
   if (rank <= 0) {
-    store<i32>(out, load<i32>(base));
+    if (part == 0) store<i32>(out, load<i32>(base));
     return;
   }
-  for (let d = 0; d < rank; d++) if (load<i32>(dims + (<usize>d << 2), SHAPE) <= 0) return;
+  for (let d = 0; d < rank; d++) if (load<i32>(dims + (<usize>d << 2)) <= 0) return;
   const last = rank - 1;
-  const len = load<i32>(dims + (<usize>last << 2), SHAPE);
+  const len = load<i32>(dims + (<usize>last << 2));
   const s = <isize>load<i32>(dims + (<usize>last << 2), STRIDE);
   // A transpose of the last two axes walks the source in tiles instead of columns.
   let planeDims = last;
   let rowsPerStep = 1;
   if (rank >= 2 && s != 1 && s != 0 && load<i32>(dims + (<usize>(last - 1) << 2), STRIDE) == 1) {
     planeDims = last - 1;
-    rowsPerStep = load<i32>(dims + (<usize>planeDims << 2), SHAPE);
+    rowsPerStep = load<i32>(dims + (<usize>planeDims << 2));
   }
   let steps = 1;
-  for (let d = 0; d < planeDims; d++) {
-    steps *= load<i32>(dims + (<usize>d << 2), SHAPE);
-    store<i32>(dims + (<usize>d << 2), 0, COORD);
+  for (let d = 0; d < planeDims; d++) steps *= load<i32>(dims + (<usize>d << 2));
+  const s0 = partStart(steps, parts, part, 1), s1 = partStart(steps, parts, part + 1, 1);
+  if (s0 >= s1) return;
+  // Coordinates and source offset of step s0.
+  let off: isize = 0;
+  let rest = s0;
+  for (let d = planeDims - 1; d >= 0; d--) {
+    const at = dims + (<usize>d << 2);
+    const size = load<i32>(at);
+    const c = rest % size;
+    rest /= size;
+    store<i32>(coord + (<usize>d << 2), c);
+    off += <isize>c * load<i32>(at, STRIDE);
   }
   const stepBytes = (<usize>len * rowsPerStep) << 2;
-  let off: isize = 0;
-  let o = out;
-  for (let step = 0; step < steps; step++) {
+  let o = out + <usize>s0 * stepBytes;
+  for (let step = s0; step < s1; step++) {
     const src = base + (off << 2);
     if (planeDims < last) transposePlane(src, o, rowsPerStep, len, s);
     else copyRow(src, o, len, s);
     o += stepBytes;
     for (let d = planeDims - 1; d >= 0; d--) {
       const at = dims + (<usize>d << 2);
-      const c = load<i32>(at, COORD) + 1;
-      const sizeD = load<i32>(at, SHAPE);
+      const cd = coord + (<usize>d << 2);
+      const c = load<i32>(cd) + 1;
+      const sizeD = load<i32>(at);
       if (c < sizeD) {
-        store<i32>(at, c, COORD);
+        store<i32>(cd, c);
         off += load<i32>(at, STRIDE);
         break;
       }
-      store<i32>(at, 0, COORD);
+      store<i32>(cd, 0);
       off -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
     }
   }

@@ -1,4 +1,5 @@
-// Builds the package: AssemblyScript kernels -> build/*.wasm (four modules:
+// Builds the package: the primitives' declarations -> build/gen/ (WGSL and
+// AssemblyScript), AssemblyScript kernels -> build/*.wasm (four modules:
 // SIMD128 / relaxed SIMD, private / shared memory; plus the bench's ceiling
 // loops), then one ESM bundle (dist/index.js) that embeds every .wgsl file as
 // text and every .wasm module as bytes, then the type declarations (dist/types).
@@ -12,8 +13,13 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: new 
 const only = process.argv[2];
 
 mkdirSync(new URL('../build', import.meta.url), { recursive: true });
+// The kernels' constants and structs, generated from the primitive declarations (build/gen/).
+run(process.execPath, ['--import', 'tsx', 'tools/gen-kernels.ts']);
 const targets = Object.keys(JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets);
-for (const target of targets) run(bin('asc'), ['kernels-as/index.ts', '--config', 'asconfig.json', '--target', target]);
+for (const target of targets) run(bin('asc'), ['kernels-as/index.ts', '--config', 'asconfig.json', '--target', target, '--bindings', 'raw']);
+// The exports' TypeScript interface, from asc's bindings of the first module (all four export the same).
+const firstOut = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets[targets[0]].outFile;
+run(process.execPath, ['tools/gen-exports.mjs', firstOut.replace(/\.wasm$/, '.d.ts'), 'src/backends/wasm/kernel-exports.gen.ts']);
 // The bench's arithmetic-ceiling loops (bench/ceiling.ts): build/ceiling-{simd,relaxed}.wasm.
 for (const target of ['simd', 'relaxed']) run(bin('asc'), ['bench/ceiling.as.ts', '--config', 'bench/ceiling.asconfig.json', '--target', target]);
 if (only === 'wasm') process.exit(0);

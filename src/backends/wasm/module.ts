@@ -9,29 +9,11 @@ import relaxedMtBytes from '../../../build/lepton-relaxed-mt.wasm';
 import relaxedBytes from '../../../build/lepton-relaxed.wasm';
 import simdMtBytes from '../../../build/lepton-simd-mt.wasm';
 import simdBytes from '../../../build/lepton-simd.wasm';
+import type { KernelExports } from './kernel-exports.gen.js';
 
 export type Flavour = 'relaxed' | 'simd';
 
-/** The kernels' exports; pointers are byte addresses, booleans are 0/1. */
-export interface KernelExports {
-  heapBase(): number;
-  /** Scratch bytes of one part of a matmul whose block of C is at most partM x partN. */
-  matmulScratch(M: number, N: number, K: number, partM: number, partN: number): number;
-  /** Rows of the matmul micro-tile (6 relaxed, 5 plain SIMD): row splits align to it. */
-  matmulTileRows(): number;
-  /** Runs part `part` of a job (kind: JOB_* in threads.ts) whose descriptor is at `desc`, with scratch slot `slot`. */
-  runPart(kind: number, desc: number, part: number, slot: number): void;
-  unary(op: number, x: number, out: number, n: number, alpha: number, beta: number): void;
-  binary(op: number, a: number, b: number, out: number, rank: number, dims: number): void;
-  fill(out: number, n: number, value: number): void;
-  reduceScratch(op: number, rows: number, inner: number): number;
-  reduce(op: number, x: number, out: number, outer: number, rows: number, inner: number, scratch: number): void;
-  softmax(x: number, out: number, rows: number, cols: number, log: number): void;
-  strided(x: number, out: number, rank: number, dims: number, offset: number): void;
-  sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
-  adam(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
-}
+export type { KernelExports } from './kernel-exports.gen.js';
 
 const BYTES: Record<Flavour, { private: Uint8Array<ArrayBuffer>; shared: Uint8Array<ArrayBuffer> }> = {
   relaxed: { private: relaxedBytes, shared: relaxedMtBytes },
@@ -47,11 +29,11 @@ export function supports(flavour: Flavour): boolean {
 /** The flavour to use for `want`, or an Error saying why none fits. */
 export function pickFlavour(want: 'auto' | Flavour): Flavour {
   if (want === 'relaxed' && !supports('relaxed')) {
-    throw new Error('wasm backend: relaxed SIMD was requested but this engine does not support it '
+    throw new Error('lepton wasm: relaxed SIMD was requested but this engine does not support it '
       + '(Node 20 needs --experimental-wasm-relaxed-simd); use { simd: "auto" } to fall back to SIMD128');
   }
   if (want === 'auto' && supports('relaxed')) return 'relaxed';
-  if (!supports('simd')) throw new Error('wasm backend: this engine does not support WebAssembly SIMD128');
+  if (!supports('simd')) throw new Error('lepton wasm: this engine does not support WebAssembly SIMD128');
   return want === 'relaxed' ? 'relaxed' : 'simd';
 }
 

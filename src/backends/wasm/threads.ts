@@ -16,9 +16,6 @@ import type { KernelExports } from './module.js';
 import { browserWorkerSource, nodeWorkerSource, type WorkerInit } from './worker.js';
 import { importNode, isNode } from '../node-import.js';
 
-/** Job kinds (the switch in kernels-as/index.ts runPart). */
-export const JOB_MATMUL = 1;
-
 // Control block layout (i32 words). Wake words sit 64 bytes apart so that
 // one worker's wake does not share a cache line with another's.
 const AT = { kind: 0, desc: 1, parts: 2, claim: 3, done: 4, quit: 5, error: 6 } as const;

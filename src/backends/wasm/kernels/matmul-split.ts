@@ -1,14 +1,5 @@
-// The matmul job descriptor (read by kernels-as/matmul.ts matmulPart) and the
-// policy that splits one product over threads.
-
-/** Descriptor word offsets; the same layout is in kernels-as/matmul.ts. */
-export const D = {
-  a: 0, b: 1, bias: 2, out: 3, batch: 4, M: 5, N: 6, K: 7, transA: 8, transB: 9, strideA: 10, strideB: 11, act: 12,
-  pro: 13, proOnB: 14, t: 15, sumB: 16, scratch: 17, scratchPart: 18, ranges: 24,
-} as const;
-
-/** Descriptor words for up to `parts` parts. */
-export const descWords = (parts: number) => D.ranges + 6 * parts;
+// The policy that splits one product over threads: which block of C each
+// part of a MatmulJob (kernels-as/matmul.ts matmulPart) computes.
 
 /** One part's block of the output: batch range [z0, z1), rows [m0, m1), columns [n0, n1). */
 export interface Part { z0: number; z1: number; m0: number; m1: number; n0: number; n1: number }
