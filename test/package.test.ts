@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DAWN_PACKAGE } from '../src/backends/webgpu/gpu.js';
 import { packed, root } from './helpers/packed.js';
 
@@ -46,6 +47,36 @@ test('the package bundles for browsers with nothing from Node', async () => {
   const inputs = Object.keys(res.metafile!.inputs);
   assert.ok(inputs.every((f) => !f.includes('node_modules')), `the browser bundle pulled in ${inputs.filter((f) => f.includes('node_modules'))}`);
   assert.ok(res.outputFiles[0].text.length > 10000);
+});
+
+// What a training consumer downloads, kernels included (no file to serve).
+// The budget is part of the package's contract, like its API.
+const BUNDLE_BUDGET_GZIP = 100_000;
+const TRAINING_CONSUMER = `import { init, tensor, nn, optim, scope } from 'lepton';
+await init();
+const model = new nn.MLP([2, 32, 3]);
+const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+const x = tensor([[0, 1], [1, 0]]);
+for (let i = 0; i < 10; i++) {
+  const loss = scope(() => { const l = nn.crossEntropy(model.forward(x), [0, 1]); opt.zeroGrad(); l.backward(); opt.step(); return l; });
+  console.log(await loss.item());
+  loss.dispose();
+}`;
+
+test(`a training consumer's browser bundle is one file under ${BUNDLE_BUDGET_GZIP / 1000} KB gzipped`, async () => {
+  const esbuild = await import('esbuild');
+  const res = await esbuild.build({
+    stdin: { contents: TRAINING_CONSUMER, resolveDir: root }, tsconfigRaw: '{}',
+    bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, write: false, logLevel: 'silent', outdir: 'out',
+  });
+  assert.equal(res.outputFiles.map((f) => f.path.split('/').pop()), ['stdin.js'], 'the bundle should need no other file');
+  const js = res.outputFiles[0];
+  const gzip = gzipSync(js.contents).length;
+  // The embedded Wasm: base64 strings of the gzipped modules (esbuild's binary loader).
+  const wasm = (js.text.match(/"[A-Za-z0-9+/]{4000,}={0,2}"/g) ?? []).reduce((n, s) => n + s.length - 2, 0);
+  console.log(`  training consumer, browser bundle: ${(js.contents.length / 1000).toFixed(1)} KB minified, `
+    + `${(gzip / 1000).toFixed(1)} KB gzipped (of which ${(wasm / 1000).toFixed(1)} KB base64 Wasm before gzip)`);
+  assert.ok(gzip < BUNDLE_BUDGET_GZIP, `the bundle is ${gzip} bytes gzipped; the budget is ${BUNDLE_BUDGET_GZIP}`);
 });
 
 test('the tarball carries dist/ (JS, source map, types), README.md and LICENSE, not the sources', () => {
