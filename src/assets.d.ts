@@ -8,3 +8,8 @@ declare module '*.wasm' {
   const bytes: Uint8Array<ArrayBuffer>;
   export default bytes;
 }
+/** A gzipped Wasm module (tools/build.mjs writes one next to each asc output), as bytes. */
+declare module '*.wasm.gz' {
+  const gzipped: Uint8Array<ArrayBuffer>;
+  export default gzipped;
+}

@@ -1,4 +1,8 @@
 // The public API of lepton, and nothing else.
+// Tensors are Disposable (`using t = …`): the declarations name Symbol.dispose,
+// so they bring TypeScript's lib for it into a consumer's project (preserve:
+// TypeScript keeps a reference directive in declarations only when asked).
+/// <reference lib="esnext.disposable" preserve="true" />
 export { init, currentDevice, describeDevice, type InitOptions } from './backends/registry.js';
 export type { Activation, DeviceName } from './backends/backend.js';
 export { Tensor, type NestedArray } from './tensor.js';

@@ -45,7 +45,7 @@ export class Tensor {
   gradFn: GradNode | null = null;
   private storage: Storage | null;
 
-  /** @internal Use tensor(), zeros(), randn()… to make tensors. */
+  /** For lepton's own ops: use tensor(), zeros(), randn()… to make tensors. */
   constructor(storage: Storage, shape: Shape, requiresGrad = false) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);

@@ -1,7 +1,7 @@
 // npm run build:playground: writes the static playground to playground/dist/
 // (index.html, style.css, main.js + map, _headers, README.md).
 //   node tools/build-playground.mjs [--outdir DIR]
-import { buildPlayground, defaultOutdir, writeHostingNotes } from './playground-build.mjs';
+import { buildPlayground, defaultOutdir, writeHostingNotes } from './playground-bundle.mjs';
 import { resolve } from 'node:path';
 
 const i = process.argv.indexOf('--outdir');

@@ -1,12 +1,15 @@
 // Builds the package: the primitives' declarations -> build/gen/ (WGSL and
-// AssemblyScript), AssemblyScript kernels -> build/*.wasm (four modules:
-// SIMD128 / relaxed SIMD, private / shared memory; plus the bench's ceiling
-// loops), then one ESM bundle (dist/index.js) that embeds every .wgsl file as
-// text and every .wasm module as bytes, then the type declarations (dist/types).
+// AssemblyScript consts and structs), AssemblyScript kernels -> build/*.wasm (two modules:
+// SIMD128 and relaxed SIMD, each also gzipped to build/*.wasm.gz, which the
+// bundle embeds; plus the bench's ceiling loops), then one ESM bundle
+// (dist/index.js) that embeds every .wgsl file as minified text and each
+// gzipped .wasm module as bytes, then the type declarations (dist/types).
 //   node tools/build.mjs          everything
 //   node tools/build.mjs wasm     only the Wasm modules (tests import them)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { kernelAssets } from './kernel-assets.mjs';
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: new URL('..', import.meta.url) });
@@ -15,15 +18,21 @@ const only = process.argv[2];
 mkdirSync(new URL('../build', import.meta.url), { recursive: true });
 // The kernels' constants and structs, generated from the primitive declarations (build/gen/).
 run(process.execPath, ['--import', 'tsx', 'tools/gen-kernels.ts']);
-const targets = Object.keys(JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets);
-for (const target of targets) run(bin('asc'), ['kernels-as/index.ts', '--config', 'asconfig.json', '--target', target, '--bindings', 'raw']);
-// The exports' TypeScript interface, from asc's bindings of the first module (all four export the same).
-const firstOut = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets[targets[0]].outFile;
-run(process.execPath, ['tools/gen-exports.mjs', firstOut.replace(/\.wasm$/, '.d.ts'), 'src/backends/wasm/kernel-exports.gen.ts']);
+const targets = Object.entries(JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8')).targets);
+for (const [target, { outFile }] of targets) {
+  run(bin('asc'), ['kernels-as/index.ts', '--config', 'asconfig.json', '--target', target, '--bindings', 'raw']);
+  // The bundle embeds the module gzipped (src/backends/wasm/module.ts unpacks it): 55 KB -> 11 KB.
+  const wasm = new URL(`../${outFile}`, import.meta.url);
+  writeFileSync(new URL(`../${outFile}.gz`, import.meta.url), gzipSync(readFileSync(wasm), { level: 9 }));
+}
+// The exports' TypeScript interface, from asc's bindings of the first module (both export the same).
+run(process.execPath, ['tools/gen-exports.mjs', targets[0][1].outFile.replace(/\.wasm$/, '.d.ts'), 'src/backends/wasm/kernel-exports.gen.ts']);
 // The bench's arithmetic-ceiling loops (bench/ceiling.ts): build/ceiling-{simd,relaxed}.wasm.
 for (const target of ['simd', 'relaxed']) run(bin('asc'), ['bench/ceiling.as.ts', '--config', 'bench/ceiling.asconfig.json', '--target', target]);
 if (only === 'wasm') process.exit(0);
 
+// From scratch: a file removed from src/ must not leave its declarations behind in the tarball.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const esbuild = await import('esbuild');
 await esbuild.build({
   entryPoints: ['src/index.ts'],
@@ -32,7 +41,7 @@ await esbuild.build({
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  loader: { '.wgsl': 'text', '.wasm': 'binary' },
+  ...kernelAssets,
   // Dawn's Node addon is loaded at run time and only in Node; browsers never see it.
   external: ['webgpu', 'node:*'],
   sourcemap: true,

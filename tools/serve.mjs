@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { buildPlayground, defaultOutdir, ISOLATION_HEADERS, watchPlayground } from './playground-build.mjs';
+import { buildPlayground, defaultOutdir, ISOLATION_HEADERS, watchPlayground } from './playground-bundle.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };

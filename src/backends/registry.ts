@@ -2,6 +2,7 @@
 import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
 import { isNode } from './node-import.js';
+import { dawnUnavailable } from './webgpu/gpu.js';
 
 export interface InitOptions {
   /**
@@ -30,7 +31,8 @@ export interface InitOptions {
   autotune?: boolean | { budgetMs?: number; force?: boolean };
   /** A tuning saved from the WebGPU backend's getTuning() (e.g. in localStorage); ignored if made on another adapter. */
   webgpuTuning?: unknown;
-  powerPreference?: GPUPowerPreference;
+  /** Passed to requestAdapter (the values of WebGPU's GPUPowerPreference, spelled out so consumers need no WebGPU types). */
+  powerPreference?: 'low-power' | 'high-performance';
 }
 
 const ready = new Map<DeviceName, Backend>();
@@ -77,7 +79,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceName> {
     be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);
     if (!be && want === 'webgpu') {
       const where = typeof navigator !== 'undefined' && 'gpu' in navigator ? 'navigator.gpu gave no adapter'
-        : isNode ? "no adapter from Dawn's 'webgpu' package (is it installed, and is a Vulkan/Metal/D3D12 driver present?)"
+        : isNode ? dawnUnavailable() ?? "Dawn's 'webgpu' package gave no adapter (is a Vulkan/Metal/D3D12 driver present?)"
           : 'this environment has no navigator.gpu';
       fail('init', `the WebGPU backend is unavailable: ${where}. Use init({ backend: 'wasm' }) or init() to fall back.`);
     }

@@ -18,7 +18,7 @@ async function load(): Promise<{ backends: Backend[]; devices: DeviceName[] }> {
     const be = getBackend('wasm');
     backends.push(be);
     devices.push('wasm');
-    // Four builds exist (relaxed SIMD or plain SIMD, private or shared memory): test them all.
+    // Four configurations (relaxed SIMD or plain SIMD, private or shared memory): test them all.
     // The default above is relaxed (where the runtime has it) with one thread per core.
     const { createWasmBackend } = await import('../../src/backends/wasm/backend.js');
     if ((be as { flavour?: string }).flavour !== 'relaxed' && process.env.CI) {

@@ -77,7 +77,7 @@ export class LinearMemory {
       ? (this.maxBytes === MAX_BYTES ? `WebAssembly (wasm32) memory is limited to 4 GiB (${MAX_PAGES} pages of 64 KiB)`
         : `this shared memory was created with a maximum of ${gib(this.maxBytes)}`)
       : `the engine refused to grow WebAssembly memory to ${gib(this.top + size)}`;
-    throw new Error(`wasm backend: cannot allocate ${bytes} bytes: ${why}; `
+    throw new Error(`lepton wasm: cannot allocate ${bytes} bytes: ${why}; `
       + `${gib(this.inUse)} are in use and the heap top is at ${gib(this.top)}`);
   }
 

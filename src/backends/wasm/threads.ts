@@ -182,7 +182,7 @@ export class ThreadPool {
     this.waitFor(AT.done, parts);
     if (failure) throw failure;
     const bad = Atomics.load(c, AT.error);
-    if (bad !== 0) throw new Error(`wasm backend: worker thread ${bad} failed running part of a job (its error is logged)`);
+    if (bad !== 0) throw new Error(`lepton wasm: worker thread ${bad} failed running part of a job (its error is logged)`);
   }
 
   /** Blocks until control word `at` holds `value`: polls, then sleeps where this thread may (Atomics.wait). */

@@ -1,10 +1,12 @@
 // Shared by `npm start` (tools/serve.mjs) and `npm run build:playground`
 // (tools/build-playground.mjs): bundles playground/src/main.ts with esbuild
-// (ESM, browser, es2022; WGSL as text and Wasm as bytes, as the library
-// build does) and copies the page's static files next to the bundle.
+// (ESM, browser, es2022; the kernels embedded as the library build embeds
+// them, tools/kernel-assets.mjs) and copies the page's static files next to
+// the bundle.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelAssets } from './kernel-assets.mjs';
 
 export const root = new URL('..', import.meta.url).pathname;
 export const defaultOutdir = join(root, 'playground/dist');
@@ -17,7 +19,8 @@ export const ISOLATION_HEADERS = {
 
 /** lepton's Wasm kernels are compiled by asc into build/; `npm ci` does it, but a fresh checkout may lack them. */
 function ensureWasm() {
-  const targets = Object.values(JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8')).targets).map((t) => t.outFile);
+  // The bundle embeds each module gzipped (build/*.wasm.gz, written after asc).
+  const targets = Object.values(JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8')).targets).map((t) => `${t.outFile}.gz`);
   if (targets.every((f) => existsSync(join(root, f)))) return;
   console.log('playground: compiling the Wasm kernels first (node tools/build.mjs wasm)');
   execFileSync(process.execPath, [join(root, 'tools/build.mjs'), 'wasm'], { stdio: 'inherit', cwd: root });
@@ -37,7 +40,7 @@ function esbuildOptions(outdir) {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    loader: { '.wgsl': 'text', '.wasm': 'binary' },
+    ...kernelAssets,
     alias: { lepton: join(root, 'src/index.ts') },
     // lepton loads Dawn's Node addon and node:* modules only under Node; the browser never reaches those imports.
     external: ['webgpu', 'node:*'],
@@ -66,7 +69,8 @@ export async function watchPlayground(outdir = defaultOutdir) {
     name: 'copy-static',
     setup(build) { build.onEnd(() => { copyStatic(outdir); console.log('playground: rebuilt'); }); },
   };
-  const ctx = await esbuild.context({ ...esbuildOptions(outdir), plugins: [copier] });
+  const options = esbuildOptions(outdir);
+  const ctx = await esbuild.context({ ...options, plugins: [...options.plugins, copier] });
   await ctx.watch();
   return ctx;
 }
