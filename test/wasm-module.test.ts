@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { viewsOf, writeStruct } from '../src/backends/primitives/declare.js';
+import { JOB } from '../src/backends/primitives/jobs.js';
+import { SoftmaxJob } from '../src/backends/primitives/softmax.js';
 import { kernelBytes, SHARED_MAXIMUM_PAGES, supports, withSharedMemory, type Flavour } from '../src/backends/wasm/module.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -63,13 +66,14 @@ async function softmaxInWorker(module: WebAssembly.Module, x: Float32Array, rows
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 256, shared: true });
   const probe = await WebAssembly.instantiate(module, { env: { memory } });
   const base = Math.ceil((probe.exports.heapBase as () => number)() / 16) * 16;
-  const xPtr = base, outPtr = base + x.byteLength;
+  const xPtr = base, outPtr = base + x.byteLength, desc = outPtr + x.byteLength;
   new Float32Array(memory.buffer, xPtr, x.length).set(x);
+  writeStruct(SoftmaxJob, { x: xPtr, out: outPtr, rows, cols, log: 0, parts: 1 }, viewsOf(memory.buffer), desc / 4);
   const worker = new Worker(`
-    const { parentPort, workerData: { module, memory, xPtr, outPtr, rows, cols } } = require('node:worker_threads');
+    const { parentPort, workerData: { module, memory, job, desc } } = require('node:worker_threads');
     WebAssembly.instantiate(module, { env: { memory } })
-      .then((i) => { i.exports.softmax(xPtr, outPtr, rows, cols, 0); parentPort.postMessage('done'); });`,
-  { eval: true, workerData: { module, memory, xPtr, outPtr, rows, cols } });
+      .then((i) => { i.exports.runPart(job, desc, 0, 0); parentPort.postMessage('done'); });`,
+  { eval: true, workerData: { module, memory, job: JOB.codes.softmax, desc } });
   await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
   await worker.terminate();
   return new Float32Array(memory.buffer, outPtr, x.length).slice();

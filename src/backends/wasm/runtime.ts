@@ -51,17 +51,23 @@ export class WasmRuntime implements Runtime<WasmHandle> {
   private readonly ctrl: WasmHandle;
   /** @internal Rows of the matmul micro-tile: row splits align to it. */
   readonly tileRows: number;
+  /** @internal The kernel module's exports. */
+  readonly k: KernelExports;
+  /** @internal The allocator over the kernels' memory. */
+  readonly mem: LinearMemory;
   private pool: ThreadPool | null = null;
   private destroyed = false;
 
   constructor(
     /** 'relaxed': SIMD128 + relaxed SIMD (fused multiply-add); 'simd': SIMD128 only. */
     readonly flavour: Flavour,
-    /** @internal */ readonly k: KernelExports,
-    /** @internal */ readonly mem: LinearMemory,
+    k: KernelExports,
+    mem: LinearMemory,
     /** Threads the backend runs on, the calling one included (1: no workers). */
     readonly threads: number,
   ) {
+    this.k = k;
+    this.mem = mem;
     this.description = flavour === 'relaxed'
       ? 'WebAssembly SIMD128 + relaxed SIMD (f32x4.relaxed_madd)'
       : 'WebAssembly SIMD128';
