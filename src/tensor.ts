@@ -4,7 +4,7 @@ import { backward as runBackward, type GradNode } from './autograd.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
-import { setTensorCheck, track } from './memory.js';
+import { nextTensorId, setTensorCheck, track } from './memory.js';
 import * as ew from './ops/elementwise.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -15,26 +15,34 @@ import { sizeOf, type Shape } from './shape.js';
 // Runtimes without Symbol.dispose still get a working `using` after this.
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
 
-/** Device memory shared by a tensor and its views (reshape); freed when the last user lets go. */
+/**
+ * Device memory shared by a tensor, its views (reshape) and the autograd
+ * graph's saved references; freed when the last of them lets go.
+ */
 export class Storage {
+  /** @internal Storages alive now, on every backend (a test hook for leak checks). */
+  static live = 0;
   private refs = 1;
-  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {}
+  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
+    Storage.live++;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) this.backend.free(this.handle);
+    if (--this.refs > 0) return;
+    Storage.live--;
+    this.backend.free(this.handle);
   }
 }
 
 const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
-let nextId = 1;
 
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
-  readonly id = nextId++;
+  readonly id = nextTensorId();
   readonly shape: readonly number[];
   readonly size: number;
   /** Whether backward() computes a gradient for this tensor. */
@@ -45,15 +53,18 @@ export class Tensor {
   gradFn: GradNode | null = null;
   private storage: Storage | null;
 
-  /** @internal Use tensor(), zeros(), randn()… to make tensors. */
-  constructor(storage: Storage, shape: Shape, requiresGrad = false) {
+  /**
+   * @internal Use tensor(), zeros(), randn()… to make tensors. Parameters
+   * (`requiresGrad`) outlive scopes; everything else is an intermediate that
+   * the enclosing scope collects, unless `tracked` is false (the graph's saved views).
+   */
+  constructor(storage: Storage, shape: Shape, requiresGrad = false, tracked = !requiresGrad) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.requiresGrad = requiresGrad;
     finalizer.register(this, storage, this);
-    // Parameters outlive scopes; everything else is an intermediate.
-    if (!requiresGrad) track(this);
+    if (tracked) track(this);
   }
 
   get rank(): number {
@@ -86,14 +97,25 @@ export class Tensor {
     return new Tensor(this.live('reshape', 'x').retain(), shape);
   }
 
-  /** Frees the storage (shared storage when the last view goes). Safe to call twice. */
+  /**
+   * @internal The autograd graph's own reference (autograd.ts record()): same
+   * storage and shape, no scope collects it; the graph disposes it when done.
+   */
+  saved(op: string): Tensor {
+    return new Tensor(this.live(op, 'saved').retain(), this.shape, false, false);
+  }
+
+  /**
+   * Drops this tensor's reference to its storage, which is freed when no view
+   * and no recorded graph needs it. Safe to call twice.
+   */
   dispose(): void {
     if (!this.storage) return;
     finalizer.unregister(this);
     this.storage.release();
     this.storage = null;
-    // gradFn stays: backward still walks through a disposed intermediate, and
-    // fails loudly only if it needs that tensor's values.
+    // gradFn stays: backward walks through a disposed intermediate, and reads
+    // what it needs through the graph's saved references (autograd.ts).
   }
   [Symbol.dispose](): void {
     this.dispose();

@@ -93,7 +93,7 @@ export function matmulSizes(p: MatmulParams<unknown>, who: string): { total: num
   };
 }
 
-/** A product a model will run, described for Backend.prepareMatmul (compiling ahead of first use). */
+/** A product a model will run, described for Backend.prepare (compiling ahead of first use). */
 export interface MatmulShape {
   batch?: number;
   M: number;
@@ -108,6 +108,16 @@ export interface MatmulShape {
   bias?: boolean;
   prologue?: { on: 'a' | 'b'; op: ActGradOp } | null;
   sumB?: boolean;
+}
+
+/**
+ * Kernels a model will run, described for Backend.prepare: products, and
+ * elementwise passes over `n` contiguous elements (operands of one shape, no broadcast).
+ */
+export interface PrepareWork {
+  matmul?: readonly MatmulShape[];
+  unary?: readonly { op: UnaryOp; n: number }[];
+  binary?: readonly { op: BinaryOp; n: number }[];
 }
 
 export interface BroadcastParams {
@@ -188,14 +198,15 @@ export interface Backend<H = unknown> {
   /** In-place Adam / AdamW update of `param`, `m` and `v`. */
   adam(param: H, grad: H, m: H, v: H, n: number, p: AdamParams): void;
 
-  /** Compiles whatever these products will need, ahead of their first use (where compiling exists: WebGPU). */
-  prepareMatmul?(shapes: readonly MatmulShape[]): Promise<void>;
+  /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
+  prepare?(work: PrepareWork): Promise<void>;
   /**
-   * Whether an activation-derivative prologue on an operand that `reads`
-   * output blocks re-read costs less as its own elementwise pass (the ops
-   * layer then forms dZ once and runs the products without it). Absent: fused.
+   * A fact for the ops layer's plans (src/ops/linear.ts): the output extent
+   * (columns for a prologue on A, rows for one on B) up to which a matmul
+   * prologue re-reading its operand costs less than an elementwise pass
+   * applying it once first. Infinity where fusing is always cheaper.
    */
-  prologueAsPass?(reads: number): boolean;
+  readonly fusedPrologueMaxReads: number;
   /** Submits queued work now (no-op where work runs eagerly). */
   flush(): void;
   /** Frees every resource; the backend is unusable afterwards. */

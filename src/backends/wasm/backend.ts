@@ -124,6 +124,8 @@ const orphanedPools = typeof FinalizationRegistry === 'undefined' ? null
 export class WasmBackend implements Backend<WasmHandle> {
   readonly name = 'wasm' as const;
   readonly description: string;
+  /** The kernels apply a matmul prologue as they pack an operand: never worth a separate pass. */
+  readonly fusedPrologueMaxReads = Infinity;
   /**
    * Work (2·M·N·K) below which a matmul is not split further: a product gets
    * min(threads, floor(work / minFlopsPerThread)) threads. 0 splits every product.

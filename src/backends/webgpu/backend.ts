@@ -4,7 +4,7 @@
 // Per-dispatch parameters live in the uniform arena (uniforms.ts).
 import {
   BINARY_OPS, MAX_RANK, REDUCE_OPS, UNARY_OPS, matmulSizes,
-  type AdamParams, type Backend, type BinaryOp, type BroadcastParams, type MatmulParams,
+  type AdamParams, type Backend, type BinaryOp, type BroadcastParams, type MatmulParams, type PrepareWork,
   type ReduceOp, type ReduceParams, type SgdParams, type StridedParams, type UnaryOp,
 } from '../backend.js';
 import { collapse } from '../collapse.js';
@@ -42,8 +42,9 @@ const ROW_CHUNK = 4096, COL_CHUNK = 256;
  */
 const SOFTMAX_ROWS_GPU = 32, SOFTMAX_ROWS_CPU = 1024;
 /**
- * On a CPU adapter, a matmul prologue runs as its own elementwise pass when the
- * operand is read by blocks along more than this many rows (B) or columns (A).
+ * On a CPU adapter every block that reads a prologued operand also gathers
+ * the prologue's tensor, so beyond this many output rows (B) or columns (A)
+ * one elementwise pass applying it first is cheaper (fusedPrologueMaxReads).
  */
 const PROLOGUE_PASS_FROM = 32;
 /** Workgroup size of the row-per-invocation kernels. */
@@ -140,9 +141,8 @@ export class WebGPUBackend implements Backend<GpuHandle> {
    */
   matmulTiles: 'auto' | 'small' | 'large' | MatmulConfig = 'auto';
   /**
-   * 'auto': on a CPU adapter a prologue applied to an operand many blocks read
-   * runs as its own elementwise pass first (see prologueAsPass); 'fused' always
-   * applies it inside the matmul kernel (tests use it to cover that path).
+   * 'auto': fusedPrologueMaxReads states this adapter's measured limit; 'fused'
+   * states Infinity, so plans always fuse the prologue (tests use it to cover that path).
    */
   matmulPrologue: 'auto' | 'fused' = 'auto';
   /** Identity of the adapter, which a tuning is keyed by. */
@@ -324,12 +324,9 @@ export class WebGPUBackend implements Backend<GpuHandle> {
     }));
   }
 
-  /**
-   * On a CPU adapter every read of a prologued operand also reads t (a gather
-   * each), so once more than a few blocks read it one elementwise pass is cheaper.
-   */
-  prologueAsPass(reads: number): boolean {
-    return this.matmulPrologue === 'auto' && this.isFallbackAdapter && reads > PROLOGUE_PASS_FROM;
+  /** See Backend.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
+  get fusedPrologueMaxReads(): number {
+    return this.matmulPrologue === 'auto' && this.isFallbackAdapter ? PROLOGUE_PASS_FROM : Infinity;
   }
 
   /** The kernel config for a shape class: forced (matmulTiles), tuned, or the heuristic default. */
@@ -428,25 +425,17 @@ export class WebGPUBackend implements Backend<GpuHandle> {
 
   /**
    * Compiles (in the background, createComputePipelineAsync) every pipeline the
-   * given products will use, so a model can warm its forward and backward
-   * passes when it is built. Run it after autotune: a tuning can change the
-   * kernel a shape uses. A shape whose prologue prologueAsPass() sends to a
-   * pass is warmed as linear() then runs it: the elementwise pass and the
-   * product without the prologue.
+   * given work will use, so a model can warm its forward and backward passes
+   * when it is built. Run it after autotune: a tuning can change the kernel a
+   * shape uses. Each item is planned exactly as the call that runs it.
    */
-  async prepareMatmul(shapes: readonly MatmulShape[]): Promise<void> {
+  async prepare(work: PrepareWork): Promise<void> {
     this.live();
     const kernels: Kernel[] = [];
-    for (const s of shapes) {
-      if ((s.batch ?? 1) * s.M * s.N === 0) continue;
-      if (s.prologue && this.prologueAsPass(s.prologue.on === 'a' ? s.N : s.M)) {
-        // What linear() runs then: the elementwise pass, and the product without the prologue.
-        kernels.push({ file: 'elementwise', entry: 'binary_contig4', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
-        kernels.push({ file: 'elementwise', entry: 'binary_contig', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
-        kernels.push(this.planMatmul({ ...s, prologue: null }).kernel);
-      } else {
-        kernels.push(this.planMatmul(s).kernel);
-      }
+    for (const s of work.matmul ?? []) if ((s.batch ?? 1) * s.M * s.N > 0) kernels.push(this.planMatmul(s).kernel);
+    for (const u of work.unary ?? []) if (u.n > 0) kernels.push({ file: 'elementwise', entry: 'unary', constants: { WG, OP: UNARY_OPS[u.op] } });
+    for (const b of work.binary ?? []) {
+      if (b.n > 0) kernels.push({ file: 'elementwise', entry: b.n % 4 === 0 ? 'binary_contig4' : 'binary_contig', constants: { WG, OP: BINARY_OPS[b.op] } });
     }
     await Promise.all(kernels.map((k) => this.pipelines.warm(k)));
   }
