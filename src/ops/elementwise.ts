@@ -39,11 +39,10 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op)
  * nothing (the formula then gets no tensor and must not read one).
  */
 function unary(name: string, op: UnaryOp, x: Tensor, saves: 'x' | 'y' | null,
-  grad: ((g: Tensor, t: Tensor) => Tensor) | null, alpha = 1, beta = 0): Tensor {
+  grad: (g: Tensor, t: Tensor) => Tensor, alpha = 1, beta = 0): Tensor {
   arg(name, 'x', x);
   const y = unaryRaw(op, x, alpha, beta);
-  if (grad) record(name, y, [x], [saves === 'x' ? x : saves === 'y' ? y : null], (g, [t]) => [grad(g, t as Tensor)]);
-  return y;
+  return record(name, y, [x], [saves === 'x' ? x : saves === 'y' ? y : null], (g, [t]) => [grad(g, t as Tensor)]);
 }
 
 const mulRaw = (a: Tensor, b: Tensor) => binaryRaw('mul', a, b);
@@ -80,14 +79,12 @@ type Saved = readonly (Tensor | null)[];
 function binary<const S extends Saved>(name: string, op: BinaryOp, a: Tensor, b: Tensor, saved: (y: Tensor) => S,
   grad: (g: Tensor, saved: S, needs: readonly boolean[]) => [Tensor | null, Tensor | null]): Tensor {
   const y = binaryRaw(op, a, b, name);
-  if (isGradEnabled() && (a.requiresGrad || b.requiresGrad)) {
-    const sa = a.shape, sb = b.shape;
-    record(name, y, [a, b], saved(y), (g, s, needs) => {
-      const [ga, gb] = grad(g, s, needs);
-      return [ga && needs[0] ? sumTo(ga, sa) : null, gb && needs[1] ? sumTo(gb, sb) : null];
-    });
-  }
-  return y;
+  if (!isGradEnabled() || !(a.requiresGrad || b.requiresGrad)) return y;
+  const sa = a.shape, sb = b.shape;
+  return record(name, y, [a, b], saved(y), (g, s, needs) => {
+    const [ga, gb] = grad(g, s, needs);
+    return [ga && needs[0] ? sumTo(ga, sa) : null, gb && needs[1] ? sumTo(gb, sb) : null];
+  });
 }
 
 export function add(a: Operand, b: Operand): Tensor {
