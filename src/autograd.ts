@@ -58,16 +58,27 @@ export function record<const S extends readonly (Tensor | null)[]>(op: string, o
       op, inputs, device: out.device, saved: saved.map((t) => t && t.saved(op)),
       backward: backward as unknown as GradNode['backward'],
     };
+    for (const x of inputs) x.consumers++;
   }
   return out;
 }
 
-/** @internal Drops `t`'s node and the graph's references to its saved tensors. */
-export function releaseNode(t: Tensor): void {
-  const node = t.gradFn;
-  if (!node) return;
-  t.gradFn = null;
-  for (const s of node.saved) s?.dispose();
+/**
+ * @internal Drops `t`'s node and the graph's references to its saved
+ * tensors. With `cascade`, so does every node upstream that nothing can
+ * reach any more: a disposed tensor whose last consumer this was. (Tensor
+ * dispose() calls it when it frees the last tensor that can reach a graph.)
+ */
+export function releaseNode(t: Tensor, cascade = true): void {
+  const stack = [t];
+  while (stack.length) {
+    const u = stack.pop()!;
+    const node = u.gradFn;
+    if (!node) continue;
+    u.gradFn = null;
+    for (const s of node.saved) s?.dispose();
+    for (const x of node.inputs) if (--x.consumers === 0 && x.isDisposed && cascade) stack.push(x);
+  }
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -148,8 +159,9 @@ export function backward(root: Tensor, grad: Tensor | undefined, retainGraph: bo
         }
         continue;
       }
+      // backward() itself releases every node of the graph, in order (no cascade ahead of it).
       if (!g) {
-        if (!retainGraph) releaseNode(t);
+        if (!retainGraph) releaseNode(t, false);
         continue;
       }
       const needs = node.inputs.map((x) => x.requiresGrad);
@@ -161,7 +173,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, retainGraph: bo
         for (const r of made) r.dispose();
         throw e;
       }
-      if (!retainGraph) releaseNode(t);
+      if (!retainGraph) releaseNode(t, false);
       const taken = new Set<Tensor>();
       // Freed after the loop: a gradient returned for two inputs must outlive the first sum.
       const spent: Tensor[] = [];

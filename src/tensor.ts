@@ -1,10 +1,10 @@
 // Tensor: a shape, a reference-counted storage on one backend, and autograd
 // links. Reading data is async (`await t.data()`); ops only queue kernels.
-import { backward as runBackward, type GradNode } from './autograd.js';
+import { releaseNode, backward as runBackward, type GradNode } from './autograd.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
-import { nextTensorId, setTensorCheck, track } from './memory.js';
+import { setTensorCheck, track } from './memory.js';
 import * as ew from './ops/elementwise.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -38,11 +38,12 @@ export class Storage {
 }
 
 const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+let nextId = 1;
 
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
-  readonly id = nextTensorId();
+  readonly id = nextId++;
   readonly shape: readonly number[];
   readonly size: number;
   /** Whether backward() computes a gradient for this tensor. */
@@ -51,6 +52,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that made this tensor, for backward(); null on leaves. @internal */
   gradFn: GradNode | null = null;
+  /** @internal Recorded nodes not yet released that take this tensor as an input. */
+  consumers = 0;
   private storage: Storage | null;
 
   /**
@@ -114,8 +117,10 @@ export class Tensor {
     finalizer.unregister(this);
     this.storage.release();
     this.storage = null;
-    // gradFn stays: backward walks through a disposed intermediate, and reads
-    // what it needs through the graph's saved references (autograd.ts).
+    // A graph that a recorded consumer can still reach stays: backward walks
+    // through a disposed intermediate and reads what it needs through the
+    // graph's saved references. One nothing can reach any more goes now.
+    if (this.gradFn && this.consumers === 0) releaseNode(this);
   }
   [Symbol.dispose](): void {
     this.dispose();

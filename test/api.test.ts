@@ -308,11 +308,14 @@ test('retainGraph keeps the saved tensors for a second backward, which frees the
   lp.dispose(x, x.grad, loss);
 });
 
-test('a scope frees the graph of what it does not return, and keeps what keep() exempts', async () => {
+test('a scope or dispose() frees a graph nobody can reach; keep() and a returned tensor keep theirs', async () => {
   const w = randn([3, 3], { requiresGrad: true, seed: 7 }), x = randn([2, 3], { seed: 8 });
   const base = Storage.live;
   scope(() => { matmul(x, w).gelu().sum(); }); // a forward with gradients on, never backpropagated
   assert.is(Storage.live, base, 'a graph nobody can reach kept storage');
+  const m = matmul(x, w), h = m.gelu(); // the same without a scope, disposed by hand in any order
+  lp.dispose(m, h);
+  assert.is(Storage.live, base, 'a graph nobody can reach kept storage after dispose()');
   let kept: lp.Tensor | null = null;
   scope(() => { kept = keep(matmul(x, w).tanh().sum()); });
   assert.is(Storage.live - base, 2, 'the kept loss and the tanh output its graph saved');
