@@ -31,13 +31,10 @@ export function setTensorCheck(check: (v: unknown) => v is Tensor) {
 }
 
 /**
- * Runs `fn` and disposes every tensor created inside it, except tensors in
- * its return value (a tensor, or arrays / plain objects holding tensors),
- * which move to the enclosing scope. Parameters (tensors created with
- * `requiresGrad: true`), gradients and optimizer state are never collected.
- * `fn` must be synchronous: await the result's data() after the scope.
+ * @internal scope(), also reporting which tensors of the result were made
+ * inside `fn` (backward() adopts those gradients and copies any other).
  */
-export function scope<T>(fn: () => T): T {
+export function scopeMade<T>(fn: () => T): { result: T; made: Set<Tensor> } {
   const mine = new Set<Tensor>();
   scopes.push(mine);
   let result: T;
@@ -55,10 +52,27 @@ export function scope<T>(fn: () => T): T {
   }
   const kept = new Set<Tensor>();
   collect(result, kept);
-  for (const t of mine) if (!kept.has(t)) t.dispose();
+  const made = new Set<Tensor>();
+  for (const t of mine) {
+    if (kept.has(t)) made.add(t);
+    else t.dispose();
+  }
   const parent = scopes[scopes.length - 1];
-  if (parent) for (const t of kept) if (mine.has(t)) parent.add(t);
-  return result;
+  if (parent) for (const t of made) parent.add(t);
+  return { result, made };
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except tensors in
+ * its return value (a tensor, or arrays / plain objects holding tensors),
+ * which move to the enclosing scope. Parameters (tensors created with
+ * `requiresGrad: true`), gradients and optimizer state are never collected.
+ * A returned (or keep()-exempted) tensor keeps its graph: `scope(() =>
+ * model.forward(x))` can be followed by backward(). `fn` must be
+ * synchronous: await the result's data() after the scope.
+ */
+export function scope<T>(fn: () => T): T {
+  return scopeMade(fn).result;
 }
 
 /** Disposes every tensor in the arguments (tensors, arrays, plain objects). */

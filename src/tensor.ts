@@ -1,6 +1,6 @@
 // Tensor: a shape, a reference-counted storage on one backend, and autograd
 // links. Reading data is async (`await t.data()`); ops only queue kernels.
-import { backward as runBackward, type GradNode } from './autograd.js';
+import { releaseNode, backward as runBackward, type GradNode } from './autograd.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
@@ -15,16 +15,25 @@ import { sizeOf, type Shape } from './shape.js';
 // Runtimes without Symbol.dispose still get a working `using` after this.
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
 
-/** Device memory shared by a tensor and its views (reshape); freed when the last user lets go. */
+/**
+ * Device memory shared by a tensor, its views (reshape) and the autograd
+ * graph's saved references; freed when the last of them lets go.
+ */
 export class Storage {
+  /** @internal Storages alive now, on every backend (a test hook for leak checks). */
+  static live = 0;
   private refs = 1;
-  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {}
+  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
+    Storage.live++;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) this.backend.free(this.handle);
+    if (--this.refs > 0) return;
+    Storage.live--;
+    this.backend.free(this.handle);
   }
 }
 
@@ -43,17 +52,23 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that made this tensor, for backward(); null on leaves. @internal */
   gradFn: GradNode | null = null;
+  /** @internal Recorded nodes not yet released that take this tensor as an input. */
+  consumers = 0;
   private storage: Storage | null;
 
-  /** For lepton's own ops: use tensor(), zeros(), randn()… to make tensors. */
-  constructor(storage: Storage, shape: Shape, requiresGrad = false) {
+  /**
+   * For lepton's own ops: use tensor(), zeros(), randn()… to make tensors.
+   * Parameters (`requiresGrad`) outlive scopes; everything else is an
+   * intermediate that the enclosing scope collects, unless `tracked` is false
+   * (the graph's saved views).
+   */
+  constructor(storage: Storage, shape: Shape, requiresGrad = false, tracked = !requiresGrad) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.requiresGrad = requiresGrad;
     finalizer.register(this, storage, this);
-    // Parameters outlive scopes; everything else is an intermediate.
-    if (!requiresGrad) track(this);
+    if (tracked) track(this);
   }
 
   get rank(): number {
@@ -86,14 +101,27 @@ export class Tensor {
     return new Tensor(this.live('reshape', 'x').retain(), shape);
   }
 
-  /** Frees the storage (shared storage when the last view goes). Safe to call twice. */
+  /**
+   * @internal The autograd graph's own reference (autograd.ts record()): same
+   * storage and shape, no scope collects it; the graph disposes it when done.
+   */
+  saved(op: string): Tensor {
+    return new Tensor(this.live(op, 'saved').retain(), this.shape, false, false);
+  }
+
+  /**
+   * Drops this tensor's reference to its storage, which is freed when no view
+   * and no recorded graph needs it. Safe to call twice.
+   */
   dispose(): void {
     if (!this.storage) return;
     finalizer.unregister(this);
     this.storage.release();
     this.storage = null;
-    // gradFn stays: backward still walks through a disposed intermediate, and
-    // fails loudly only if it needs that tensor's values.
+    // A graph that a recorded consumer can still reach stays: backward walks
+    // through a disposed intermediate and reads what it needs through the
+    // graph's saved references. One nothing can reach any more goes now.
+    if (this.gradFn && this.consumers === 0) releaseNode(this);
   }
   [Symbol.dispose](): void {
     this.dispose();

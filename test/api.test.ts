@@ -3,9 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as lp from '../src/index.js';
+import { record } from '../src/autograd.js';
+import { getBackend } from '../src/backends/registry.js';
+import { full, unaryRaw } from '../src/ops/elementwise.js';
+import { Storage } from '../src/tensor.js';
 import { devices } from './helpers/backends.js';
 
-const { tensor, randn, zeros, matmul, nn, optim, scope, noGrad } = lp;
+const { tensor, randn, zeros, matmul, nn, optim, scope, keep, noGrad } = lp;
 
 test('the README example runs as written and its gradient is right', async () => {
   for (const device of devices) {
@@ -170,7 +174,7 @@ test('model.prepare(batch) compiles a training step\'s WebGPU products ahead of 
   if (!devices.includes('webgpu')) return; // no adapter: reported loudly by the helper, a failure under CI
   const { getBackend } = await import('../src/backends/registry.js');
   const be = getBackend('webgpu') as unknown as { stats: { pipelines: number } };
-  // 48 inputs to the second layer: on a CPU adapter its dZ is formed as a separate pass (prologueAsPass).
+  // 48 inputs to the second layer: on a CPU adapter its dZ is formed as a separate pass (linearPlan).
   const model = new nn.MLP([20, 48, 32, 5], { activation: 'relu', seed: 2, device: 'webgpu' });
   const step = (batch: number) => scope(() => {
     const y = model.forward(randn([batch, 20], { device: 'webgpu', seed: batch }));
@@ -195,6 +199,130 @@ test('seeded models and randn are reproducible', async () => {
   for (let i = 0; i < pa.length; i++) assert.equal(await pa[i].data(), await pb[i].data());
   assert.equal(await randn([5], { seed: 3 }).data(), await randn([5], { seed: 3 }).data());
   a.dispose(); b.dispose();
+});
+
+// Storage.live (every backend's storages) is read with no await in between: no finalizer runs meanwhile.
+
+test('backward after the scope that made the graph has exited', async () => {
+  for (const device of devices) {
+    const model = new nn.MLP([3, 8, 4], { activation: 'gelu', seed: 3, device });
+    const x = randn([5, 3], { seed: 4, device }), labels = [0, 3, 1, 2, 3];
+    scope(() => nn.crossEntropy(model.forward(x), labels).backward());
+    const want = await Promise.all(model.parameters().map((p) => p.grad!.data()));
+    model.zeroGrad();
+    const before = Storage.live;
+    const loss = scope(() => nn.crossEntropy(model.forward(x), labels));
+    loss.backward();
+    // Left: the loss and one gradient per parameter; the graph freed what it held.
+    assert.is(Storage.live - before, 1 + model.parameters().length, `${device}: storage left after backward`);
+    const got = await Promise.all(model.parameters().map((p) => p.grad!.data()));
+    got.forEach((g, i) => assert.equal(g, want[i], `${device}: gradient ${i} differs from the step run inside one scope`));
+    lp.dispose(x, loss);
+    model.dispose();
+  }
+});
+
+test('disposing an intermediate before backward never breaks it', async () => {
+  for (const device of devices) {
+    const xs = [[1, 2], [3, -4]], ws = [[0.5, -1], [0.25, 0.125]];
+    const x = tensor(xs, { device }), w = tensor(ws, { requiresGrad: true, device });
+    const h = matmul(x, w), y = h.tanh(), loss = y.sum();
+    lp.dispose(x, h, y);
+    assert.ok(h.isDisposed);
+    assert.throws(() => h.exp(), /exp: argument 'x' \(tensor #\d+, shape \[2, 2\]\) was disposed/);
+    loss.backward();
+    // d/dw Σ tanh(x·w) = xᵀ · (1 − tanh²(x·w)), in float64
+    const g = await w.grad!.data();
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+      let expect = 0;
+      for (let r = 0; r < 2; r++) expect += xs[r][i] * (1 - Math.tanh(xs[r][0] * ws[0][j] + xs[r][1] * ws[1][j]) ** 2);
+      assert.ok(Math.abs(g[i * 2 + j] - expect) < 1e-6, `${device} grad[${i},${j}] ${g[i * 2 + j]} vs ${expect}`);
+    }
+    lp.dispose(w, loss);
+  }
+});
+
+test('a training step without scope leaves nothing allocated once backward ran', () => {
+  for (const device of devices) {
+    const model = new nn.MLP([4, 16, 16, 3], { activation: 'gelu', seed: 5, device });
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const step = (seed: number) => {
+      const x = randn([8, 4], { seed, device });
+      const out = model.forward(x);
+      const loss = nn.crossEntropy(out, [0, 1, 2, 0, 1, 2, 0, 1]);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      lp.dispose(x, out, loss);
+    };
+    step(1); // makes the gradients and the momentum buffers
+    const mem = (getBackend(device) as unknown as { mem?: { inUse: number } }).mem; // WASM's allocator (test-only)
+    const before = Storage.live, bytes = mem?.inUse;
+    step(2);
+    step(3);
+    assert.is(Storage.live, before, `${device}: storages alive after two more steps`);
+    if (mem) assert.is(mem.inUse, bytes, 'wasm: bytes in use after two more steps');
+    opt.dispose();
+    model.dispose();
+  }
+});
+
+test('a wrong gradient from an op is an internal error naming the op', () => {
+  const x = randn([2, 3], { requiresGrad: true });
+  const wrongShape = record('wrongop', unaryRaw('copy', x), [x], [], (g) => [full(g.backend, [3, 2], 1)]).sum();
+  assert.throws(() => wrongShape.backward(), (e: Error) => e instanceof lp.LeptonError
+    && /^backward: internal: gradient of 'wrongop' input 0 has shape \[3, 2\], needs \[2, 3\]/.test(e.message));
+  const twoForOne = record('twoforone', unaryRaw('copy', x), [x], [], (g) => [g, g]).sum();
+  assert.throws(() => twoForOne.backward(), /backward: internal: the gradient of 'twoforone' returned 2 gradients for 1 inputs/);
+  if (devices.includes('webgpu')) {
+    const elsewhere = record('elsewhere', unaryRaw('copy', x), [x], [], (g) => [full(getBackend('webgpu'), g.shape, 1)]).sum();
+    assert.throws(() => elsewhere.backward(), /backward: internal: gradient of 'elsewhere' input 0 is on webgpu, needs wasm/);
+  }
+  assert.is(x.grad, null, 'nothing accumulated');
+  x.dispose();
+});
+
+test('gradient temporaries are freed, and backward frees the graph', () => {
+  const x = randn([4, 5], { requiresGrad: true, seed: 6 });
+  const base = Storage.live;
+  const loss = scope(() => x.softmax().mul(x).exp().sum());
+  // Alive: the loss, and the softmax and exp outputs the graph saved (the scope freed the rest).
+  assert.is(Storage.live - base, 3);
+  loss.backward();
+  // Alive: the loss and x.grad. The saved outputs and every temporary of the gradient formulas are gone.
+  assert.is(Storage.live - base, 2);
+  assert.ok(x.grad && !x.grad.isDisposed);
+  lp.dispose(x, x.grad, loss);
+});
+
+test('retainGraph keeps the saved tensors for a second backward, which frees them', async () => {
+  const x = tensor([1, 2, 3], { requiresGrad: true });
+  const base = Storage.live;
+  const loss = scope(() => x.exp().sum());
+  loss.backward(undefined, { retainGraph: true });
+  assert.is(Storage.live - base, 3, 'the loss, the exp output its graph saved, x.grad');
+  loss.backward();
+  assert.is(Storage.live - base, 2, 'the second backward freed the saved output');
+  const g = await x.grad!.data();
+  [1, 2, 3].forEach((v, i) => assert.ok(Math.abs(g[i] - 2 * Math.exp(v)) < 1e-5 * Math.exp(v)));
+  lp.dispose(x, x.grad, loss);
+});
+
+test('a scope or dispose() frees a graph nobody can reach; keep() and a returned tensor keep theirs', async () => {
+  const w = randn([3, 3], { requiresGrad: true, seed: 7 }), x = randn([2, 3], { seed: 8 });
+  const base = Storage.live;
+  scope(() => { matmul(x, w).gelu().sum(); }); // a forward with gradients on, never backpropagated
+  assert.is(Storage.live, base, 'a graph nobody can reach kept storage');
+  const m = matmul(x, w), h = m.gelu(); // the same without a scope, disposed by hand in any order
+  lp.dispose(m, h);
+  assert.is(Storage.live, base, 'a graph nobody can reach kept storage after dispose()');
+  let kept: lp.Tensor | null = null;
+  scope(() => { kept = keep(matmul(x, w).tanh().sum()); });
+  assert.is(Storage.live - base, 2, 'the kept loss and the tanh output its graph saved');
+  kept!.backward();
+  const g = await w.grad!.data();
+  assert.ok(g.some((v) => v !== 0));
+  lp.dispose(w, x, w.grad, kept);
 });
 
 test.run();

@@ -9,8 +9,8 @@
  * once, in src/backends/primitives/<family>.ts; the build generates what the
  * WGSL and AssemblyScript kernels need from those declarations.
  */
-import type { ElementwiseKernels } from './primitives/elementwise.js';
-import type { MatmulKernels } from './primitives/matmul.js';
+import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
+import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { OptimKernels } from './primitives/optim.js';
 import type { ReduceKernels } from './primitives/reduce.js';
 import type { SoftmaxKernels } from './primitives/softmax.js';
@@ -51,9 +51,22 @@ export interface Runtime<H = unknown> {
 }
 
 /**
+ * Kernels a model will run, described without storage for Backend.prepare
+ * (e.g. a layer's plan, src/ops/linear.ts). A new family adds its own list.
+ */
+export interface PrepareWork {
+  matmul?: readonly MatmulShape[];
+  unary?: readonly { op: UnaryOp; n: number }[];
+  binary?: readonly { op: BinaryOp; n: number }[];
+}
+
+/**
  * A backend owns device memory (handles of type H, each holding `n` f32s) and
  * runs kernels on it. Kernels may run later than they are called (WebGPU
  * queues them); `read` resolves once every earlier kernel has finished.
  */
 export interface Backend<H = unknown> extends Runtime<H>,
-  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {}
+  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {
+  /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
+  prepare?(work: PrepareWork): Promise<void>;
+}

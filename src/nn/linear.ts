@@ -2,7 +2,7 @@
 import { ACTIVATIONS, type Activation, type DeviceName } from '../backends/backend.js';
 import { tensor } from '../creation.js';
 import { fail } from '../errors.js';
-import { linear, linearProducts } from '../ops/matmul.js';
+import { linear, linearWork } from '../ops/linear.js';
 import { generatorFor, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { initValues, type InitName } from './init.js';
@@ -52,7 +52,7 @@ export class Linear extends Module {
   override async prepare(batch: number, inputGrad = true): Promise<void> {
     if (!Number.isInteger(batch) || batch < 1) fail('nn.Linear.prepare', `argument 'batch' must be a positive integer, got ${batch}`);
     const be = this.weight.backend;
-    if (!be.prepareMatmul) return;
-    await be.prepareMatmul(linearProducts(batch, this.inFeatures, this.outFeatures, this.activation, !!this.bias, inputGrad));
+    if (!be.prepare) return;
+    await be.prepare(linearWork(be, batch, this.inFeatures, this.outFeatures, this.activation, !!this.bias, inputGrad));
   }
 }

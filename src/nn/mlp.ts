@@ -46,8 +46,8 @@ export class MLP extends Module {
     let h = x;
     for (const layer of this.layers) {
       const next = layer.forward(h);
-      // A hidden activation nothing else references is freed once consumed, unless backward needs it.
-      if (h !== x && !next.requiresGrad) h.dispose();
+      // A hidden activation is freed once consumed; a recorded graph holds its own reference.
+      if (h !== x) h.dispose();
       h = next;
     }
     return h;

@@ -1,6 +1,7 @@
 // Losses. crossEntropy takes integer class ids (checked on the host, before
 // any kernel) or a tensor of target probabilities.
 import { fail, fmtShape } from '../errors.js';
+import { scope } from '../memory.js';
 import { empty, Tensor } from '../tensor.js';
 import { mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -14,8 +15,8 @@ function checkReduction(op: string, r: unknown): Reduction {
   return r;
 }
 
-/** One-hot rows for class ids, validated first. */
-function oneHot(logits: Tensor, labels: ArrayLike<number>): Tensor {
+/** One-hot rows for class ids, validated on the host. */
+function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
   const [N, C] = logits.shape;
   if (labels.length !== N) fail('crossEntropy', `argument 'labels' has ${labels.length} entries; needs ${N} (one per row of logits ${fmtShape(logits.shape)})`);
   const hot = new Float32Array(N * C);
@@ -26,9 +27,7 @@ function oneHot(logits: Tensor, labels: ArrayLike<number>): Tensor {
     }
     hot[i * C + c] = 1;
   }
-  const t = empty(logits.backend, [N, C]);
-  logits.backend.write(t.handle('crossEntropy', 'labels'), hot);
-  return t;
+  return hot;
 }
 
 /**
@@ -40,28 +39,28 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
   arg('crossEntropy', 'logits', logits);
   const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
   if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
-  let target: Tensor;
+  let hot: Float32Array | null = null;
   if (labels instanceof Tensor) {
     deviceOf('crossEntropy', { logits, labels });
     if (labels.rank !== 2 || labels.shape[0] !== logits.shape[0] || labels.shape[1] !== logits.shape[1]) {
       fail('crossEntropy', `a Tensor 'labels' holds probabilities and needs the logits' shape ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}; pass class ids as an array`);
     }
-    target = labels;
   } else {
     if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
       fail('crossEntropy', `argument 'labels' must be an array of class ids or a Tensor, got ${labels === null ? 'null' : typeof labels}`);
     }
-    target = oneHot(logits, labels);
+    hot = oneHot(logits, labels);
   }
-  const logp = logSoftmax(logits);
-  const picked = mul(logp, target);
-  const perRow = sum(picked, 1);
-  let out: Tensor;
-  if (reduction === 'none') out = mul(perRow, -1);
-  else if (reduction === 'sum') { const s = sum(perRow); out = mul(s, -1); s.dispose(); }
-  else { const s = mean(perRow); out = mul(s, -1); s.dispose(); }
-  if (!out.requiresGrad) { logp.dispose(); picked.dispose(); perRow.dispose(); if (target !== labels) target.dispose(); }
-  return out;
+  // Temporaries (the one-hot rows, log-probabilities…) die with the scope; the graph keeps what backward reads.
+  return scope(() => {
+    let target = labels as Tensor;
+    if (hot) {
+      target = empty(logits.backend, logits.shape);
+      logits.backend.write(target.handle('crossEntropy', 'labels'), hot);
+    }
+    const perRow = sum(mul(logSoftmax(logits), target), 1);
+    return mul(reduction === 'none' ? perRow : reduction === 'sum' ? sum(perRow) : mean(perRow), -1);
+  });
 }
 
 /** Mean squared error; `pred` and `target` must have the same shape. */
@@ -71,13 +70,8 @@ export function mse(pred: Tensor, target: Tensor, opts: { reduction?: Reduction 
   if (pred.rank !== target.rank || pred.shape.some((d, i) => d !== target.shape[i])) {
     fail('mse', `argument 'target' has shape ${fmtShape(target.shape)}; needs ${fmtShape(pred.shape)} (the prediction's shape)`);
   }
-  const d = sub(pred, target);
-  const sq = square(d);
-  if (reduction === 'none') {
-    if (!sq.requiresGrad) d.dispose();
-    return sq;
-  }
-  const out = reduction === 'sum' ? sum(sq) : mean(sq);
-  if (!out.requiresGrad) { d.dispose(); sq.dispose(); }
-  return out;
+  return scope(() => {
+    const sq = square(sub(pred, target));
+    return reduction === 'none' ? sq : reduction === 'sum' ? sum(sq) : mean(sq);
+  });
 }

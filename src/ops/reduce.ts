@@ -2,8 +2,9 @@
 // broadcast). The kernel reduces the middle axis of [outer, reduce, inner];
 // adjacent reduced axes merge into one such call, separated groups take one
 // call each, innermost first.
-import { isGradEnabled, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import type { ReduceOp } from '../backends/backend.js';
+import { scope } from '../memory.js';
 import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -36,28 +37,28 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape): Te
     if (out.size > 0) be.reduce(op, x.handle(op, 'x'), out.handle(op, 'out'), { outer: out.size, reduce, inner: 1 });
     return out;
   }
-  let cur = x;
-  // mean of means over equal-sized groups is the mean, so every step can use the same op.
-  while (gs.some((g) => g.reduced)) {
-    const k = gs.map((g) => g.reduced).lastIndexOf(true);
-    const outer = sizeOf(gs.slice(0, k).map((g) => g.size));
-    const inner = sizeOf(gs.slice(k + 1).map((g) => g.size));
-    const next = empty(be, [outer * inner]);
-    be.reduce(op, cur.handle(op, 'x'), next.handle(op, 'out'), { outer, reduce: gs[k].size, inner });
-    if (cur !== x) cur.dispose();
-    cur = next;
-    gs = gs.filter((_, i) => i !== k);
-    // Re-merge the now-adjacent kept groups.
-    gs = gs.reduce<Group[]>((acc, g) => {
-      const last = acc[acc.length - 1];
-      if (last && last.reduced === g.reduced) last.size *= g.size;
-      else acc.push({ ...g });
-      return acc;
-    }, []);
-  }
-  const out = cur.view(outShape);
-  cur.dispose();
-  return out;
+  // Each pass's input is freed with this scope; the result is a view of the last.
+  return scope(() => {
+    let cur = x;
+    // mean of means over equal-sized groups is the mean, so every step can use the same op.
+    while (gs.some((g) => g.reduced)) {
+      const k = gs.map((g) => g.reduced).lastIndexOf(true);
+      const outer = sizeOf(gs.slice(0, k).map((g) => g.size));
+      const inner = sizeOf(gs.slice(k + 1).map((g) => g.size));
+      const next = empty(be, [outer * inner]);
+      be.reduce(op, cur.handle(op, 'x'), next.handle(op, 'out'), { outer, reduce: gs[k].size, inner });
+      cur = next;
+      gs = gs.filter((_, i) => i !== k);
+      // Re-merge the now-adjacent kept groups.
+      gs = gs.reduce<Group[]>((acc, g) => {
+        const last = acc[acc.length - 1];
+        if (last && last.reduced === g.reduced) last.size *= g.size;
+        else acc.push({ ...g });
+        return acc;
+      }, []);
+    }
+    return cur.view(outShape);
+  });
 }
 
 function keptShape(shape: Shape, axes: number[]): number[] {
@@ -70,26 +71,17 @@ function reduction(name: ReduceOp, x: Tensor, axis: number | number[] | undefine
   const keep = keptShape(x.shape, axes);
   const outShape = keepDims ? keep : x.shape.filter((_, i) => !axes.includes(i));
   const y = reduceRaw(name, x, axes, outShape);
-  if (isGradEnabled() && x.requiresGrad) {
-    record(name, y, [x], (g) => {
+  if (name === 'max') {
+    // Ties share the gradient equally, as PyTorch's amax does.
+    record(name, y, [x], [x, y], (g, [x, y]) => {
+      const mask = binaryRaw('eq', x, y.view(keep));
+      return [binaryRaw('mul', binaryRaw('div', mask, reduceRaw('sum', mask, axes, keep)), g.view(keep))];
+    });
+  } else {
+    const r = sizeOf(axes.map((i) => x.shape[i])), shape = x.shape;
+    record(name, y, [x], [], (g) => {
       const gk = g.view(keep);
-      let gx: Tensor;
-      if (name === 'max') {
-        // Ties share the gradient equally, as PyTorch's amax does.
-        const yk = y.view(keep);
-        const mask = binaryRaw('eq', x, yk);
-        const count = reduceRaw('sum', mask, axes, keep);
-        const w = binaryRaw('div', mask, count);
-        gx = binaryRaw('mul', w, gk);
-        for (const t of [yk, mask, count, w]) t.dispose();
-      } else {
-        const r = sizeOf(axes.map((i) => x.shape[i]));
-        const scaled = name === 'mean' ? unaryRaw('affine', gk, 1 / r, 0) : gk;
-        gx = expandRaw(scaled, x.shape);
-        if (scaled !== gk) scaled.dispose();
-      }
-      gk.dispose();
-      return [gx];
+      return [expandRaw(name === 'mean' ? unaryRaw('affine', gk, 1 / r, 0) : gk, shape)];
     });
   }
   return y;

@@ -1,7 +1,7 @@
 // reshape (a view: no copy), transpose (a strided copy) and broadcasting
 // copies. Their gradients are the inverse reshape, the inverse permutation
 // and a sum over the broadcast axes.
-import { isGradEnabled, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { checkShape, sameShape, sizeOf, stridesIn, stridesOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -24,9 +24,8 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   if (sizeOf(target) !== x.size) {
     fail('reshape', `cannot view shape ${fmtShape(x.shape)} (${x.size} elements) as ${fmtShape(shape)} (${sizeOf(target)} elements)`);
   }
-  const y = x.view(target);
-  if (isGradEnabled() && x.requiresGrad) record('reshape', y, [x], (g) => [g.view(x.shape)]);
-  return y;
+  const shape0 = x.shape;
+  return record('reshape', x.view(target), [x], [], (g) => [g.view(shape0)]);
 }
 
 /** @internal out = x laid out along `shape` with element `strides` into x. */
@@ -49,9 +48,8 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   checkShape('broadcastTo', 'shape', shape);
   const ok = shape.length >= x.rank && x.shape.every((d, i) => d === 1 || d === shape[shape.length - x.rank + i]);
   if (!ok) fail('broadcastTo', `cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)} (each size must match or be 1)`);
-  const y = expandRaw(x, shape);
-  if (isGradEnabled() && x.requiresGrad) record('broadcastTo', y, [x], (g) => [sumTo(g, x.shape)]);
-  return y;
+  const shape0 = x.shape;
+  return record('broadcastTo', expandRaw(x, shape), [x], [], (g) => [sumTo(g, shape0)]);
 }
 
 /** Permutes the axes (a copy). Default: reverse them. */
@@ -62,13 +60,10 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
   if (!valid) fail('transpose', `argument 'perm' ${Array.isArray(p) ? fmtShape(p) : String(p)} is not a permutation of the ${x.rank} axes of ${fmtShape(x.shape)}`);
   const src = stridesOf(x.shape);
   const y = stridedRaw(x, p.map((i) => x.shape[i]), p.map((i) => src[i]));
-  if (isGradEnabled() && x.requiresGrad) {
-    const inv = new Array<number>(p.length);
-    p.forEach((v, i) => { inv[v] = i; });
-    record('transpose', y, [x], (g) => {
-      const gs = stridesOf(g.shape);
-      return [stridedRaw(g, x.shape, inv.map((i) => gs[i]))];
-    });
-  }
-  return y;
+  const inv = new Array<number>(p.length), shape0 = x.shape;
+  p.forEach((v, i) => { inv[v] = i; });
+  return record('transpose', y, [x], [], (g) => {
+    const gs = stridesOf(g.shape);
+    return [stridedRaw(g, shape0, inv.map((i) => gs[i]))];
+  });
 }

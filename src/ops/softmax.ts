@@ -2,8 +2,9 @@
 // is moved last and back). Gradients:
 //   softmax:     dx = y ⊙ (g − Σ g⊙y)
 //   logSoftmax:  dx = g − exp(y) ⊙ Σ g
-import { isGradEnabled, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
+import { scope } from '../memory.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
 import { transpose } from './shape.js';
@@ -28,24 +29,10 @@ function rowSums(t: Tensor): Tensor {
 
 function lastAxis(name: string, x: Tensor, log: boolean): Tensor {
   const y = softmaxRaw(x, log);
-  if (isGradEnabled() && x.requiresGrad && x.size > 0) {
-    record(name, y, [x], (g) => {
-      if (log) {
-        const s = rowSums(g), e = unaryRaw('exp', y);
-        const es = binaryRaw('mul', e, s);
-        const dx = binaryRaw('sub', g, es);
-        for (const t of [s, e, es]) t.dispose();
-        return [dx];
-      }
-      const gy = binaryRaw('mul', g, y);
-      const s = rowSums(gy);
-      const d = binaryRaw('sub', g, s);
-      const dx = binaryRaw('mul', y, d);
-      for (const t of [gy, s, d]) t.dispose();
-      return [dx];
-    });
-  }
-  return y;
+  if (x.size === 0) return y;
+  return record(name, y, [x], [y], (g, [y]) => [log
+    ? binaryRaw('sub', g, binaryRaw('mul', unaryRaw('exp', y), rowSums(g)))
+    : binaryRaw('mul', y, binaryRaw('sub', g, rowSums(binaryRaw('mul', g, y))))]);
 }
 
 function alongAxis(name: string, x: Tensor, axis: number, log: boolean): Tensor {
@@ -59,11 +46,7 @@ function alongAxis(name: string, x: Tensor, axis: number, log: boolean): Tensor 
   const perm = x.shape.map((_, i) => i);
   perm[ax] = x.rank - 1;
   perm[x.rank - 1] = ax;
-  const xt = transpose(x, perm);
-  const yt = lastAxis(name, xt, log);
-  const y = transpose(yt, perm);
-  if (!y.gradFn) { xt.dispose(); yt.dispose(); }
-  return y;
+  return scope(() => transpose(lastAxis(name, transpose(x, perm), log), perm));
 }
 
 export const softmax = (x: Tensor, axis = -1) => alongAxis('softmax', x, axis, false);

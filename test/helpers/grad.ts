@@ -1,12 +1,14 @@
 // Checks one op on every device three ways: forward against the float64
 // reference, backward (through the library's autograd) against the
 // reference VJP, and the reference VJP against central finite differences of
-// the reference forward in float64.
+// the reference forward in float64. Backward runs after the forward's scope
+// has freed every intermediate and the inputs are disposed (the graph must
+// own what it reads), and must leave no storage behind.
 import * as assert from 'uvu/assert';
 import type { DeviceName } from '../../src/backends/backend.js';
 import { tensor } from '../../src/creation.js';
 import { scope } from '../../src/memory.js';
-import type { Tensor } from '../../src/tensor.js';
+import { Storage, type Tensor } from '../../src/tensor.js';
 import type { Nd } from '../reference/ops.js';
 import { devices } from './backends.js';
 import { record, relErr } from './error.js';
@@ -88,20 +90,25 @@ export async function checkOp(c: OpCase, r: Rng, family: string): Promise<void> 
   }
 
   for (const device of devices as DeviceName[]) {
-    const [out, grads] = await (async () => {
-      const res = scope(() => {
-        const xs = c.inputs.map((x, i) => tensor(x.data, x.shape, { device, requiresGrad: need[i] }));
-        const y = c.lib(xs);
-        assert.equal([...y.shape], expect.shape, `${c.name} on ${device}: output shape`);
-        y.backward(tensor(g.data, g.shape, { device }));
-        return { y, xs };
-      });
-      const values = await res.y.data();
-      const gs = await Promise.all(res.xs.map((x) => (x.grad ? x.grad.data() : Promise.resolve(null))));
-      for (const x of res.xs) { x.grad?.dispose(); x.dispose(); }
-      res.y.dispose();
-      return [values, gs] as const;
-    })();
+    // No await until the storage count is taken: no finalizer can run in between.
+    const before = Storage.live;
+    const { y, xs } = scope(() => {
+      const xs = c.inputs.map((x, i) => tensor(x.data, x.shape, { device, requiresGrad: need[i] }));
+      return { y: c.lib(xs), xs };
+    });
+    assert.equal([...y.shape], expect.shape, `${c.name} on ${device}: output shape`);
+    // The graph owns what backward reads: the scope has freed every intermediate, and the inputs go too.
+    for (const x of xs) x.dispose();
+    const gT = tensor(g.data, g.shape, { device });
+    y.backward(gT);
+    gT.dispose();
+    // Left: y and the gradients. The graph and every temporary of a gradient formula are freed.
+    const held = new Set([y, ...xs.map((x) => x.grad)].filter((t) => t !== null).map((t) => t.live('test', 'held')));
+    assert.is(Storage.live - before, held.size, `${c.name} on ${device}: storage left after backward`);
+    const out = await y.data();
+    const grads = await Promise.all(xs.map((x) => (x.grad ? x.grad.data() : Promise.resolve(null))));
+    for (const x of xs) x.grad?.dispose();
+    y.dispose();
     const err = relErr(out, expect.data, scale);
     record(`${family} forward · ${device}`, err, c.name);
     assert.ok(err < tol, `${c.name} on ${device}: forward relative error ${err}`);

@@ -3,7 +3,7 @@
 // (the split-K exchange never runs by default on a CPU adapter); every
 // register-block config (plain, and shared by a subgroup where the device has
 // subgroups of 4) forced on shapes that reach each of their code paths;
-// prepareMatmul.
+// prepare.
 // The backend is shared with the other test files, so its tuning and forced
 // config are restored afterwards.
 import { test } from 'uvu';
@@ -182,24 +182,18 @@ test('every register-block config (plain and subgroup) is right on edges, transp
   });
 });
 
-test('prepareMatmul compiles the pipelines a product then uses', async () => {
+test('prepare compiles the pipelines a product then uses', async () => {
   if (!gpu) return;
   const shapes = [
     { M: 128, N: 10, K: 256, bias: true, act: 'sigmoid' as const },
     { M: 256, N: 10, K: 128, transA: true, prologue: { on: 'b' as const, op: 'sigmoid_bwd' as const }, sumB: true },
     { M: 128, N: 256, K: 10, transB: true, prologue: { on: 'a' as const, op: 'sigmoid_bwd' as const } },
   ];
-  // Called directly, the backend fuses every prologue; 'fused' makes prepareMatmul plan the same
-  // (with 'auto' a CPU adapter warms linear()'s separate pass instead: api.test.ts covers that).
-  gpu.matmulPrologue = 'fused';
-  try {
-    await gpu.prepareMatmul(shapes);
-    const before = gpu.stats.pipelines;
-    await checkAll(gpu, 'prepared', shapes.map((s) => ({ ...s, bias: s.bias ?? false })));
-    assert.is(gpu.stats.pipelines, before, 'a prepared product compiled a pipeline on first use');
-  } finally {
-    gpu.matmulPrologue = 'auto';
-  }
+  // The backend compiles exactly the products it is given (linear's plan decides on passes: api.test.ts).
+  await gpu.prepare({ matmul: shapes });
+  const before = gpu.stats.pipelines;
+  await checkAll(gpu, 'prepared', shapes.map((s) => ({ ...s, bias: s.bias ?? false })));
+  assert.is(gpu.stats.pipelines, before, 'a prepared product compiled a pipeline on first use');
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import type { Activation } from '../../src/backends/backend.js';
-import { linear, matmul } from '../../src/ops/matmul.js';
+import { linear } from '../../src/ops/linear.js';
+import { matmul } from '../../src/ops/matmul.js';
 import { checkOp, rnd } from '../helpers/grad.js';
 import { testRng } from '../helpers/random.js';
 import * as R from '../reference/ops.js';

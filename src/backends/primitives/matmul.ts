@@ -37,7 +37,7 @@ export interface MatmulParams<H = unknown> {
   sumB?: H | null;
 }
 
-/** A product a model will run, described for Backend.prepareMatmul (compiling ahead of first use). */
+/** A product a model will run, described for Backend.prepare (compiling ahead of first use). */
 export interface MatmulShape {
   batch?: number;
   M: number;
@@ -57,14 +57,13 @@ export interface MatmulShape {
 export interface MatmulKernels<H> {
   /** out = act(op(A)·op(B) + bias), bias of length N broadcast over rows and batch. */
   matmul(a: H, b: H, bias: H | null, out: H, p: MatmulParams<H>): void;
-  /** Compiles whatever these products will need, ahead of their first use (where compiling exists: WebGPU). */
-  prepareMatmul?(shapes: readonly MatmulShape[]): Promise<void>;
   /**
-   * Whether an activation-derivative prologue on an operand that `reads`
-   * output blocks re-read costs less as its own elementwise pass (the ops
-   * layer then forms dZ once and runs the products without it). Absent: fused.
+   * A fact for the ops layer's plans (src/ops/linear.ts): the output extent
+   * (columns for a prologue on A, rows for one on B) up to which a matmul
+   * prologue re-reading its operand costs less than an elementwise pass
+   * applying it once first. Infinity where fusing is always cheaper.
    */
-  prologueAsPass?(reads: number): boolean;
+  readonly fusedPrologueMaxReads: number;
 }
 
 /**

@@ -107,6 +107,9 @@ async function start(flavour: Flavour, memory: WebAssembly.Memory, maxPages: num
 }
 
 export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
+  /** A matmul prologue is always fused here: the packing applies it once per panel. */
+  readonly fusedPrologueMaxReads = Infinity;
+
   // ---- kernels: one line each, the work is in kernels/<family>.ts ----
 
   fill(out: WasmHandle, n: number, value: number): void { elementwise.fill(this, out, n, value); }

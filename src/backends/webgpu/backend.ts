@@ -1,9 +1,9 @@
 // The WebGPU backend: the runtime (runtime.ts: device, pools, queue, dispatch)
 // plus one module per kernel family (kernels/<family>.ts), and the tuning
 // state the families' shape classes are configured from (tuning.ts).
-import type { Backend } from '../backend.js';
-import { BINARY_OPS, type BinaryOp, type BroadcastParams, type UnaryOp } from '../primitives/elementwise.js';
-import type { MatmulParams, MatmulShape } from '../primitives/matmul.js';
+import type { Backend, PrepareWork } from '../backend.js';
+import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
+import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
@@ -16,7 +16,7 @@ import * as red from './kernels/reduce.js';
 import * as sm from './kernels/softmax.js';
 import * as str from './kernels/strided.js';
 import type { Kernel } from './pipelines.js';
-import { GpuHandle, GpuRuntime, WG, WHO } from './runtime.js';
+import { GpuHandle, GpuRuntime, WHO } from './runtime.js';
 import {
   adapterKey, autotune, cachedTuning, configFor, parseTuning, rememberTuning,
   type AutotuneOptions, type DeviceKind, type TunableFamily, type Tuning,
@@ -31,8 +31,9 @@ export { GpuHandle } from './runtime.js';
 const TUNABLE: readonly TunableFamily[] = [matmulTunable as TunableFamily];
 
 /**
- * On a CPU adapter, a matmul prologue runs as its own elementwise pass when the
- * operand is read by blocks along more than this many rows (B) or columns (A).
+ * On a CPU adapter every block that reads a prologued operand also gathers
+ * the prologue's tensor, so beyond this many output rows (B) or columns (A)
+ * one elementwise pass applying it first is cheaper (fusedPrologueMaxReads).
  */
 const PROLOGUE_PASS_FROM = 32;
 
@@ -113,9 +114,8 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
    */
   matmulTiles: 'auto' | 'small' | 'large' | MatmulConfig = 'auto';
   /**
-   * 'auto': on a CPU adapter a prologue applied to an operand many blocks read
-   * runs as its own elementwise pass first (see prologueAsPass); 'fused' always
-   * applies it inside the matmul kernel (tests use it to cover that path).
+   * 'auto': fusedPrologueMaxReads states this adapter's measured limit; 'fused'
+   * states Infinity, so plans always fuse the prologue (tests use it to cover that path).
    */
   matmulPrologue: 'auto' | 'fused' = 'auto';
   /** Identity of the adapter, which a tuning is keyed by. */
@@ -144,12 +144,9 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   sgd(param: GpuHandle, grad: GpuHandle, velocity: GpuHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
 
-  /**
-   * On a CPU adapter every read of a prologued operand also reads t (a gather
-   * each), so once more than a few blocks read it one elementwise pass is cheaper.
-   */
-  prologueAsPass(reads: number): boolean {
-    return this.matmulPrologue === 'auto' && this.isFallbackAdapter && reads > PROLOGUE_PASS_FROM;
+  /** See MatmulKernels.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
+  get fusedPrologueMaxReads(): number {
+    return this.matmulPrologue === 'auto' && this.isFallbackAdapter ? PROLOGUE_PASS_FROM : Infinity;
   }
 
   /** @internal The config for a matmul shape class: forced (matmulTiles), tuned, or the heuristic default. */
@@ -163,26 +160,16 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
 
   /**
    * Compiles (in the background, createComputePipelineAsync) every pipeline the
-   * given products will use, so a model can warm its forward and backward
-   * passes when it is built. Run it after autotune: a tuning can change the
-   * kernel a shape uses. A shape whose prologue prologueAsPass() sends to a
-   * pass is warmed as linear() then runs it: the elementwise pass and the
-   * product without the prologue.
+   * given work will use, so a model can warm its forward and backward passes
+   * when it is built. Run it after autotune: a tuning can change the kernel a
+   * shape uses. Each item is planned exactly as the call that runs it.
    */
-  async prepareMatmul(shapes: readonly MatmulShape[]): Promise<void> {
+  async prepare(work: PrepareWork): Promise<void> {
     this.live();
     const kernels: Kernel[] = [];
-    for (const s of shapes) {
-      if ((s.batch ?? 1) * s.M * s.N === 0) continue;
-      if (s.prologue && this.prologueAsPass(s.prologue.on === 'a' ? s.N : s.M)) {
-        // What linear() runs then: the elementwise pass, and the product without the prologue.
-        kernels.push({ file: 'elementwise', entry: 'binary_contig4', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
-        kernels.push({ file: 'elementwise', entry: 'binary_contig', constants: { WG, OP: BINARY_OPS[s.prologue.op] } });
-        kernels.push(mm.plan(this, { ...s, prologue: null }).kernel);
-      } else {
-        kernels.push(mm.plan(this, s).kernel);
-      }
-    }
+    for (const s of work.matmul ?? []) if ((s.batch ?? 1) * s.M * s.N > 0) kernels.push(mm.plan(this, s).kernel);
+    for (const u of work.unary ?? []) if (u.n > 0) kernels.push(elementwise.unaryKernel(u.op, false));
+    for (const b of work.binary ?? []) if (b.n > 0) kernels.push(elementwise.contiguousKernel(b.op, b.n));
     await Promise.all(kernels.map((k) => this.pipelines.warm(k)));
   }
 

@@ -6,6 +6,7 @@ import {
   type BinaryOp, type BroadcastParams, type UnaryOp,
 } from '../../primitives/elementwise.js';
 import { MAX_RANK } from '../../primitives/limits.js';
+import type { Kernel } from '../pipelines.js';
 import { params, WG, WHO, type GpuHandle, type GpuRuntime } from '../runtime.js';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -15,14 +16,24 @@ export function fill(rt: GpuRuntime, out: GpuHandle, n: number, value: number): 
   rt.dispatch({ file: 'elementwise', entry: 'fill', constants: { WG } }, [out.buffer], Math.ceil(n / WG), params(FillParams, { n, value }));
 }
 
+/** The pipeline a unary op runs with (prepare warms the same one). */
+export function unaryKernel(op: UnaryOp, inPlace: boolean): Kernel {
+  const code = UNARY_OPS[op];
+  if (code === undefined) throw new Error(`${WHO}: unknown unary op ${op}`);
+  return { file: 'elementwise', entry: inPlace ? 'unary_inplace' : 'unary', constants: { WG, OP: code } };
+}
+
+/** The pipeline a binary op over `n` contiguous elements runs with (prepare warms the same one). */
+export function contiguousKernel(op: BinaryOp, n: number): Kernel {
+  return { file: 'elementwise', entry: n % 4 === 0 ? 'binary_contig4' : 'binary_contig', constants: { WG, OP: BINARY_OPS[op] } };
+}
+
 export function unary(rt: GpuRuntime, op: UnaryOp, x: GpuHandle, out: GpuHandle, n: number, alpha = 1, beta = 0): void {
   rt.check(x, n, `unary ${op}`);
   rt.check(out, n, `unary ${op}`);
-  const code = UNARY_OPS[op];
-  if (code === undefined) throw new Error(`${WHO}: unknown unary op ${op}`);
   const inPlace = x.buffer === out.buffer;
   rt.dispatch(
-    { file: 'elementwise', entry: inPlace ? 'unary_inplace' : 'unary', constants: { WG, OP: code } },
+    unaryKernel(op, inPlace),
     inPlace ? [x.buffer] : [x.buffer, out.buffer], Math.ceil(n / WG), params(UnaryParams, { n, alpha, beta }),
   );
 }
@@ -39,9 +50,7 @@ export function binary(rt: GpuRuntime, op: BinaryOp, a: GpuHandle, b: GpuHandle,
   const contiguous = c.shape.length === 1 && sa[0] === 1 && sb[0] === 1;
   rt.aliasSafe(out, [a, b], n, (dst) => {
     if (contiguous) {
-      const four = n % 4 === 0;
-      rt.dispatch({ file: 'elementwise', entry: four ? 'binary_contig4' : 'binary_contig', constants: { WG, OP: code } },
-        [a.buffer, b.buffer, dst], Math.ceil(n / (four ? 4 * WG : WG)), params(ContigParams, { n }));
+      rt.dispatch(contiguousKernel(op, n), [a.buffer, b.buffer, dst], Math.ceil(n / (n % 4 === 0 ? 4 * WG : WG)), params(ContigParams, { n }));
       return;
     }
     rt.dispatch({ file: 'elementwise', entry: 'binary_strided', constants: { WG, OP: code } },

@@ -1,7 +1,7 @@
 // Which matmul kernel a product runs with: the shape class, the kernel
 // configuration for that class (the heuristic default, or what autotune
 // measured best on this adapter), and the resulting pipeline key, workgroup
-// count and parameters. matmul(), prepareMatmul() and autotune all plan here,
+// count and parameters. matmul(), prepare() and autotune all plan here,
 // so a prepared or tuned pipeline is exactly the one a call will use.
 // `matmulTunable` is the family's entry in the autotune (tuning.ts).
 import { ACTIVATIONS } from '../../primitives/activation.js';
