@@ -218,8 +218,9 @@ export class WasmBackend implements Backend<WasmHandle> {
     if (bias) this.check(bias, N, 'matmul bias');
 
     const flops = 2 * total * K;
+    const cap = Math.min(this.threads, this.threadLimit);
     const threads = this.pool ? Math.max(1, this.minFlopsPerThread > 0
-      ? Math.min(this.threads, Math.floor(flops / this.minFlopsPerThread)) : this.threads) : 1;
+      ? Math.min(cap, Math.floor(flops / this.minFlopsPerThread)) : cap) : 1;
     // One part per thread: parts are claimed, so if a worker wakes late the caller runs its part too.
     const parts = planMatmul(batch, M, N, K, threads, this.tileRows);
     const slots = Math.min(threads, parts.length);
@@ -333,6 +334,24 @@ export class WasmBackend implements Backend<WasmHandle> {
     this.alive();
     if (!h.live) throw new Error(`wasm backend: ${what}: storage used after free()`);
     if (n > h.n) throw new Error(`wasm backend: ${what}: needs ${n} values but the storage holds ${h.n}`);
+  }
+
+  /** The most threads one op may use (setBackendOptions('wasm', { threads })); at most `threads`. */
+  private threadLimit = Infinity;
+
+  /**
+   * Caps the threads any later op may use, the calling one included, at
+   * min(n, threads), and returns the cap in force (without `n`: only returns
+   * it). The workers stay started, so a later call can raise the cap again up
+   * to `threads`. Ops still take another thread only for enough work
+   * (minFlopsPerThread).
+   */
+  limitThreads(n?: number): number {
+    if (n !== undefined) {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`wasm backend: limitThreads(n) needs a positive integer, got ${n}`);
+      this.threadLimit = n;
+    }
+    return Math.min(this.threadLimit, this.threads);
   }
 }
 
