@@ -33,11 +33,6 @@ export const LABELS: Record<RaceBackend, string> = { webgpu: 'WebGPU', wasm: 'WA
 export async function probeDevices(): Promise<DeviceInfo> {
   const unavailable: Record<RaceBackend, string | null> = { webgpu: null, wasm: null, 'wasm-threads': null };
   const describe: Record<RaceBackend, string> = { webgpu: '', wasm: '', 'wasm-threads': '' };
-  // init() alone picks WebGPU only on a hardware adapter: that tells a real GPU from SwiftShader.
-  let hardwareGpu = false;
-  try {
-    hardwareGpu = (await init({ backend: 'auto', threads: 'auto' })) === 'webgpu';
-  } catch { /* reported below by the explicit requests */ }
   await init({ backend: 'wasm', threads: 'auto' });
   const threads = getDeviceProperties('wasm').maxThreads;
   describe.wasm = `${describeDevice('wasm')}, 1 thread`;
@@ -47,9 +42,12 @@ export async function probeDevices(): Promise<DeviceInfo> {
       ? 'WASM threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).'
       : `this browser reports ${navigator.hardwareConcurrency ?? 1} core(s), or its worker threads could not start`;
   }
+  // A software adapter (SwiftShader) runs WebGPU on the CPU: 'auto' then prefers WASM, as lepton's init() does.
+  let hardwareGpu = false;
   try {
     await init({ backend: 'webgpu' });
     describe.webgpu = describeDevice('webgpu');
+    hardwareGpu = !getDeviceProperties('webgpu').fallbackAdapter;
   } catch (e) {
     unavailable.webgpu = !('gpu' in navigator)
       ? 'this browser has no WebGPU (navigator.gpu is missing). Chrome/Edge 113+, Safari 26 and Firefox 141+ (Windows) have it; Chromium on Linux needs --enable-unsafe-webgpu.'

@@ -76,10 +76,10 @@ export abstract class Module {
    * PyTorch: per module its parameters, then its persistent buffers, then each
    * child under `name.` (e.g. "layers.0.weight", "layers.0.bias", "layers.1.weight").
    */
-  *namedState(prefix = ''): Generator<[string, Tensor]> {
+  private *stateEntries(prefix = ''): Generator<[string, Tensor]> {
     for (const [n, t] of this.params) yield [prefix + n, t];
     for (const [n, b] of this.bufs) if (b.t && b.persistent) yield [prefix + n, b.t];
-    for (const [n, m] of this.children) yield* m.namedState(`${prefix}${n}.`);
+    for (const [n, m] of this.children) yield* m.stateEntries(`${prefix}${n}.`);
   }
 
   /**
@@ -91,7 +91,7 @@ export abstract class Module {
    */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, t] of this.namedState()) out[name] = t.detach();
+    for (const [name, t] of this.stateEntries()) out[name] = t.detach();
     return out;
   }
 
@@ -110,7 +110,7 @@ export abstract class Module {
    * `strict: false`.
    */
   loadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}): LoadStateDictResult {
-    return loadState(new Map(this.namedState()), sd, opts);
+    return loadState(new Map(this.stateEntries()), sd, opts);
   }
 
   /** The device of the first parameter. */
