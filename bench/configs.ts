@@ -24,9 +24,13 @@ export const CONFIGS: Config[] = [
   { name: 'ort wasm 2T', lib: 'ort', family: 'wasm', threads: 2 },
 ];
 
-/** One runner process each (ort once per thread count: its thread pool is fixed per process). */
+/**
+ * One runner process each (lepton's single-thread WASM and ort once per thread count: a WASM
+ * backend's thread pool is fixed per process).
+ */
 export const PROCESSES: { lib: Config['lib']; configs: string[]; env?: Record<string, string> }[] = [
-  { lib: 'lepton', configs: ['lepton wasm 1T', 'lepton wasm MT', 'lepton webgpu'] },
+  { lib: 'lepton', configs: ['lepton wasm 1T'] },
+  { lib: 'lepton', configs: ['lepton wasm MT', 'lepton webgpu'] },
   { lib: 'tfjs', configs: ['tfjs wasm', 'tfjs webgpu'] },
   { lib: 'jax', configs: ['jax wasm', 'jax wasm jit', 'jax webgpu', 'jax webgpu jit'] },
   { lib: 'ort', configs: ['ort wasm 1T'], env: { BENCH_ORT_THREADS: '1' } },

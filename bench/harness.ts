@@ -1,9 +1,8 @@
 // The runner side of the benchmark protocol. The orchestrator (run.ts)
 // starts one process per library and passes a plan in BENCH_PLAN; the runner
 // times each (config, problem) and prints one `@@bench` JSON line per result.
-import { getGPU } from '../src/backends/webgpu/gpu.js';
 import { checksum, problems, type Problem } from './problems.js';
-import { median, sample } from './timing.js';
+import { median, sample } from '../measure/timing.js';
 
 export interface Plan {
   quick: boolean;
@@ -108,9 +107,24 @@ export async function shimNavigator(gpu: GPU | null): Promise<void> {
   Object.defineProperty(globalThis, 'navigator', { value: shim, configurable: true });
 }
 
-/** Dawn's GPU, found as lepton finds it (kept reachable there), exposed as navigator.gpu for the peers. */
+/**
+ * The GPU for the peers' runners (each runs in its own process, without
+ * lepton): navigator.gpu where it exists, else one from Dawn's `webgpu`
+ * package, exposed as navigator.gpu. Null when neither is there.
+ */
 export async function nodeWebGPU(): Promise<GPU | null> {
-  const gpu = await getGPU();
+  let gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu ?? null;
+  if (!gpu) {
+    try {
+      const dawn = await import('webgpu');
+      Object.assign(globalThis, dawn.globals); // GPUBufferUsage, GPUMapMode, … as in browsers
+      gpu = dawn.create([]);
+      // Dawn crashes the process if this object is collected while a device lives: keep it reachable.
+      (globalThis as { __benchDawnGPU?: GPU }).__benchDawnGPU = gpu;
+    } catch {
+      gpu = null; // the optional `webgpu` package is not installed
+    }
+  }
   await shimNavigator(gpu);
   return gpu;
 }

@@ -1,6 +1,7 @@
 // The problems every library is timed on, and their inputs (the same numbers
 // for every library, so results can be cross-checked). FLOP counts are for
 // the matrix products (2·M·N·K each), the usual basis of GFLOP/s.
+import { mlpFlops } from '../measure/flops.js';
 
 export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
 export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
@@ -8,13 +9,6 @@ export type Problem = MatmulProblem | MlpProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
-
-/** Forward, dW for every layer and dX for every layer but the first (the input needs no gradient). */
-export function mlpFlops(sizes: number[], batch: number): number {
-  let f = 0;
-  for (let i = 0; i + 1 < sizes.length; i++) f += 2 * batch * sizes[i] * sizes[i + 1] * (i === 0 ? 2 : 3);
-  return f;
-}
 
 const MLP_SIZES = [784, 256, 256, 10];
 const mlp = (optimizer: 'sgd' | 'adam'): MlpProblem => ({

@@ -7,7 +7,11 @@ export { init, currentDevice, describeDevice, type InitOptions } from './backend
 export type { Activation, DeviceName } from './backends/backend.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions } from './creation.js';
-export { manualSeed } from './random.js';
+export { manualSeed, Generator } from './random.js';
+export {
+  setBackendOptions, getDeviceProperties,
+  type DeviceProperties, type WasmProperties, type WebGPUProperties, type WasmRuntimeOptions,
+} from './backend-options.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { scope, keep, dispose } from './memory.js';
 export { LeptonError } from './errors.js';
@@ -17,7 +21,10 @@ export { reshape, transpose, broadcastTo } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
+export * as metrics from './metrics.js';
+export * as testing from './testing.js';

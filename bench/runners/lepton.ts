@@ -1,6 +1,8 @@
-// lepton's configs: WASM on one thread, WASM on all threads, WebGPU.
-import { describeDevice, init, matmul, nn, optim, scope, tensor, type DeviceName } from '../../src/index.js';
-import { getBackend } from '../../src/backends/registry.js';
+// lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
+// lepton's public API only.
+import {
+  describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
+} from 'lepton';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
@@ -25,10 +27,7 @@ function cases(device: DeviceName): Case {
       const { x: X, labels, layers } = mlpInputs(p);
       const model = new nn.MLP(p.sizes, { activation: 'relu', device });
       // Same starting weights as every other library.
-      model.layers.forEach((l, i) => {
-        l.weight.backend.write(l.weight.handle('bench', 'w'), layers[i].w);
-        l.bias!.backend.write(l.bias!.handle('bench', 'b'), layers[i].b);
-      });
+      model.loadStateDict(Object.fromEntries(layers.flatMap((l, i) => [[`layers.${i}.weight`, l.w], [`layers.${i}.bias`, l.b]])));
       const opt = p.optimizer === 'sgd' ? new optim.SGD(model.parameters(), { lr: 0.01 }) : new optim.Adam(model.parameters(), { lr: 1e-3 });
       const x = tensor(X, [p.batch, p.sizes[0]], { device });
       return {
@@ -52,27 +51,26 @@ function cases(device: DeviceName): Case {
 
 const want = (c: string) => wants(plan, c);
 
-if (want('lepton wasm 1T')) {
-  await init({ backend: 'wasm', threads: 1 });
-  describe('lepton wasm 1T', describeDevice('wasm'));
-  await runConfig('lepton wasm 1T', cases('wasm'), plan);
-}
-if (want('lepton wasm MT')) {
-  // A second WASM backend with every core; registry holds one per name, so make it directly.
-  const { createWasmBackend } = await import('../../src/backends/wasm/backend.js');
-  const mt = await createWasmBackend({ threads: 'auto' });
-  const { useBackend } = await import('../../src/backends/registry.js');
-  useBackend(mt);
-  describe('lepton wasm MT', `${mt.description}, ${mt.threads} threads`);
-  await runConfig('lepton wasm MT', cases('wasm'), plan);
+const wasm = (['lepton wasm 1T', 'lepton wasm MT'] as const).filter(want);
+if (wasm.length) {
+  // A WASM backend's workers start with it. Run alone (as run.ts does), 1T starts without any (a
+  // private memory, what init({ threads: 1 }) gives a user); next to MT it caps the threads at 1.
+  await init({ backend: 'wasm', threads: wasm.includes('lepton wasm MT') ? 'auto' : 1 });
+  for (const config of wasm) {
+    const props = setBackendOptions('wasm', { threads: config === 'lepton wasm 1T' ? 1 : 'auto' });
+    describe(config, config === 'lepton wasm 1T'
+      ? `${describeDevice('wasm')}${props.maxThreads > 1 ? `, 1 of ${props.maxThreads} threads` : ''}`
+      : `${describeDevice('wasm')}, ${props.maxThreads} threads`);
+    await runConfig(config, cases('wasm'), plan);
+  }
 }
 if (want('lepton webgpu')) {
   try {
     // Autotune as a user on this adapter would get it (forced on for software adapters too, bounded).
     await init({ backend: 'webgpu', autotune: { budgetMs: plan.quick ? 1500 : 6000 } });
-    const be = getBackend('webgpu') as { description: string; isFallbackAdapter?: boolean };
-    describe('lepton webgpu', be.description);
-    await runConfig('lepton webgpu', cases('webgpu'), plan, { fallback: be.isFallbackAdapter ?? false });
+    const gpu = getDeviceProperties('webgpu');
+    describe('lepton webgpu', gpu.description);
+    await runConfig('lepton webgpu', cases('webgpu'), plan, { fallback: gpu.fallbackAdapter });
   } catch (e) {
     describe('lepton webgpu', `unavailable: ${(e as Error).message}`);
   }

@@ -3,12 +3,11 @@
 // Warm-up first, then repetitions until a time budget, median reported;
 // every timed region ends with the result read back, so queued GPU work is
 // counted. Charts GFLOP/s per case and backend.
-import { matmul, nn, optim, scope, tensor, type Tensor } from 'lepton';
-import { mlpFlops } from '../../bench/problems.js';
-import { median, sample } from '../../bench/timing.js';
+import { Generator, matmul, nn, optim, scope, tensor, type Tensor } from 'lepton';
+import { mlpFlops } from '../../measure/flops.js';
+import { median, sample } from '../../measure/timing.js';
 import type { App } from './app.js';
 import { barChart, type BarGroup } from './charts.js';
-import { Rng } from './data.js';
 import { deviceInfo, deviceOf, LABELS, useThreads } from './devices.js';
 import { h, nextFrame, num } from './dom.js';
 import { RACE_BACKENDS, type RaceBackend } from './state.js';
@@ -28,7 +27,7 @@ function cases(sizes: number[], mlp: boolean): BenchCase[] {
   return list;
 }
 
-const random = (n: number, seed: number) => { const r = new Rng(seed), v = new Float32Array(n); for (let i = 0; i < n; i++) v[i] = r.uniform(-1, 1); return v; };
+const random = (n: number, seed: number) => { const g = new Generator(seed), v = new Float32Array(n); for (let i = 0; i < n; i++) v[i] = g.uniform(-1, 1); return v; };
 
 /** A timed body for a case on a device; `dispose` frees its inputs. */
 function prepareCase(c: BenchCase, backend: RaceBackend): { run: () => Promise<void>; dispose: () => void } {

@@ -1,7 +1,8 @@
 // Datasets made in code: four 2-class sets and two regression surfaces, in
 // the square [-6, 6]² that the heatmap shows (points stay within about ±5, as
-// in the TensorFlow Playground). Pure and seedable: the same arguments give
-// the same points, so a link reproduces the data.
+// in the TensorFlow Playground). Pure and seedable (lepton's Generator): the
+// same arguments give the same points, so a link reproduces the data.
+import { Generator } from 'lepton';
 
 /** Half-width of the square the heatmap shows. */
 export const EXTENT = 6;
@@ -34,39 +35,6 @@ export interface Points {
   n: number;
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit generator; enough for toy data. */
-export class Rng {
-  private s: number;
-  private spare: number | null = null;
-  constructor(seed: number) {
-    this.s = (Math.floor(seed) * 0x9e3779b1 + 0x6d2b79f5) >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Uniform in [lo, hi). */
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-  /** Standard normal (Box–Muller, the second value kept for the next call). */
-  normal(): number {
-    if (this.spare !== null) { const v = this.spare; this.spare = null; return v; }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const r = Math.sqrt(-2 * Math.log(u)), t = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(t);
-    return r * Math.cos(t);
-  }
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
 function make(n: number): Points {
   return { xy: new Float32Array(2 * n), label: new Float32Array(n), n };
 }
@@ -83,7 +51,7 @@ function checkArgs(name: string, n: number, noise: number) {
  */
 export function circle(n: number, noise: number, seed: number): Points {
   checkArgs('circle', n, noise);
-  const rng = new Rng(seed), p = make(n), R = 5;
+  const rng = new Generator(seed), p = make(n), R = 5;
   for (let i = 0; i < n; i++) {
     const inner = i < n / 2;
     const r = inner ? rng.uniform(0, 0.5 * R) : rng.uniform(0.7 * R, R);
@@ -102,7 +70,7 @@ export function circle(n: number, noise: number, seed: number): Points {
  */
 export function xor(n: number, noise: number, seed: number): Points {
   checkArgs('xor', n, noise);
-  const rng = new Rng(seed), p = make(n), pad = 0.3;
+  const rng = new Generator(seed), p = make(n), pad = 0.3;
   for (let i = 0; i < n; i++) {
     let x = rng.uniform(-5, 5), y = rng.uniform(-5, 5);
     x += x > 0 ? pad : -pad;
@@ -120,7 +88,7 @@ export const gaussSigma = (noise: number) => 0.5 + 3 * noise;
 /** Two round Gaussian blobs: class 1 around (2, 2), class 0 around (-2, -2); noise widens them. */
 export function gauss(n: number, noise: number, seed: number): Points {
   checkArgs('gauss', n, noise);
-  const rng = new Rng(seed), p = make(n), s = gaussSigma(noise);
+  const rng = new Generator(seed), p = make(n), s = gaussSigma(noise);
   for (let i = 0; i < n; i++) {
     const one = i < n / 2, c = one ? 2 : -2;
     p.xy[2 * i] = c + s * rng.normal();
@@ -140,7 +108,7 @@ const SPIRAL_TURNS = 1.75;
  */
 export function spiral(n: number, noise: number, seed: number): Points {
   checkArgs('spiral', n, noise);
-  const rng = new Rng(seed), p = make(n), half = Math.ceil(n / 2);
+  const rng = new Generator(seed), p = make(n), half = Math.ceil(n / 2);
   for (let i = 0; i < n; i++) {
     const one = i < half, k = one ? i : i - half, m = one ? half : n - half;
     const r = (5 * k) / Math.max(m, 1);
@@ -159,7 +127,7 @@ export const planeValue = (x: number, y: number) => (x + y) / 10;
 function regression(id: DatasetId, value: (x: number, y: number) => number) {
   return (n: number, noise: number, seed: number): Points => {
     checkArgs(id, n, noise);
-    const rng = new Rng(seed), p = make(n);
+    const rng = new Generator(seed), p = make(n);
     for (let i = 0; i < n; i++) {
       const x = rng.uniform(-5, 5), y = rng.uniform(-5, 5);
       p.xy[2 * i] = x;
@@ -219,12 +187,7 @@ function subset(p: Points, idx: ArrayLike<number>): Points {
  */
 export function split(p: Points, trainFraction: number, seed: number): { train: Points; test: Points } {
   if (!(trainFraction > 0 && trainFraction < 1)) throw new RangeError(`split: trainFraction must be in (0, 1), got ${trainFraction}`);
-  const rng = new Rng(seed ^ 0x5bd1e995);
-  const order = Array.from({ length: p.n }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = new Generator(seed ^ 0x5bd1e995).randperm(p.n);
   const nTrain = Math.min(p.n - 1, Math.max(1, Math.round(p.n * trainFraction)));
   return { train: subset(p, order.slice(0, nTrain)), test: subset(p, order.slice(nTrain)) };
 }

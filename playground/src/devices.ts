@@ -1,10 +1,9 @@
 // Which lepton backends this page can use, and the page's choice among them.
 // "WASM" and "WASM threads" are one lepton backend (lepton keeps one WASM
 // backend per page): it is started with threads where the page is
-// cross-origin isolated, and the single-thread choice keeps each product on
-// the calling thread. The thread split is a tuning knob of the WASM backend
-// object (`minFlopsPerThread`), reached here and nowhere else.
-import { describeDevice, init, tensor, type DeviceName } from 'lepton';
+// cross-origin isolated, and lepton's setBackendOptions('wasm', { threads })
+// switches between one thread and all of them before each piece of work.
+import { describeDevice, getDeviceProperties, init, setBackendOptions, testing, type DeviceName } from 'lepton';
 import type { BackendChoice, RaceBackend } from './state.js';
 
 export interface DeviceInfo {
@@ -20,9 +19,6 @@ export interface DeviceInfo {
   webgpuIsSoftware: boolean;
 }
 
-interface WasmKnob { threads: number; minFlopsPerThread: number }
-let knob: WasmKnob | null = null;
-let defaultMinFlops = 0;
 let info: DeviceInfo | null = null;
 
 /** The lepton device behind a choice. */
@@ -37,31 +33,21 @@ export const LABELS: Record<RaceBackend, string> = { webgpu: 'WebGPU', wasm: 'WA
 export async function probeDevices(): Promise<DeviceInfo> {
   const unavailable: Record<RaceBackend, string | null> = { webgpu: null, wasm: null, 'wasm-threads': null };
   const describe: Record<RaceBackend, string> = { webgpu: '', wasm: '', 'wasm-threads': '' };
-  // init() alone picks WebGPU only on a hardware adapter: that tells a real GPU from SwiftShader.
-  let hardwareGpu = false;
-  try {
-    hardwareGpu = (await init({ backend: 'auto', threads: 'auto' })) === 'webgpu';
-  } catch { /* reported below by the explicit requests */ }
   await init({ backend: 'wasm', threads: 'auto' });
-  const probe = tensor([0], [1], { device: 'wasm' });
-  // The backend object is internal to lepton; only its two tuning fields are read and set.
-  const be = (probe as unknown as { backend: Partial<WasmKnob> }).backend;
-  probe.dispose();
-  if (typeof be.threads === 'number' && typeof be.minFlopsPerThread === 'number') {
-    knob = be as WasmKnob;
-    defaultMinFlops = knob.minFlopsPerThread;
-  }
-  const threads = knob?.threads ?? 1;
+  const threads = getDeviceProperties('wasm').maxThreads;
   describe.wasm = `${describeDevice('wasm')}, 1 thread`;
   describe['wasm-threads'] = `${describeDevice('wasm')}, ${threads} threads`;
   if (threads < 2) {
     unavailable['wasm-threads'] = !globalThis.crossOriginIsolated
       ? 'WASM threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).'
-      : knob ? `this browser reports ${navigator.hardwareConcurrency ?? 1} core(s), or its worker threads could not start` : 'this lepton build has no WASM thread support';
+      : `this browser reports ${navigator.hardwareConcurrency ?? 1} core(s), or its worker threads could not start`;
   }
+  // A software adapter (SwiftShader) runs WebGPU on the CPU: 'auto' then prefers WASM, as lepton's init() does.
+  let hardwareGpu = false;
   try {
     await init({ backend: 'webgpu' });
     describe.webgpu = describeDevice('webgpu');
+    hardwareGpu = !getDeviceProperties('webgpu').fallbackAdapter;
   } catch (e) {
     unavailable.webgpu = !('gpu' in navigator)
       ? 'this browser has no WebGPU (navigator.gpu is missing). Chrome/Edge 113+, Safari 26 and Firefox 141+ (Windows) have it; Chromium on Linux needs --enable-unsafe-webgpu.'
@@ -97,26 +83,23 @@ export function markWebGPULost(reason: string): void {
 }
 
 /**
- * Makes the WASM backend split products over its threads ('wasm-threads',
+ * Makes the WASM backend split products over all its threads ('wasm-threads',
  * lepton's own policy: only products large enough to pay for waking a
  * worker) or keep them on one thread ('wasm'). Call before queuing WASM work;
  * WASM calls are synchronous, so two trainers can alternate settings safely.
  */
 export function useThreads(c: RaceBackend): void {
-  if (!knob || c === 'webgpu') return;
-  knob.minFlopsPerThread = c === 'wasm-threads' ? defaultMinFlops : Infinity;
+  if (c === 'webgpu') return;
+  setBackendOptions('wasm', { threads: c === 'wasm-threads' ? 'auto' : 1 });
 }
 
 /**
- * Test hook: destroys lepton's real GPUDevice, so the page meets a genuine
- * device loss (lepton then rejects reads and refuses new work).
+ * Test hook: loses lepton's real GPUDevice (lepton's testing.loseDevice), so
+ * the page meets a genuine device loss (lepton then rejects reads and
+ * refuses new work). Resolves to false where WebGPU is not in use.
  */
-export function destroyWebGPUDevice(): boolean {
+export async function loseWebGPUDevice(): Promise<boolean> {
   if (deviceInfo().unavailable.webgpu) return false;
-  const t = tensor([0], [1], { device: 'webgpu' });
-  const be = (t as unknown as { backend: { device?: GPUDevice } }).backend;
-  t.dispose();
-  if (!be.device) return false;
-  be.device.destroy();
+  await testing.loseDevice('webgpu');
   return true;
 }

@@ -2,7 +2,7 @@
 // builds the tabs, wires the keyboard, and exposes small test hooks.
 import { App } from './app.js';
 import { benchTab } from './bench-tab.js';
-import { destroyWebGPUDevice, deviceInfo, probeDevices } from './devices.js';
+import { deviceInfo, loseWebGPUDevice, probeDevices } from './devices.js';
 import { h } from './dom.js';
 import { playgroundTab, session } from './playground-tab.js';
 import { raceTab } from './race.js';
@@ -93,8 +93,8 @@ async function boot(root: HTMLElement): Promise<void> {
     messages: () => app.messages.texts(),
     devices: () => deviceInfo(),
     simulateDeviceLoss: () => session!.simulateDeviceLoss(),
-    /** Destroys lepton's GPUDevice: a real device loss, met by the next step. */
-    destroyWebGPUDevice,
+    /** Loses lepton's GPUDevice (testing.loseDevice): a real device loss, met by the next step. */
+    loseWebGPUDevice,
     // Racing and benching open their tab first (tabs are created when first shown).
     race: (ms: number) => { tabs.select('race'); return (g.__race as (ms: number) => Promise<unknown>)(ms); },
     bench: (opts: unknown) => { tabs.select('bench'); return (g.__bench as (o: unknown) => Promise<unknown>)(opts); },

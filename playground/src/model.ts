@@ -1,13 +1,13 @@
-// The network and its training, on lepton. A plain MLP whose parameters the
-// page owns (so two backends can start from the same host weights, and the
-// hidden activations of one forward can be kept for the neuron thumbnails).
-// No DOM here.
+// The network and its training, on lepton: the net is lepton's nn.MLP,
+// its weights set from host arrays with loadStateDict (so two backends can
+// start from the same numbers, and a fall-back resumes from the last weights
+// read back). No DOM here.
 import {
-  crossEntropy, linear, mse, noGrad, optim, scope, tensor,
+  crossEntropy, Generator, mse, nn, noGrad, optim, scope, tensor,
   type Activation, type DeviceName, type Tensor,
 } from 'lepton';
-import { mlpFlops } from '../../bench/problems.js';
-import { Rng, type Problem } from './data.js';
+import { mlpFlops } from '../../measure/flops.js';
+import type { Problem } from './data.js';
 import type { ActivationName, OptimizerName, RegName } from './state.js';
 
 export interface Arch {
@@ -25,80 +25,45 @@ export const outputsFor = (p: Problem) => (p === 'classification' ? 2 : 1);
 export const sizesOf = (a: Arch) => [a.inputs, ...a.hidden, a.outputs];
 const leptonAct = (a: ActivationName): Activation => (a === 'linear' ? 'none' : a);
 
-/**
- * Seeded initial weights: He normal before ReLU/GELU, Xavier uniform
- * otherwise (lepton's own defaults); biases 0. Computed on the host so that
- * every backend can start from the very same numbers.
- */
-export function initWeights(arch: Arch, seed: number): HostWeights {
-  const rng = new Rng(seed * 7919 + 17);
-  const sizes = sizesOf(arch), w: Float32Array[] = [], b: Float32Array[] = [];
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    const fanIn = sizes[l], fanOut = sizes[l + 1], v = new Float32Array(fanIn * fanOut);
-    const he = l + 2 < sizes.length && (arch.activation === 'relu' || arch.activation === 'gelu');
-    if (he) { const s = Math.sqrt(2 / fanIn); for (let i = 0; i < v.length; i++) v[i] = s * rng.normal(); }
-    else { const a = Math.sqrt(6 / (fanIn + fanOut)); for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-a, a); }
-    w.push(v);
-    b.push(new Float32Array(fanOut));
-  }
-  return { w, b };
+/** HostWeights as a lepton state dict: layers.i.weight / layers.i.bias. */
+export const stateDictOf = (h: HostWeights) =>
+  Object.fromEntries(h.w.flatMap((w, i) => [[`layers.${i}.weight`, w], [`layers.${i}.bias`, h.b[i]]]));
+
+/** The net of an architecture on a device, starting from `weights`. */
+export function makeModel(arch: Arch, device: DeviceName, weights: HostWeights): nn.MLP {
+  // 'zeros' skips drawing initial weights that loadStateDict replaces at once.
+  const model = new nn.MLP(sizesOf(arch), { activation: leptonAct(arch.activation), init: 'zeros', device });
+  model.loadStateDict(stateDictOf(weights));
+  return model;
 }
 
 /**
- * Matrix-product FLOPs of one training step (2·M·N·K per product): the
- * forward product of every layer, its weight gradient, and its input gradient
- * except for the first layer (the features need no gradient). This is the
- * usual basis of GFLOP/s; elementwise work and the optimizer are not counted.
+ * Seeded initial weights, as lepton's nn.MLP draws them from `seed` (He
+ * normal before ReLU/GELU, Xavier uniform otherwise, biases 0), read back to
+ * the host so that every backend can start from the very same numbers. Uses
+ * the WASM backend (always started by the page), which reads synchronously.
  */
+export function initWeights(arch: Arch, seed: number): HostWeights {
+  const m = new nn.MLP(sizesOf(arch), { activation: leptonAct(arch.activation), seed, device: 'wasm' });
+  try {
+    return { w: m.layers.map((l) => l.weight.dataSync()), b: m.layers.map((l) => l.bias!.dataSync()) };
+  } finally {
+    m.dispose();
+  }
+}
+
+/** The weights as host arrays (one readback per tensor, all in flight together). */
+export async function snapshot(model: nn.MLP): Promise<HostWeights> {
+  const [w, b] = await Promise.all([Promise.all(model.layers.map((l) => l.weight.data())), Promise.all(model.layers.map((l) => l.bias!.data()))]);
+  return { w, b };
+}
+
 /** Steps for the next chunk so it takes about `budgetMs`, from the last chunk (k steps in ms). */
 export const nextChunk = (k: number, ms: number, budgetMs: number) =>
   Math.max(1, Math.min(2000, Math.round(budgetMs / Math.max(ms / k, 1e-3))));
 
+/** Matrix-product FLOPs of one training step (see measure/flops.ts). */
 export const stepFlops = (arch: Arch, batch: number): number => mlpFlops(sizesOf(arch), batch);
-
-export class Net {
-  readonly w: Tensor[] = [];
-  readonly b: Tensor[] = [];
-
-  constructor(readonly arch: Arch, readonly device: DeviceName, weights: HostWeights) {
-    const s = sizesOf(arch);
-    for (let l = 0; l + 1 < s.length; l++) {
-      this.w.push(tensor(weights.w[l], [s[l], s[l + 1]], { requiresGrad: true, device }));
-      this.b.push(tensor(weights.b[l], [s[l + 1]], { requiresGrad: true, device }));
-    }
-  }
-
-  params(): Tensor[] {
-    return this.w.flatMap((w, i) => [w, this.b[i]]);
-  }
-
-  /**
-   * act(x·W + b) per layer (one fused lepton kernel each), raw output last.
-   * With `hidden`, each hidden layer's activations are pushed there (and kept
-   * alive for the caller); otherwise they are freed as soon as they are used.
-   */
-  forward(x: Tensor, hidden?: Tensor[]): Tensor {
-    let h = x;
-    const last = this.w.length - 1, act = leptonAct(this.arch.activation);
-    for (let l = 0; l <= last; l++) {
-      const next = linear(h, this.w[l], this.b[l], l === last ? 'none' : act);
-      if (hidden && l < last) hidden.push(next);
-      else if (h !== x && !next.requiresGrad && !hidden) h.dispose();
-      h = next;
-    }
-    return h;
-  }
-
-  /** The weights as host arrays (one readback per tensor, all in flight together). */
-  async snapshot(): Promise<HostWeights> {
-    const [w, b] = await Promise.all([Promise.all(this.w.map((t) => t.data())), Promise.all(this.b.map((t) => t.data()))]);
-    return { w, b };
-  }
-
-  dispose(): void {
-    for (const p of this.params()) { p.grad?.dispose(); p.grad = null; p.dispose(); }
-  }
-}
 
 export interface TrainConfig {
   problem: Problem;
@@ -121,50 +86,51 @@ function makeOptimizer(params: Tensor[], cfg: TrainConfig): optim.SGD | optim.Ad
 export interface FeatureSet { x: Float32Array; label: Float32Array; n: number; f: number }
 
 /**
- * Mini-batch training of a Net on a FeatureSet. Each step draws the next
+ * Mini-batch training of a model on a FeatureSet. Each step draws the next
  * `batch` rows of a seeded shuffle (reshuffled every epoch), so two trainers
  * with the same seed see the same batches in the same order.
  */
 export class Trainer {
   private opt: optim.SGD | optim.Adam;
-  private order: number[];
+  private order: Int32Array;
   private pos = 0;
-  private rng: Rng;
+  private readonly rng: Generator;
   steps = 0;
   /** Examples seen / training-set size. */
   get epochs(): number { return (this.steps * this.batchSize) / this.data.n; }
   get batchSize(): number { return Math.min(this.cfg.batch, this.data.n); }
 
-  constructor(public net: Net, readonly data: FeatureSet, private cfg: TrainConfig, seed: number) {
-    this.opt = makeOptimizer(net.params(), cfg);
-    this.rng = new Rng(seed ^ 0x2545f491);
-    this.order = Array.from({ length: data.n }, (_, i) => i);
-    this.shuffle();
+  constructor(public model: nn.MLP, readonly data: FeatureSet, private cfg: TrainConfig, seed: number) {
+    this.opt = makeOptimizer(model.parameters(), cfg);
+    this.rng = new Generator(seed ^ 0x2545f491);
+    this.order = this.rng.randperm(data.n);
   }
 
   private shuffle() {
-    const o = this.order;
-    for (let i = o.length - 1; i > 0; i--) { const j = this.rng.int(i + 1); [o[i], o[j]] = [o[j], o[i]]; }
+    this.rng.shuffle(this.order);
     this.pos = 0;
   }
+
+  /** The device the model lives on. */
+  get device(): DeviceName { return this.model.device!; }
 
   /** Changes hyper-parameters in place; a new optimizer kind starts with fresh optimizer state. */
   configure(cfg: TrainConfig): void {
     const kindChanged = cfg.optimizer !== this.cfg.optimizer;
     this.cfg = cfg;
-    if (kindChanged) { this.opt.dispose(); this.opt = makeOptimizer(this.net.params(), cfg); }
+    if (kindChanged) { this.opt.dispose(); this.opt = makeOptimizer(this.model.parameters(), cfg); }
     else this.opt.lr = cfg.lr;
   }
 
   /**
-   * Continues on another Net (the same weights on another device): the batch
-   * order and step count carry over; optimizer state (momentum, Adam
+   * Continues on another model (the same weights on another device): the
+   * batch order and step count carry over; optimizer state (momentum, Adam
    * moments) starts afresh, as it lives on the old device.
    */
-  rebind(net: Net): void {
+  rebind(model: nn.MLP): void {
     try { this.opt.dispose(); } catch { /* state on a lost device: gone with it */ }
-    this.net = net;
-    this.opt = makeOptimizer(net.params(), this.cfg);
+    this.model = model;
+    this.opt = makeOptimizer(model.parameters(), this.cfg);
   }
 
   private nextBatch(): { x: Float32Array; y: Float32Array; n: number } {
@@ -186,9 +152,9 @@ export class Trainer {
    * work: nothing here waits for the device.
    */
   step(): Tensor {
-    const { x, y, n } = this.nextBatch(), dev = this.net.device, cfg = this.cfg;
+    const { x, y, n } = this.nextBatch(), dev = this.device, cfg = this.cfg;
     const loss = scope(() => {
-      const out = this.net.forward(tensor(x, [n, this.data.f], { device: dev }));
+      const out = this.model.forward(tensor(x, [n, this.data.f], { device: dev }));
       const dataLoss = cfg.problem === 'classification'
         ? crossEntropy(out, Int32Array.from(y))
         : mse(out, tensor(y, [n, 1], { device: dev }));
@@ -196,7 +162,7 @@ export class Trainer {
       if (cfg.reg !== 'none' && cfg.regRate > 0) {
         // Σ over layers first, one scale at the end: fewer kernels per step.
         let pen: Tensor | null = null;
-        for (const w of this.net.w) {
+        for (const { weight: w } of this.model.layers) {
           const part = (cfg.reg === 'l2' ? w.square() : w.abs()).sum();
           pen = pen ? pen.add(part) : part;
         }
@@ -272,12 +238,20 @@ function lossOf(out: Float32Array, from: number, label: Float32Array, outputs: n
  * once (plus once per hidden layer when `withHidden`): both losses, and the
  * heatmap values. `rows` is that concatenation, prepared by the caller.
  */
-export async function evaluate(net: Net, rows: Float32Array, f: number, trainLabel: Float32Array, testLabel: Float32Array, withHidden: boolean): Promise<Evaluation> {
+export async function evaluate(model: nn.MLP, rows: Float32Array, f: number, trainLabel: Float32Array, testLabel: Float32Array, withHidden: boolean): Promise<Evaluation> {
   const total = rows.length / f, nTr = trainLabel.length, nTe = testLabel.length, nGrid = total - nTr - nTe;
+  const widths = model.sizes.slice(1, -1), O = model.sizes[model.sizes.length - 1];
   const kept = noGrad(() => scope(() => {
+    const x = tensor(rows, [total, f], { device: model.device! });
+    if (!withHidden) return { out: model.forward(x), hidden: [] as Tensor[] };
+    // Layer by layer, keeping each hidden activation for the neuron thumbnails.
     const hidden: Tensor[] = [];
-    const out = net.forward(tensor(rows, [total, f], { device: net.device }), withHidden ? hidden : undefined);
-    return { out, hidden };
+    let h = x;
+    for (const layer of model.layers) {
+      h = layer.forward(h);
+      hidden.push(h);
+    }
+    return { out: hidden.pop()!, hidden };
   }));
   let out: Float32Array, hiddenAll: Float32Array[];
   try {
@@ -286,12 +260,11 @@ export async function evaluate(net: Net, rows: Float32Array, f: number, trainLab
     kept.out.dispose();
     for (const h of kept.hidden) h.dispose();
   }
-  const O = net.arch.outputs;
   const tr = lossOf(out, 0, trainLabel, O), te = lossOf(out, nTr, testLabel, O);
   const grid = new Float32Array(nGrid);
   for (let i = 0; i < nGrid; i++) grid[i] = display(out, nTr + nTe + i, O);
   const hidden = withHidden
-    ? hiddenAll.map((h, l) => h.slice((nTr + nTe) * net.arch.hidden[l], total * net.arch.hidden[l]))
+    ? hiddenAll.map((h, l) => h.slice((nTr + nTe) * widths[l], total * widths[l]))
     : null;
   return { trainLoss: tr.loss, testLoss: te.loss, trainAcc: tr.acc, testAcc: te.acc, grid, hidden };
 }

@@ -2,13 +2,14 @@
 // optimizer) trained on two backends side by side, from the same initial
 // weights and with the same batches. Each frame gives each side the same
 // time slice; a faster backend takes more steps in it.
+import type { nn } from 'lepton';
 import type { App } from './app.js';
 import { LossChart, type LossPoint } from './charts.js';
 import { EXTENT } from './data.js';
 import { deviceInfo, deviceOf, LABELS, useThreads } from './devices.js';
 import { field, h, nextFrame, num, select } from './dom.js';
 import { Heatmap } from './heatmap.js';
-import { evaluate, initWeights, Net, nextChunk, stepFlops, Trainer, type Evaluation } from './model.js';
+import { evaluate, initWeights, makeModel, nextChunk, stepFlops, Trainer, type Arch, type Evaluation } from './model.js';
 import { archOf, prepare, RES, trainConfig, type Prepared } from './session.js';
 import { RACE_BACKENDS, type RaceBackend } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
@@ -18,7 +19,8 @@ const SLICE_MS = 15;
 interface RaceResult { backend: RaceBackend; steps: number; stepsPerSec: number; gflops: number; testLoss: number; error: string | null }
 
 class Side {
-  net: Net | null = null;
+  net: nn.MLP | null = null;
+  arch: Arch | null = null;
   trainer: Trainer | null = null;
   k = 1;
   ms = 0;
@@ -75,15 +77,16 @@ function create(app: App): TabInstance {
       s.title.textContent = `${s.name}: ${LABELS[b]}`;
       s.desc.textContent = s.error ? `Unavailable: ${s.error}` : dev.describe[b];
       if (s.error) return;
-      // The same host weights and batch seed on both sides: only the backend differs.
-      s.net = new Net(arch, deviceOf(b), weights);
+      // The same host weights (loaded into each side's nn.MLP) and batch seed: only the backend differs.
+      s.arch = arch;
+      s.net = makeModel(arch, deviceOf(b), weights);
       s.trainer = new Trainer(s.net, data!.trainSet, trainConfig(st), st.initSeed);
     });
   };
 
   const result = (s: Side, i: number): RaceResult => {
     const steps = s.trainer?.steps ?? 0, sps = s.ms > 0 ? (1000 * steps) / s.ms : 0;
-    const flops = s.trainer ? stepFlops(s.net!.arch, s.trainer.batchSize) : 0;
+    const flops = s.trainer && s.arch ? stepFlops(s.arch, s.trainer.batchSize) : 0;
     return { backend: backends[i], steps, stepsPerSec: sps, gflops: (sps * flops) / 1e9, testLoss: s.lastEval?.testLoss ?? NaN, error: s.error };
   };
 

@@ -2,13 +2,14 @@
 // settings, a requestAnimationFrame-paced training loop, evaluation for the
 // heatmap and losses, live speed, and the fall-back to WASM when WebGPU fails.
 // No DOM: views subscribe with onEvent().
+import type { nn } from 'lepton';
 import type { App } from './app.js';
 import { EXTENT, generate, split, DEFAULT_POINTS, type Points } from './data.js';
 import { deviceOf, LABELS, markWebGPULost, resolve, useThreads } from './devices.js';
 import { nextFrame } from './dom.js';
 import { featureMatrix, gridPoints } from './features.js';
 import {
-  evaluate, initWeights, Net, nextChunk, outputsFor, stepFlops, Trainer,
+  evaluate, initWeights, makeModel, nextChunk, outputsFor, snapshot, stepFlops, Trainer,
   type Arch, type Evaluation, type FeatureSet, type HostWeights, type TrainConfig,
 } from './model.js';
 import { showsThumbnails, type RaceBackend, type Settings } from './state.js';
@@ -72,7 +73,7 @@ export function prepare(s: Settings): Prepared {
 export class Session {
   data!: Prepared;
   arch!: Arch;
-  net: Net | null = null;
+  net: nn.MLP | null = null;
   trainer: Trainer | null = null;
   backend: RaceBackend;
   history: LossPoint[] = [];
@@ -128,7 +129,7 @@ export class Session {
     this.arch = archOf(s);
     this.weights = initWeights(this.arch, s.initSeed);
     this.weightsStep = 0;
-    this.net = new Net(this.arch, deviceOf(this.backend), this.weights);
+    this.net = makeModel(this.arch, deviceOf(this.backend), this.weights);
     this.trainer = new Trainer(this.net, this.data.trainSet, trainConfig(s), s.initSeed);
     this.history = [];
     this.lastEval = null;
@@ -143,7 +144,7 @@ export class Session {
     const r = resolve(this.app.settings.backend);
     if (r.note) this.app.messages.show(r.note, 'warning', 'backend'); else this.app.messages.clear('backend');
     if (r.backend === this.backend) return;
-    const weights = this.net ? await this.net.snapshot().catch(() => this.weights) : this.weights;
+    const weights = this.net ? await snapshot(this.net).catch(() => this.weights) : this.weights;
     this.moveTo(r.backend, weights ?? initWeights(this.arch, this.app.settings.initSeed));
     await this.evaluateNow(true).catch((e) => this.failed(e));
   }
@@ -151,7 +152,7 @@ export class Session {
   private moveTo(backend: RaceBackend, weights: HostWeights) {
     const old = this.net;
     this.backend = backend;
-    this.net = new Net(this.arch, deviceOf(backend), weights);
+    this.net = makeModel(this.arch, deviceOf(backend), weights);
     this.trainer!.rebind(this.net);
     try { old?.dispose(); } catch { /* a lost device cannot free; its memory went with it */ }
     this.rate = [];
@@ -246,7 +247,7 @@ export class Session {
     const stepAtRead = this.trainer!.steps;
     const [e, weights] = await Promise.all([
       evaluate(this.net, d.rows, d.trainSet.f, d.train.label, d.test.label, showsThumbnails(this.arch.hidden)),
-      wantWeights ? this.net.snapshot() : null,
+      wantWeights ? snapshot(this.net) : null,
     ]);
     this.evalMs = performance.now() - t0;
     this.lastEvalAt = performance.now();

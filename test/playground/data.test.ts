@@ -1,10 +1,11 @@
 // The playground's dataset generators: sizes, labels, class balance, geometry
-// at zero noise, how noise scales, seeded determinism, and the split.
+// at zero noise, how noise scales, seeded determinism, and the split. (Their
+// random numbers come from lepton's Generator, tested in test/random.test.ts.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   BUMPS, bumpsValue, circle, DATASETS, EXTENT, gauss, gaussSigma, generate, planeValue, problemOf, regGauss, regPlane,
-  Rng, spiral, split, xor, type DatasetId, type Points,
+  spiral, split, xor, type DatasetId, type Points,
 } from '../../playground/src/data.js';
 
 const N = 2000;
@@ -156,20 +157,6 @@ test('split: sizes, no point lost or repeated, deterministic', () => {
   assert.throws(() => split(p, 1, 0), /trainFraction/);
   assert.throws(() => generate('spiral', 1, 0, 0), /n must be/);
   assert.throws(() => generate('spiral', 10, 2, 0), /noise/);
-});
-
-test('Rng: uniform in [0, 1) with mean 1/2; normal with mean 0 and sd 1', () => {
-  const r = new Rng(123);
-  let s = 0, lo = 1, hi = 0;
-  for (let i = 0; i < 20000; i++) { const u = r.next(); s += u; lo = Math.min(lo, u); hi = Math.max(hi, u); }
-  assert.ok(lo >= 0 && hi < 1);
-  assert.ok(Math.abs(s / 20000 - 0.5) < 0.01);
-  let m = 0, v = 0;
-  const z = Array.from({ length: 20000 }, () => r.normal());
-  for (const x of z) m += x;
-  m /= z.length;
-  for (const x of z) v += (x - m) ** 2;
-  assert.ok(Math.abs(m) < 0.03 && Math.abs(Math.sqrt(v / z.length) - 1) < 0.03);
 });
 
 test.run();

@@ -261,7 +261,7 @@ if (!existsSync(CHROMIUM)) {
     if (!webgpu) return;
     const page = await open('#backend=webgpu');
     await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
-    assert.ok(await page.evaluate(() => (globalThis as any).__playground.destroyWebGPUDevice()), 'destroyed the GPUDevice');
+    assert.ok(await page.evaluate(() => (globalThis as any).__playground.loseWebGPUDevice()), 'lost the GPUDevice (testing.loseDevice)');
     const st: Stats = await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
     assert.ok(st.backend.startsWith('wasm'), `now on ${st.backend}`);
     assert.is(st.steps, 40, 'the step count carries on');

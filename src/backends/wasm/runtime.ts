@@ -57,6 +57,7 @@ export class WasmRuntime implements Runtime<WasmHandle> {
   readonly mem: LinearMemory;
   private pool: ThreadPool | null = null;
   private destroyed = false;
+  private threadLimit = Infinity;
 
   constructor(
     /** 'relaxed': SIMD128 + relaxed SIMD (fused multiply-add); 'simd': SIMD128 only. */
@@ -152,8 +153,24 @@ export class WasmRuntime implements Runtime<WasmHandle> {
    */
   partsFor(work: number, units: number): number {
     if (!this.pool) return 1;
-    const byWork = this.minFlopsPerThread > 0 ? Math.floor(work / this.minFlopsPerThread) : this.threads;
-    return Math.max(1, Math.min(this.threads, byWork, units));
+    const cap = this.limitThreads();
+    const byWork = this.minFlopsPerThread > 0 ? Math.floor(work / this.minFlopsPerThread) : cap;
+    return Math.max(1, Math.min(cap, byWork, units));
+  }
+
+  /**
+   * Caps the threads any later job may use, the calling one included, at
+   * min(n, threads), and returns the cap in force (without `n`: only returns
+   * it). The workers stay started, so a later call can raise the cap again up
+   * to `threads`. Jobs still take another thread only for enough work
+   * (minFlopsPerThread).
+   */
+  limitThreads(n?: number): number {
+    if (n !== undefined) {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${WHO}: limitThreads(n) needs a positive integer, got ${n}`);
+      this.threadLimit = n;
+    }
+    return Math.min(this.threadLimit, this.threads);
   }
 
   /**

@@ -1,4 +1,4 @@
-// Sampling a timed call, shared by the Node bench (harness.ts) and the
+// Sampling a timed call, shared by the Node bench (bench/harness.ts) and the
 // playground's in-browser bench tab: no Node imports here.
 
 export interface SampleOptions {
