@@ -19,9 +19,10 @@ export const ISOLATION_HEADERS = {
 
 /** lepton's Wasm kernels are compiled by asc into build/; `npm ci` does it, but a fresh checkout may lack them. */
 function ensureWasm() {
-  // The bundle embeds each module gzipped (build/*.wasm.gz, written after asc).
+  // The bundle embeds each module gzipped (build/*.wasm.gz, written after asc) and the
+  // WGSL declarations generated from src/backends/primitives/ (build/gen/).
   const targets = Object.values(JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8')).targets).map((t) => `${t.outFile}.gz`);
-  if (targets.every((f) => existsSync(join(root, f)))) return;
+  if ([...targets, 'build/gen/elementwise.wgsl'].every((f) => existsSync(join(root, f)))) return;
   console.log('playground: compiling the Wasm kernels first (node tools/build.mjs wasm)');
   execFileSync(process.execPath, [join(root, 'tools/build.mjs'), 'wasm'], { stdio: 'inherit', cwd: root });
 }
