@@ -108,36 +108,53 @@ export function viewsOf(buffer: ArrayBufferLike): Views {
   return { u32: new Uint32Array(buffer), i32: new Int32Array(buffer), f32: new Float32Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >> 3) };
 }
 
+/** A struct's fields as a flat list, made once per struct: writes run in a tight loop. */
+interface Slot { name: string; at: number; type: Scalar; array: number }
+const layouts = new WeakMap<StructDecl, Slot[]>();
+function layoutOf(s: StructDecl): Slot[] {
+  let l = layouts.get(s);
+  if (!l) {
+    l = Object.keys(s.fields).map((name) => {
+      const f = s.fields[name];
+      return isScalar(f) ? { name, at: s.offsets[name], type: f, array: -1 } : { name, at: s.offsets[name], type: f.array, array: f.length };
+    });
+    layouts.set(s, l);
+  }
+  return l;
+}
+
+function put(s: StructDecl, f: Slot, views: Views, i: number, x: number): void {
+  switch (f.type) {
+    case 'f32': views.f32[i] = x; return;
+    case 'f64': views.f64[i >> 1] = x; return;
+    case 'u32':
+      if (!(x >= 0 && x <= 0xffffffff && Number.isInteger(x))) throw new Error(`lepton: ${s.name}.${f.name} = ${x} does not fit a u32 kernel parameter`);
+      views.u32[i] = x;
+      return;
+    case 'i32':
+      if (!(x >= -0x80000000 && x <= 0x7fffffff && Number.isInteger(x))) throw new Error(`lepton: ${s.name}.${f.name} = ${x} does not fit an i32 kernel parameter`);
+      views.i32[i] = x;
+  }
+}
+
 /**
  * Writes `v` at word `base` (even) of the views (the caller zeroes the
  * slot first). Integers are range-checked: a value that does not fit its
  * field is an error, never a silent wrap.
  */
 export function writeStruct<F extends Fields>(s: StructDecl<F>, v: Values<F>, views: Views, base: number): void {
-  const { u32, i32, f32, f64 } = views;
-  for (const n of Object.keys(s.fields) as (keyof F & string)[]) {
-    const f = s.fields[n];
-    const at = base + s.offsets[n];
-    const value = v[n] as number | ArrayLike<number>;
-    if (value === undefined) throw new Error(`lepton: ${s.name}.${n} is not set`);
-    const type = isScalar(f) ? f : f.array;
-    const put = (i: number, x: number) => {
-      if (type === 'f32') f32[i] = x;
-      else if (type === 'f64') f64[i >> 1] = x;
-      else if (type === 'u32') {
-        if (!(Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) throw new Error(`lepton: ${s.name}.${n} = ${x} does not fit a u32 kernel parameter`);
-        u32[i] = x;
-      } else {
-        if (!(Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff)) throw new Error(`lepton: ${s.name}.${n} = ${x} does not fit an i32 kernel parameter`);
-        i32[i] = x;
-      }
-    };
-    if (isScalar(f)) put(at, value as number);
-    else {
-      const arr = value as ArrayLike<number>;
-      if (f.length > 0 && arr.length > f.length) throw new Error(`lepton: ${s.name}.${n} has ${arr.length} values, room for ${f.length}`);
-      for (let i = 0; i < arr.length; i++) put(at + i, arr[i]);
+  const values = v as Record<string, number | ArrayLike<number>>;
+  for (const f of layoutOf(s)) {
+    const value = values[f.name];
+    if (value === undefined) throw new Error(`lepton: ${s.name}.${f.name} is not set`);
+    const at = base + f.at;
+    if (f.array < 0) {
+      put(s, f, views, at, value as number);
+      continue;
     }
+    const arr = value as ArrayLike<number>;
+    if (f.array > 0 && arr.length > f.array) throw new Error(`lepton: ${s.name}.${f.name} has ${arr.length} values, room for ${f.array}`);
+    for (let i = 0; i < arr.length; i++) put(s, f, views, at + i, arr[i]);
   }
 }
 
