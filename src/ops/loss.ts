@@ -1,9 +1,10 @@
 // Losses. crossEntropy takes integer class ids (checked on the host, before
 // any kernel) or a tensor of target probabilities.
+import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { empty, Tensor } from '../tensor.js';
-import { mul, sub, square } from './elementwise.js';
+import { binaryRaw, mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
 import { arg, deviceOf } from './util.js';
@@ -31,9 +32,24 @@ function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
 }
 
 /**
+ * target · logProb, with 0 · (−inf) = 0: a class of probability 0 adds
+ * nothing even where its logit is −inf (masked) or so far below the others
+ * that its log-probability is −inf. Plain products would make those rows NaN.
+ * Gradients: target for logProb (finite), logProb for target (as a product's).
+ */
+function weighted(target: Tensor, logProb: Tensor): Tensor {
+  const y = binaryRaw('xmul', target, logProb, 'crossEntropy');
+  return record('crossEntropy', y, [target, logProb], [target.requiresGrad ? logProb : null, logProb.requiresGrad ? target : null], (g, [lp, t], [nt, nlp]) =>
+    [nt ? binaryRaw('mul', g, lp!) : null, nlp ? binaryRaw('mul', g, t!) : null]);
+}
+
+/**
  * Softmax cross-entropy of `logits` [N, C] against `labels`: integer class
  * ids (length N) or target probabilities (a Tensor [N, C]). Mean over rows by
- * default.
+ * default. A logit of −inf (a masked class) is fine where its class has
+ * probability 0: that class adds 0 to the loss and gets gradient 0 (PyTorch
+ * does the same for class ids; for probability targets PyTorch 1.13 returns a
+ * NaN loss there, with the same finite gradient).
  */
 export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   arg('crossEntropy', 'logits', logits);
@@ -58,7 +74,7 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
       target = empty(logits.backend, logits.shape);
       logits.backend.write(target.handle('crossEntropy', 'labels'), hot);
     }
-    const perRow = sum(mul(logSoftmax(logits), target), 1);
+    const perRow = sum(weighted(target, logSoftmax(logits)), 1);
     return mul(reduction === 'none' ? perRow : reduction === 'sum' ? sum(perRow) : mean(perRow), -1);
   });
 }

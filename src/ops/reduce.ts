@@ -4,6 +4,7 @@
 // call each, innermost first.
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backends/backend.js';
+import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -65,9 +66,28 @@ function keptShape(shape: Shape, axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
+/**
+ * The axes to reduce. A rank-0 tensor takes axis 0 or −1 (or none) and is its
+ * own reduction, as in PyTorch: there is no axis to reduce.
+ */
+function reducedAxes(name: ReduceOp, x: Tensor, axis: number | number[] | undefined): number[] {
+  if (x.rank > 0 || !(axis === undefined || typeof axis === 'number' || Array.isArray(axis))) return normalizeAxes(name, axis, x.rank);
+  const list = axis === undefined ? [] : typeof axis === 'number' ? [axis] : axis;
+  for (const a of list) {
+    if (a !== 0 && a !== -1) fail(name, `axis ${a} is out of range for a scalar (rank 0) tensor (needs axis 0 or -1)`);
+  }
+  if (list.length > 1) fail(name, `axis ${list[1]} is given twice (a scalar has one axis, 0 or -1)`);
+  return [];
+}
+
 function reduction(name: ReduceOp, x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
   arg(name, 'x', x);
-  const axes = normalizeAxes(name, axis, x.rank);
+  const axes = reducedAxes(name, x, axis);
+  // The max of nothing is undefined (sum gives 0 and mean NaN, as PyTorch); PyTorch raises too.
+  const empty = axes.find((i) => x.shape[i] === 0);
+  if (name === 'max' && empty !== undefined) {
+    fail('max', `cannot take the max over axis ${empty} of size 0 (x has shape ${fmtShape(x.shape)}): it has no identity; sum gives 0 and mean NaN`);
+  }
   const keep = keptShape(x.shape, axes);
   const outShape = keepDims ? keep : x.shape.filter((_, i) => !axes.includes(i));
   const y = reduceRaw(name, x, axes, outShape);
