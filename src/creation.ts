@@ -4,7 +4,7 @@ import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
 import { generatorFor } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
-import { Storage, Tensor, type NestedArray } from './tensor.js';
+import { newStorage, Tensor, type NestedArray } from './tensor.js';
 
 export interface TensorOptions {
   /** Make a leaf that backward() computes a gradient for (a parameter). */
@@ -21,9 +21,9 @@ export interface RandomOptions extends TensorOptions {
 function place(op: string, values: Float32Array, shape: number[], opts: TensorOptions): Tensor {
   if (opts.requiresGrad !== undefined && typeof opts.requiresGrad !== 'boolean') fail(op, `option 'requiresGrad' must be a boolean`);
   const be = getBackend(opts.device);
-  const h = be.alloc(values.length);
-  be.write(h, values);
-  return new Tensor(new Storage(be, h, values.length), shape, opts.requiresGrad ?? false);
+  const s = newStorage(be, values.length, op);
+  be.write(s.handle, values);
+  return new Tensor(s, shape, opts.requiresGrad ?? false);
 }
 
 /** Shape of a nested array, checking that it is rectangular and numeric. */
@@ -90,17 +90,21 @@ export function tensor(data: NestedArray | ArrayLike<number>, shapeOrOpts?: numb
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  const s = checkShape('full', 'shape', shape);
-  if (typeof value !== 'number') fail('full', `argument 'value' must be a number, got ${typeof value}`);
-  const be = getBackend(opts.device);
-  const n = sizeOf(s);
-  const h = be.alloc(n);
-  be.fill(h, n, value);
-  return new Tensor(new Storage(be, h, n), s, opts.requiresGrad ?? false);
+  return filled('full', shape, value, opts);
 }
 
-export const zeros = (shape: number[], opts: TensorOptions = {}) => full(shape, 0, opts);
-export const ones = (shape: number[], opts: TensorOptions = {}) => full(shape, 1, opts);
+function filled(op: string, shape: number[], value: number, opts: TensorOptions): Tensor {
+  const s = checkShape(op, 'shape', shape);
+  if (typeof value !== 'number') fail(op, `argument 'value' must be a number, got ${typeof value}`);
+  const be = getBackend(opts.device);
+  const n = sizeOf(s);
+  const st = newStorage(be, n, op);
+  be.fill(st.handle, n, value);
+  return new Tensor(st, s, opts.requiresGrad ?? false);
+}
+
+export const zeros = (shape: number[], opts: TensorOptions = {}) => filled('zeros', shape, 0, opts);
+export const ones = (shape: number[], opts: TensorOptions = {}) => filled('ones', shape, 1, opts);
 
 /** Normal samples, mean 0 and std 1 unless given. */
 export function randn(shape: number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {

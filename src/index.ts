@@ -14,6 +14,7 @@ export {
 } from './backend-options.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { scope, keep, dispose } from './memory.js';
+export { memory, resetPeakMemoryStats, emptyCache, type MemoryInfo } from './memory-stats.js';
 export { LeptonError } from './errors.js';
 export { add, sub, mul, div, maximum, minimum, neg, exp, log, abs, sqrt, square, relu, gelu, tanh, sigmoid } from './ops/elementwise.js';
 export { sum, mean, max } from './ops/reduce.js';

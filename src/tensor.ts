@@ -5,6 +5,7 @@ import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
 import { setTensorCheck, track } from './memory.js';
+import { countStorage, countTensor, uncountStorage } from './memory-stats.js';
 import * as ew from './ops/elementwise.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -25,6 +26,7 @@ export class Storage {
   private refs = 1;
   constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
     Storage.live++;
+    countStorage(backend, size);
   }
   retain(): this {
     this.refs++;
@@ -33,11 +35,36 @@ export class Storage {
   release(): void {
     if (--this.refs > 0) return;
     Storage.live--;
+    uncountStorage(this.backend, this.size);
     this.backend.free(this.handle);
   }
 }
 
-const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+/** @internal Makes a tensor's storage: `n` values on `be`, asked for by `op` (named in an allocation error). */
+export function newStorage(be: Backend, n: number, op: string): Storage {
+  return new Storage(be, be.alloc(n, op), n);
+}
+
+// The safety net for tensors dropped without dispose(): their storage is
+// released once the garbage collector has found them unreachable. V8 does
+// that only in a full (mark-compact) collection and runs the callbacks in a
+// task of their own, never between microtasks: reads therefore resolve after
+// a macrotask on every backend (see WasmRuntime.read), so a loop whose only
+// await is `await loss.item()` still gives them their turn.
+const release = (s: Storage) => {
+  try {
+    s.release();
+  } catch {
+    // Nothing may escape a collector callback (it would be an uncaught exception); a destroyed backend frees nothing.
+  }
+};
+/** User-visible tensors: their storage, and the count memory() reports. */
+const finalizer = new FinalizationRegistry<Storage>((s) => {
+  countTensor(s.backend, -1);
+  release(s);
+});
+/** The autograd graph's own references (not counted as tensors). */
+const graphFinalizer = new FinalizationRegistry<Storage>(release);
 let nextId = 1;
 
 export type NestedArray = number | NestedArray[];
@@ -55,6 +82,8 @@ export class Tensor {
   /** @internal Recorded nodes not yet released that take this tensor as an input. */
   consumers = 0;
   private storage: Storage | null;
+  /** Counted in memory().numTensors (every tensor but the graph's own references). */
+  private readonly counted: boolean;
 
   /**
    * For lepton's own ops: use tensor(), zeros(), randn()… to make tensors.
@@ -67,7 +96,9 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.requiresGrad = requiresGrad;
-    finalizer.register(this, storage, this);
+    this.counted = tracked || requiresGrad;
+    if (this.counted) countTensor(storage.backend, 1);
+    (this.counted ? finalizer : graphFinalizer).register(this, storage, this);
     if (tracked) track(this);
   }
 
@@ -115,7 +146,12 @@ export class Tensor {
    */
   dispose(): void {
     if (!this.storage) return;
-    finalizer.unregister(this);
+    if (this.counted) {
+      finalizer.unregister(this);
+      countTensor(this.storage.backend, -1);
+    } else {
+      graphFinalizer.unregister(this);
+    }
     this.storage.release();
     this.storage = null;
     // A graph that a recorded consumer can still reach stays: backward walks
@@ -162,9 +198,9 @@ export class Tensor {
   async to(device: DeviceName): Promise<Tensor> {
     const target = getBackend(device);
     const values = await this.data();
-    const h = target.alloc(this.size);
-    target.write(h, values);
-    return new Tensor(new Storage(target, h, this.size), this.shape, this.requiresGrad);
+    const s = newStorage(target, this.size, 'to');
+    target.write(s.handle, values);
+    return new Tensor(s, this.shape, this.requiresGrad);
   }
 
   /** Same values, cut from the graph. Shares storage. */
@@ -220,10 +256,9 @@ export class Tensor {
 
 setTensorCheck((v): v is Tensor => v instanceof Tensor);
 
-/** @internal A fresh tensor with uninitialised storage on `backend`. */
-export function empty(backend: Backend, shape: Shape): Tensor {
-  const n = sizeOf(shape);
-  return new Tensor(new Storage(backend, backend.alloc(n), n), shape);
+/** @internal A fresh tensor with uninitialised storage on `backend`, for op `op` (named if the memory cannot be had). */
+export function empty(backend: Backend, shape: Shape, op: string): Tensor {
+  return new Tensor(newStorage(backend, sizeOf(shape), op), shape);
 }
 
 /** Frees and drops each tensor's gradient (Module.zeroGrad, Optimizer.zeroGrad). */

@@ -12,7 +12,7 @@ import { arg, deviceOf } from './util.js';
 
 /** @internal A tensor of `shape` filled with `value`. */
 export function full(backend: Backend, shape: Shape, value: number): Tensor {
-  const out = empty(backend, shape);
+  const out = empty(backend, shape, 'full');
   backend.fill(out.handle('full', 'out'), out.size, value);
   return out;
 }
@@ -20,7 +20,7 @@ export function full(backend: Backend, shape: Shape, value: number): Tensor {
 /** @internal Runs one unary kernel; no gradient. */
 export function unaryRaw(op: UnaryOp, x: Tensor, alpha = 1, beta = 0): Tensor {
   const be = x.backend;
-  const out = empty(be, x.shape);
+  const out = empty(be, x.shape, op);
   be.unary(op, x.handle(op, 'x'), out.handle(op, 'out'), x.size, alpha, beta);
   return out;
 }
@@ -29,7 +29,7 @@ export function unaryRaw(op: UnaryOp, x: Tensor, alpha = 1, beta = 0): Tensor {
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const be = deviceOf(name, { a, b });
   const p = broadcast(name, a.shape, b.shape);
-  const out = empty(be, p.shape);
+  const out = empty(be, p.shape, name);
   if (out.size > 0) be.binary(op, a.handle(name, 'a'), b.handle(name, 'b'), out.handle(name, 'out'), p);
   return out;
 }

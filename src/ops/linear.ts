@@ -107,7 +107,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
     return record('linear', y, inputs, [needs.w ? x : null, needs.x ? w : null, t], (g, [x, w, t]) => {
       const dz = plan.dzPass ? binaryRaw(plan.dzPass, t!, g) : g;
       const pro = plan.dzPass ? null : t;
-      const gb = plan.db === 'sumB' ? empty(g.backend, [N]) : plan.db === 'rows' ? reduceSumRows(dz.view([M, N])) : null;
+      const gb = plan.db === 'sumB' ? empty(g.backend, [N], 'linear') : plan.db === 'rows' ? reduceSumRows(dz.view([M, N])) : null;
       const gx = plan.dx && gemm(dz, w!, plan.dx, { t: pro }).view(shapeX);
       const gw = plan.dw && gemm(x!, dz, plan.dw, { t: pro, sumB: gb }).view(shapeW);
       return hasBias ? [gx, gw, gb] : [gx, gw];

@@ -71,7 +71,7 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
   return scope(() => {
     let target = labels as Tensor;
     if (hot) {
-      target = empty(logits.backend, logits.shape);
+      target = empty(logits.backend, logits.shape, 'crossEntropy');
       logits.backend.write(target.handle('crossEntropy', 'labels'), hot);
     }
     const perRow = sum(weighted(target, logSoftmax(logits)), 1);

@@ -34,7 +34,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape): Te
   // Reducing an empty axis (sum 0, max -inf, mean NaN) or only size-1 axes: one kernel call still defines the result.
   if (x.size === 0 || !gs.some((g) => g.reduced)) {
     const reduce = axes.reduce((a, i) => a * x.shape[i], 1);
-    const out = empty(be, outShape);
+    const out = empty(be, outShape, op);
     if (out.size > 0) be.reduce(op, x.handle(op, 'x'), out.handle(op, 'out'), { outer: out.size, reduce, inner: 1 });
     return out;
   }
@@ -46,7 +46,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape): Te
       const k = gs.map((g) => g.reduced).lastIndexOf(true);
       const outer = sizeOf(gs.slice(0, k).map((g) => g.size));
       const inner = sizeOf(gs.slice(k + 1).map((g) => g.size));
-      const next = empty(be, [outer * inner]);
+      const next = empty(be, [outer * inner], op);
       be.reduce(op, cur.handle(op, 'x'), next.handle(op, 'out'), { outer, reduce: gs[k].size, inner });
       cur = next;
       gs = gs.filter((_, i) => i !== k);
@@ -126,7 +126,7 @@ export function sumTo(t: Tensor, shape: Shape): Tensor {
 /** @internal Column sums of a 2-D [rows, cols] tensor (the bias gradient); no gradient. */
 export function reduceSumRows(t: Tensor): Tensor {
   const [rows, cols] = t.shape;
-  const out = empty(t.backend, [cols]);
+  const out = empty(t.backend, [cols], 'sum');
   if (cols > 0) t.backend.reduce('sum', t.handle('sum', 'x'), out.handle('sum', 'out'), { outer: 1, reduce: rows, inner: cols });
   return out;
 }

@@ -14,7 +14,7 @@ import { arg } from './util.js';
 function softmaxRaw(x: Tensor, log: boolean): Tensor {
   const be = x.backend;
   const cols = x.rank === 0 ? 1 : x.shape[x.rank - 1];
-  const out = empty(be, x.shape);
+  const out = empty(be, x.shape, log ? 'logSoftmax' : 'softmax');
   if (out.size > 0) be.softmax(x.handle('softmax', 'x'), out.handle('softmax', 'out'), out.size / cols, cols, log);
   return out;
 }
@@ -22,7 +22,7 @@ function softmaxRaw(x: Tensor, log: boolean): Tensor {
 /** Σ over the last axis, kept as size 1 (no gradient). */
 function rowSums(t: Tensor): Tensor {
   const cols = t.shape[t.rank - 1];
-  const out = empty(t.backend, [...t.shape.slice(0, -1), 1]);
+  const out = empty(t.backend, [...t.shape.slice(0, -1), 1], 'sum');
   t.backend.reduce('sum', t.handle('sum', 'x'), out.handle('sum', 'out'), { outer: t.size / cols, reduce: cols, inner: 1 });
   return out;
 }
