@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { crossEntropy, nn, optim, scope, tensor } from '../src/index.js';
+import { crossEntropy, init, LeptonError, nn, optim, scope, tensor, type InitOptions } from '../src/index.js';
 import { getBackend, useBackend } from '../src/backends/registry.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backends/webgpu/backend.js';
 import { devices } from './helpers/backends.js';
@@ -145,8 +145,27 @@ test('the journal stays bounded: a checkpoint after a read once it passes checkp
   } finally {
     useBackend(shared);
     be.destroy();
-    const { init } = await import('../src/index.js');
     await init({ backend: 'wasm' }); // the tests' default
+  }
+});
+
+test('init({ recovery }): malformed settings are refused before any backend starts', async () => {
+  const cases: [unknown, RegExp][] = [
+    ['yes', /init: option 'recovery' must be true, false or an object, got string/],
+    [{ checkpointBytes: -1 }, /init: option 'recovery.checkpointBytes' must be 'auto' or a non-negative number of bytes, got -1/],
+    [{ checkpointBytes: NaN }, /got NaN/],
+    [{ checkpointCalls: 0.5 }, /init: option 'recovery.checkpointCalls' must be a positive integer, got 0.5/],
+    [{ onRecovered: 1 }, /init: option 'recovery.onRecovered' must be a function, got number/],
+    [{ checkpointByte: 1 }, /init: unknown option 'recovery.checkpointByte'; the options are: checkpointBytes, checkpointCalls, onRecovered/],
+  ];
+  for (const [recovery, re] of cases) {
+    try {
+      await init({ backend: 'wasm', recovery } as InitOptions);
+      assert.unreachable(`accepted ${JSON.stringify(recovery)}`);
+    } catch (e) {
+      assert.instance(e, LeptonError);
+      assert.match((e as Error).message, re);
+    }
   }
 });
 

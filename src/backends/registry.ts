@@ -3,7 +3,7 @@ import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
 import { isNode } from './node-import.js';
 import { dawnUnavailable } from './webgpu/gpu.js';
-import type { RecoveryOptions } from './webgpu/recovery.js';
+import { checkRecoveryOptions, type RecoveryOptions } from './recovery.js';
 
 export interface InitOptions {
   /**
@@ -104,6 +104,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceName> {
   if (want !== 'auto' && want !== 'webgpu' && want !== 'wasm') {
     fail('init', `option 'backend' must be 'auto', 'webgpu' or 'wasm', got ${JSON.stringify(want)}`);
   }
+  checkRecoveryOptions(opts.recovery);
   let be: Backend | null = null;
   if (want === 'webgpu' || want === 'auto') {
     be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);

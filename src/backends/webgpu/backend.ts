@@ -16,7 +16,8 @@ import * as red from './kernels/reduce.js';
 import * as sm from './kernels/softmax.js';
 import * as str from './kernels/strided.js';
 import type { Kernel } from './pipelines.js';
-import { Recovery, type RecoveryHooks, type RecoveryOptions } from './recovery.js';
+import type { RecoveryOptions } from '../recovery.js';
+import { Recovery, type RecoveryHooks } from './recovery.js';
 import { GpuHandle, GpuRuntime, WHO } from './runtime.js';
 import type { StorageRef } from '../backend.js';
 import {
@@ -25,7 +26,7 @@ import {
 } from './tuning.js';
 
 export type { AutotuneOptions, Tuning } from './tuning.js';
-export type { RecoveryEvent, RecoveryOptions } from './recovery.js';
+export type { RecoveryEvent, RecoveryOptions } from '../recovery.js';
 export type { MatmulConfig, ShapeClass } from './kernels/matmul-plan.js';
 export type { MatmulShape } from '../primitives/matmul.js';
 export { GpuHandle } from './runtime.js';

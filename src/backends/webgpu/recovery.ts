@@ -10,37 +10,9 @@
 import { LeptonError } from '../../errors.js';
 import type { Backend, DeviceName } from '../backend.js';
 import { Journal, KERNELS, MovingSink, type KernelName, type ReplaySink } from '../journal.js';
+import { overBudget, type RecoveryOptions } from '../recovery.js';
 import { GpuHandle, WHO } from './runtime.js';
 import type { WebGPUBackend } from './backend.js';
-
-/** Device-loss recovery settings (`init({ recovery })`). */
-export interface RecoveryOptions {
-  /**
-   * Take a checkpoint (read the live tensors written since the last one back
-   * to the host) after a read once the journal holds this many bytes (data
-   * written plus kernel outputs since the last checkpoint). 'auto' (default):
-   * the bytes of all live tensors, at least 16 MiB.
-   */
-  checkpointBytes?: number | 'auto';
-  /** Also checkpoint after a read once this many kernel calls are journaled (bounds the replay). Default 10,000. */
-  checkpointCalls?: number;
-  /** Called after each recovery, with where the tensors are now. */
-  onRecovered?: (event: RecoveryEvent) => void;
-}
-
-/** What a device-loss recovery did (RecoveryOptions.onRecovered). */
-export interface RecoveryEvent {
-  /** Where the tensors live now: 'webgpu' (a new device) or 'wasm' (no GPU could be had). */
-  device: DeviceName;
-  /** The loss as WebGPU reported it: reason ('destroyed', 'unknown') and message. */
-  reason: string;
-  message: string;
-  /** Kernel calls replayed from the journal, and bytes restored from the checkpoint. */
-  replayedCalls: number;
-  restoredBytes: number;
-  /** From the loss to the end of the replay. */
-  ms: number;
-}
 
 /** Provided by the registry: where to go without a GPU, and who to tell. */
 export interface RecoveryHooks {
@@ -52,8 +24,6 @@ export interface RecoveryHooks {
   moved?(from: Backend, to: Backend): void;
 }
 
-const MIN_AUTO_BYTES = 16 << 20;
-const DEFAULT_CALLS = 10_000;
 /** Journaled past twice the budget without a read: checkpoint without waiting for one. */
 const NO_READ_FACTOR = 2;
 /** How long a failed read waits for the device's `lost` to tell a loss from another failure. */
@@ -78,14 +48,8 @@ export class Recovery {
     be.onDeviceLost = (info) => this.lost(info);
   }
 
-  /** The journal budget in bytes: past it, the next completed read takes a checkpoint. */
-  private budget(): number {
-    const b = this.opts.checkpointBytes ?? 'auto';
-    return b === 'auto' ? Math.max(this.journal.liveBytes, MIN_AUTO_BYTES) : b;
-  }
   private over(factor: number): boolean {
-    const j = this.journal;
-    return j.bytes >= factor * this.budget() || j.calls >= factor * (this.opts.checkpointCalls ?? DEFAULT_CALLS);
+    return overBudget(this.journal, this.opts, factor);
   }
 
   // ---- the journaling layer over the backend's own methods ----
