@@ -126,20 +126,25 @@ test('the journal stays bounded: a checkpoint after a read once it passes checkp
     const model = new nn.MLP([16, 64, 4], { seed: 1, device: 'webgpu' });
     const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.5 });
     const x = tensor(new Float32Array(32 * 16).map((_, i) => Math.sin(i)), [32, 16], { device: 'webgpu' });
+    // An upload no kernel changes (a dataset on the device): its values are known on the host, never read back.
+    const table = tensor(new Float32Array(1 << 20).fill(0.5), [1 << 20], { device: 'webgpu' });
     const j = be.recovery!.journal;
     let peak = 0;
     for (let s = 0; s < 30; s++) {
       const l = scope(() => { const o = crossEntropy(model.forward(x), new Int32Array(32).fill(s % 4)); opt.zeroGrad(); o.backward(); opt.step(); return o; });
       await l.item();
       l.dispose();
-      peak = Math.max(peak, j.bytes);
+      if (s >= 2) peak = Math.max(peak, j.bytes); // after the uploads' checkpoint
     }
     await new Promise((r) => setTimeout(r, 50)); // the last checkpoint's map
     assert.ok(j.checkpoints >= 5, `checkpoints: ${j.checkpoints}`);
     // One step journals its outputs (~25 KB here); a checkpoint follows the first read past the budget.
     assert.ok(peak < 2 * (32 << 10) + (64 << 10), `journal peaked at ${peak} bytes`);
     assert.ok(j.baseBytes <= j.liveBytes + 1024, `the checkpoint holds ${j.baseBytes} bytes for ${j.liveBytes} live`);
+    const modelBytes = j.liveBytes - table.size * 4;
+    assert.ok(j.readBack <= (j.checkpoints + 1) * 2 * modelBytes, `checkpoints read back ${j.readBack} bytes (the upload of ${table.size * 4} never)`);
     model.dispose();
+    table.dispose();
     opt.dispose();
     x.dispose();
   } finally {

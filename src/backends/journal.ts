@@ -59,6 +59,8 @@ export interface ReplaySink<H> {
 /** A checkpoint being taken: the storages whose values the caller reads back. */
 export interface Checkpoint<H> {
   readonly read: readonly H[];
+  /** Values known on the host (uploads), taken without a readback. */
+  readonly known: ReadonlyMap<H, Float32Array>;
   readonly pos: number;
   readonly bytes: number;
   readonly calls: number;
@@ -74,6 +76,8 @@ export class Journal<H extends Sized> {
   private base = new Map<H, Float32Array | null>();
   /** Storages written since the last checkpoint was begun: the next one reads only these. */
   private dirty = new Set<H>();
+  /** Storages whose contents are all from one write() since no kernel changed them: known on the host, never read back. */
+  private uploaded = new Map<H, Float32Array>();
   private pending: Checkpoint<H> | null = null;
   /** Storages allocated and not freed. */
   readonly live = new Set<H>();
@@ -81,8 +85,9 @@ export class Journal<H extends Sized> {
   /** Journaled since the checkpoint: bytes written plus bytes of kernel outputs, and kernel calls. */
   bytes = 0;
   calls = 0;
-  /** Checkpoints completed (for tests and stats). */
+  /** Checkpoints completed, and the bytes checkpoints read back from the device (for tests and stats). */
   checkpoints = 0;
+  readBack = 0;
 
   get checkpointPending(): boolean {
     return this.pending !== null;
@@ -104,12 +109,16 @@ export class Journal<H extends Sized> {
     this.entries.push({ op: 'free', h });
     if (this.live.delete(h)) this.liveBytes -= h.n * 4;
     this.dirty.delete(h);
+    this.uploaded.delete(h);
   }
 
   /** Keeps a copy of `data`: the caller may reuse its array. */
   write(h: H, data: Float32Array): void {
-    this.entries.push({ op: 'write', h, data: data.slice() });
+    const copy = data.slice();
+    this.entries.push({ op: 'write', h, data: copy });
     this.dirty.add(h);
+    if (data.length === h.n) this.uploaded.set(h, copy);
+    else this.uploaded.delete(h);
     this.bytes += data.length * 4;
   }
 
@@ -118,6 +127,7 @@ export class Journal<H extends Sized> {
     for (const w of (WRITES[name] as (a: unknown[]) => unknown[])(args)) {
       if (!w) continue;
       this.dirty.add(w as H);
+      this.uploaded.delete(w as H);
       this.bytes += (w as H).n * 4;
     }
     this.calls++;
@@ -131,12 +141,20 @@ export class Journal<H extends Sized> {
 
   /**
    * Begins a checkpoint here: the caller reads back `read` (the live storages
-   * written since the last one) and passes the values to commit().
+   * a kernel wrote since the last one; those only uploaded are known
+   * already) and passes the values to commit().
    */
   begin(): Checkpoint<H> {
     const read: H[] = [];
-    for (const h of this.dirty) if (this.live.has(h)) read.push(h);
-    const cp = { read, pos: this.entries.length, bytes: this.bytes, calls: this.calls, live: [...this.live], dirty: this.dirty };
+    const known = new Map<H, Float32Array>();
+    for (const h of this.dirty) {
+      if (!this.live.has(h)) continue;
+      const v = this.uploaded.get(h);
+      if (v) known.set(h, v);
+      else read.push(h);
+    }
+    for (const h of read) this.readBack += h.n * 4;
+    const cp = { read, known, pos: this.entries.length, bytes: this.bytes, calls: this.calls, live: [...this.live], dirty: this.dirty };
     this.dirty = new Set();
     this.pending = cp;
     return cp;
@@ -157,7 +175,7 @@ export class Journal<H extends Sized> {
     const got = new Map<H, Float32Array>();
     cp.read.forEach((h, i) => got.set(h, values[i]));
     const base = new Map<H, Float32Array | null>();
-    for (const h of cp.live) base.set(h, got.get(h) ?? this.base.get(h) ?? null);
+    for (const h of cp.live) base.set(h, got.get(h) ?? cp.known.get(h) ?? this.base.get(h) ?? null);
     this.base = base;
     this.entries = this.entries.slice(cp.pos);
     this.bytes -= cp.bytes;
@@ -178,6 +196,7 @@ export class Journal<H extends Sized> {
     this.entries = [];
     this.base.clear();
     this.dirty.clear();
+    this.uploaded.clear();
     this.live.clear();
     this.pending = null;
     this.liveBytes = this.bytes = this.calls = 0;
