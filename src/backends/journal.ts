@@ -184,9 +184,9 @@ export class Journal<H extends Sized> {
     return true;
   }
 
-  /** Abandons the checkpoint being taken: its storages count as written again. */
-  discard(): void {
-    if (!this.pending) return;
+  /** Abandons the checkpoint being taken (`cp`, when given, only if it is that one): its storages count as written again. */
+  discard(cp?: Checkpoint<H>): void {
+    if (!this.pending || (cp && cp !== this.pending)) return;
     for (const h of this.pending.dirty) this.dirty.add(h);
     this.pending = null;
   }

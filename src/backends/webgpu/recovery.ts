@@ -39,8 +39,6 @@ export class Recovery {
   private recovered: Promise<void> = Promise.resolve();
   /** testing.loseDevice(…, { permanent: true }): the next recovery gets no new device. */
   refuseReconnect = false;
-  /** Recoveries so far, for tests. */
-  recoveries = 0;
   private readonly raw: Record<string, Fn> = {};
 
   constructor(private readonly be: WebGPUBackend, private readonly opts: RecoveryOptions, private readonly hooks: RecoveryHooks) {
@@ -157,12 +155,12 @@ export class Recovery {
     const device = be.device;
     // Staging buffers no larger than the device allows; each storage at a 4-byte offset.
     const max = device.limits.maxBufferSize;
-    const chunks: { buf: GPUBuffer | null; at: number[]; bytes: number }[] = [];
-    let cur = { buf: null as GPUBuffer | null, at: [] as number[], bytes: 0 };
+    const chunks: { buf: GPUBuffer | null; bytes: number }[] = [];
+    let cur = { buf: null as GPUBuffer | null, bytes: 0 };
     const place: { chunk: number; offset: number }[] = [];
     for (const h of cp.read) {
       const bytes = h.n * 4;
-      if (cur.bytes + bytes > max && cur.bytes > 0) { chunks.push(cur); cur = { buf: null, at: [], bytes: 0 }; }
+      if (cur.bytes + bytes > max && cur.bytes > 0) { chunks.push(cur); cur = { buf: null, bytes: 0 }; }
       place.push({ chunk: chunks.length, offset: cur.bytes });
       cur.bytes += bytes;
     }
@@ -186,7 +184,7 @@ export class Recovery {
       j.commit(cp, values);
     }, () => {
       for (const b of bufs) b.destroy();
-      if (this.state === 'live') j.discard();
+      j.discard(cp);
     });
   }
 
@@ -253,10 +251,13 @@ export class Recovery {
         throw err;
       }
     }
-    this.recoveries++;
-    this.opts.onRecovered?.({
-      device, reason: info.reason, message: info.message, replayedCalls, restoredBytes, ms: performance.now() - t0,
-    });
+    try {
+      this.opts.onRecovered?.({
+        device, reason: info.reason, message: info.message, replayedCalls, restoredBytes, ms: performance.now() - t0,
+      });
+    } catch (e) {
+      console.error(`${WHO}: recovery.onRecovered threw:`, e); // the recovery itself succeeded
+    }
   }
 
   /** Replays onto the backend itself, now on a new device: each handle gets a buffer there. */
@@ -270,7 +271,7 @@ export class Recovery {
     return {
       restore: (h, values) => { alloc(h); if (values) call('write', [h, values]); },
       alloc,
-      free: (h) => { h.freed = false; call('free', [h]); },
+      free: (h) => call('free', [h]),
       write: (h, data) => call('write', [h, data]),
       call: (name: KernelName, args) => call(name, args),
       read: (h, n) => call('read', [h, n]) as Promise<Float32Array>,
