@@ -4,6 +4,7 @@
 // TypeScript keeps a reference directive in declarations only when asked).
 /// <reference lib="esnext.disposable" preserve="true" />
 export { init, currentDevice, describeDevice, type InitOptions } from './backends/registry.js';
+export type { RecoveryEvent, RecoveryOptions } from './backends/recovery.js';
 export type { Activation, DeviceName } from './backends/backend.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions } from './creation.js';

@@ -55,6 +55,16 @@ export function uncountStorage(be: Backend, n: number): void {
   c.bytes -= 4 * n;
 }
 
+/** @internal Device-loss recovery moved every storage (and so every tensor) of `from` to `to`. */
+export function moveCounts(from: Backend, to: Backend): void {
+  const a = of(from), b = of(to);
+  b.tensors += a.tensors;
+  b.buffers += a.buffers;
+  b.bytes += a.bytes;
+  if (b.bytes > b.peak) b.peak = b.bytes;
+  a.tensors = a.buffers = a.bytes = 0;
+}
+
 /** @internal A user-visible tensor was made (+1) or disposed / collected (-1) (tensor.ts). */
 export function countTensor(be: Backend, delta: 1 | -1): void {
   of(be).tensors += delta;

@@ -18,15 +18,18 @@ import { sizeOf, type Shape } from './shape.js';
 
 /**
  * Device memory shared by a tensor, its views (reshape) and the autograd
- * graph's saved references; freed when the last of them lets go.
+ * graph's saved references; freed when the last of them lets go. `backend`
+ * and `handle` change only when device-loss recovery moves the values to
+ * another backend (src/backends/webgpu/recovery.ts).
  */
 export class Storage {
   /** @internal Storages alive now, on every backend (a test hook for leak checks). */
   static live = 0;
   private refs = 1;
-  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
+  constructor(public backend: Backend, public handle: unknown, readonly size: number) {
     Storage.live++;
     countStorage(backend, size);
+    backend.adopt?.(handle, this);
   }
   retain(): this {
     this.refs++;

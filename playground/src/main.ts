@@ -92,8 +92,7 @@ async function boot(root: HTMLElement): Promise<void> {
     selectTab: (id: string) => tabs.select(id),
     messages: () => app.messages.texts(),
     devices: () => deviceInfo(),
-    simulateDeviceLoss: () => session!.simulateDeviceLoss(),
-    /** Loses lepton's GPUDevice (testing.loseDevice): a real device loss, met by the next step. */
+    /** Loses lepton's GPUDevice (testing.loseDevice): a real device loss, which lepton recovers from; `permanent`: no GPU comes back. */
     loseWebGPUDevice,
     // Racing and benching open their tab first (tabs are created when first shown).
     race: (ms: number) => { tabs.select('race'); return (g.__race as (ms: number) => Promise<unknown>)(ms); },

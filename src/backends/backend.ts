@@ -28,6 +28,15 @@ export type { StridedParams } from './primitives/strided.js';
 
 export type DeviceName = 'webgpu' | 'wasm';
 
+/**
+ * Who holds a handle (a tensor's Storage): device-loss recovery re-points it
+ * when it moves the handle's values to another backend (webgpu/recovery.ts).
+ */
+export interface StorageRef {
+  backend: Backend;
+  handle: unknown;
+}
+
 /** Device memory and the work queue: what every backend has besides its kernels. */
 export interface Runtime<H = unknown> {
   readonly name: DeviceName;
@@ -57,6 +66,10 @@ export interface Runtime<H = unknown> {
   flush(): void;
   /** Frees every resource; the backend is unusable afterwards. */
   destroy(): void;
+  /** Tells the backend which Storage holds `h` (a backend that may move its storage elsewhere keeps it). */
+  adopt?(h: H, owner: StorageRef): void;
+  /** True once the backend is unusable for good (its device lost, nothing recovered it): init() then starts a new one. */
+  readonly lost?: boolean;
 }
 
 /**

@@ -4,7 +4,8 @@
 // no console errors; the spiral's test loss falls on WebGPU and on WASM (one
 // thread and threads); a setting changed in the page reaches the URL and a
 // reload restores it; the heatmap is drawn; out-of-range URL settings are
-// corrected in the page; keyboard; WebGPU loss falls back to WASM; the race
+// corrected in the page; keyboard; a WebGPU loss is recovered (on a new device,
+// or on WASM when none comes back) with no lost step; the race
 // and the bench run. Screenshots go to test-output/playground/.
 // Under CI=true a missing chromium or a page without WebGPU is a failure.
 import { test } from 'uvu';
@@ -257,17 +258,39 @@ if (!existsSync(CHROMIUM)) {
     await page.close();
   });
 
-  test('a lost WebGPU device: a readable message, and training continues on WASM', async () => {
+  test('a lost WebGPU device: lepton recovers and training carries on with no lost step; without a new GPU it continues on WASM', async () => {
     if (!webgpu) return;
+    const pg = (page: Page) => ({
+      run: (n: number): Promise<Stats> => page.evaluate((k) => (globalThis as any).__playground.runSteps(k), n),
+      lose: (permanent: boolean): Promise<boolean> => page.evaluate((p) => (globalThis as any).__playground.loseWebGPUDevice(p), permanent),
+      messages: (): Promise<{ kind: string; text: string }[]> => page.evaluate(() => (globalThis as any).__playground.messages()),
+    });
+    // The same settings (weights, batches) without a loss: the reference.
+    const plain = await open('#backend=webgpu');
+    await pg(plain).run(20);
+    const ref = await pg(plain).run(20);
+    await plain.close();
+
     const page = await open('#backend=webgpu');
-    await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
-    assert.ok(await page.evaluate(() => (globalThis as any).__playground.loseWebGPUDevice()), 'lost the GPUDevice (testing.loseDevice)');
-    const st: Stats = await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
-    assert.ok(st.backend.startsWith('wasm'), `now on ${st.backend}`);
+    const p = pg(page);
+    await p.run(20);
+    assert.ok(await p.lose(false), 'lost the GPUDevice (testing.loseDevice)');
+    let st = await p.run(20);
+    assert.is(st.backend, 'webgpu', 'a new device on the same adapter');
     assert.is(st.steps, 40, 'the step count carries on');
-    assert.ok(Number.isFinite(st.testLoss));
-    const msgs: { kind: string; text: string }[] = await page.evaluate(() => (globalThis as any).__playground.messages());
-    assert.ok(msgs.some((m) => m.kind === 'error' && m.text.includes('WebGPU failed') && m.text.includes('continues on WASM')), JSON.stringify(msgs));
+    assert.is(st.testLoss, ref.testLoss, 'no step lost: the same test loss as without the loss, bit for bit');
+    assert.is(st.trainLoss, ref.trainLoss);
+    let msgs = await p.messages();
+    assert.ok(msgs.some((m) => m.text.includes('The GPU device was lost') && m.text.includes('re-created it') && m.text.includes('no lost step')), JSON.stringify(msgs));
+
+    assert.ok(await p.lose(true), 'lost it again, for good');
+    st = await p.run(20);
+    assert.ok(st.backend.startsWith('wasm'), `now on ${st.backend}`);
+    assert.is(st.steps, 60);
+    assert.ok(Number.isFinite(st.testLoss), `test loss ${st.testLoss}`);
+    msgs = await p.messages();
+    assert.ok(msgs.some((m) => m.text.includes('moved the network to WASM') && m.text.includes('no lost step')), JSON.stringify(msgs));
+    assert.ok(!msgs.some((m) => m.kind === 'error'), JSON.stringify(msgs));
     await page.close();
   });
 

@@ -4,8 +4,8 @@
 // and every BATCH dispatches. The kernel families (kernels/<family>.ts) record
 // their dispatches through `dispatch`, `copy` and `aliasSafe`; nothing here
 // knows what any kernel computes.
-import type { Runtime } from '../backend.js';
 import { LeptonError } from '../../errors.js';
+import type { Runtime, StorageRef } from '../backend.js';
 import type { Fields, StructDecl, Values } from '../primitives/declare.js';
 import { AllocCheck } from './alloc-check.js';
 import { adapterFields } from './tuning.js';
@@ -28,10 +28,16 @@ const STAGING_KEEP_BYTES = 64 * 2 ** 20;
 /** Workgroup size of the one-invocation-per-element kernels. */
 export const WG = 256;
 
-/** `n` f32 values in a pooled GPU buffer (the buffer may be larger). */
+/**
+ * `n` f32 values in a pooled GPU buffer (the buffer may be larger). The
+ * handle outlives its device: device-loss recovery (recovery.ts) swaps in a
+ * buffer of the new device, and `owner` is the Storage holding it, re-pointed
+ * if recovery moves the values to another backend.
+ */
 export class GpuHandle {
   freed = false;
-  constructor(readonly buffer: GPUBuffer, readonly n: number) {}
+  owner: StorageRef | null = null;
+  constructor(public buffer: GPUBuffer, readonly n: number) {}
 }
 
 /** Writes one dispatch's parameters into its uniform slot. */
@@ -52,41 +58,53 @@ function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
 export const WHO = 'lepton webgpu';
 const DESTROYED = `${WHO}: the backend was destroyed`;
 
+
 export class GpuRuntime implements Runtime<GpuHandle> {
   readonly name = 'webgpu' as const;
-  readonly description: string;
-  /**
-   * The device has subgroups of exactly 4 invocations (SwiftShader), which
-   * matmul-subgroup.wgsl is written for.
-   */
-  readonly subgroups4: boolean;
-  /** @internal */ readonly pool: BufferPool;
-  /** @internal */ readonly pipelines: PipelineCache;
+  // The device and everything made from it; attach() sets them, again after
+  // a device loss when recovery re-creates the device (recovery.ts).
+  description!: string;
+  isFallbackAdapter!: boolean;
+  device!: GPUDevice;
+  /** The device has subgroups of exactly 4 invocations (SwiftShader), which matmul-subgroup.wgsl is written for. */
+  subgroups4!: boolean;
+  /** @internal */ pool!: BufferPool;
+  /** @internal */ pipelines!: PipelineCache;
   /** @internal Bound where a kernel declares an optional input (bias) or output (column sums) that is absent. */
-  readonly dummy: GPUBuffer;
+  dummy!: GPUBuffer;
   /** @internal A separate one: a buffer may not be bound writable and read-only in one dispatch. */
-  readonly dummyOut: GPUBuffer;
-  private readonly staging: BufferPool;
+  dummyOut!: GPUBuffer;
+  private staging!: BufferPool;
   /** @internal Confirms fresh buffers' allocations and refuses storage a failed one voided. */
-  readonly checks: AllocCheck;
+  checks!: AllocCheck;
   /** Whether the open batch was recorded while an allocation was unconfirmed (its submit is then watched). */
   private batchWatched = false;
-  private readonly arena: UniformArena;
-  private readonly maxGroups: number;
+  private arena!: UniformArena;
+  private maxGroups!: number;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dead: Error | null = null;
   private gpuError: Error | null = null;
   /** Work recorded since the last submit (see pacing.ts). */
   private unsubmitted = 0;
-  private readonly pacer: ReadPacer;
+  private pacer!: ReadPacer;
+  /**
+   * @internal Called when the device is lost (not on destroy()): recovery
+   * installs itself here. Without it the backend is dead for good.
+   */
+  onDeviceLost: ((info: GPUDeviceLostInfo) => void) | null = null;
 
-  constructor(
-    readonly device: GPUDevice,
-    info: GPUAdapterInfo | undefined,
-    readonly isFallbackAdapter: boolean,
-    private readonly ownsDevice: boolean,
-  ) {
+  private ownsDevice = true;
+
+  constructor(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean, ownsDevice: boolean) {
+    this.attach(device, info, isFallbackAdapter, ownsDevice);
+  }
+
+  /** @internal (Re)builds everything made from the device: pools, uniform arena, pipeline cache. */
+  attach(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean, ownsDevice = true): void {
+    this.device = device;
+    this.ownsDevice = ownsDevice;
+    this.isFallbackAdapter = isFallbackAdapter;
     this.description = describe(info, isFallbackAdapter);
     const sub = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
     this.subgroups4 = device.features.has('subgroups') && sub?.subgroupMinSize === 4 && sub?.subgroupMaxSize === 4;
@@ -111,15 +129,43 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
     this.pacer = new ReadPacer(isFallbackAdapter && isNode);
-    device.lost.then((info) => {
-      this.dead ??= new Error(`${WHO}: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
+    this.encoder = null;
+    this.pass = null;
+    this.dead = null;
+    this.gpuError = null;
+    this.unsubmitted = 0;
+    device.lost.then((lost) => {
+      // A device replaced by recovery, or destroyed by destroy(), is no news.
+      if (device !== this.device || this.dead?.message === DESTROYED) return;
       this.encoder = null;
       this.pass = null;
+      const why = `the GPU device was lost (${lost.reason}): ${lost.message || 'no message'}`;
+      if (this.onDeviceLost) {
+        // Recovery takes over; until it is done nothing may touch the dead device.
+        this.dead = new LeptonError(WHO, `${why}; recovery is under way`);
+        this.onDeviceLost(lost);
+      } else {
+        this.dead ??= new LeptonError(WHO, `${why}. Its tensors' contents are gone, as device-loss recovery was off `
+          + '(init({ recovery: false })). Call init() again for a live backend, then rebuild or reload them (e.g. loadStateDict from a saved copy).');
+      }
     });
     // Validation and out-of-memory errors surface at the next read() instead of as silently wrong data.
     device.addEventListener('uncapturederror', (e) => {
-      this.gpuError ??= new Error(`${WHO}: GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+      if (device === this.device) this.gpuError ??= new Error(`${WHO}: GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
     });
+  }
+
+  /** @internal Whether the device is gone and nothing will bring it back (the registry then starts a new backend). */
+  get lost(): boolean {
+    return this.dead !== null && !this.onDeviceLost;
+  }
+
+  /** @internal Marks the backend dead with `error` (recovery gave up, or moved its tensors elsewhere). */
+  kill(error: Error): void {
+    this.onDeviceLost = null;
+    this.encoder = null;
+    this.pass = null;
+    this.dead = error;
   }
 
   // ---- memory ----
@@ -163,39 +209,42 @@ export class GpuRuntime implements Runtime<GpuHandle> {
   async read(h: GpuHandle, n: number): Promise<Float32Array> {
     this.live();
     this.check(h, n, 'read');
-    if (this.checks.watching) {
+    // Recovery may attach a new device while this read waits: finish it with the old one's objects.
+    const { device, staging: pool, pacer, checks } = this;
+    if (checks.watching) {
       // An allocation is unconfirmed: know whether it voids `h` before staging anything for it.
-      await this.untilLost(this.checks.settled());
+      await this.untilLost(device, checks.settled());
       this.check(h, n, 'read');
     }
     const bytes = n * 4;
     if (bytes === 0) {
       this.flush();
-      await this.untilLost(this.device.queue.onSubmittedWorkDone());
+      await this.untilLost(device, device.queue.onSubmittedWorkDone());
       return new Float32Array(0);
     }
-    const staging = this.staging.acquire(bytes, 'data');
-    this.checks.reuse(staging);
+    const staging = pool.acquire(bytes, 'data');
+    checks.reuse(staging);
     try {
       this.copy(h.buffer, 0, staging, bytes);
       this.flush();
-      await this.pacer.beforeMap();
+      await pacer.beforeMap();
       let mapped: unknown = null;
       const map = () => staging.mapAsync(GPUMapMode.READ, 0, bytes);
-      await this.untilLost(this.checks.watching ? this.checks.capture(map) : map()).catch((e) => { mapped = e; });
+      await this.untilLost(device, checks.watching ? checks.capture(map) : map()).catch((e) => { mapped = e; });
       // Every allocation check made before this read has settled: a failed one refuses what it voided.
-      await this.untilLost(this.checks.settled());
-      const refused = this.checks.refusal(h.buffer) ?? this.checks.refusal(staging);
+      await this.untilLost(device, checks.settled());
+      const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
       if (refused) throw refused;
       if (mapped) throw mapped;
-      this.pacer.completed();
+      pacer.completed();
       const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
       staging.unmap();
       this.throwGpuError();
       return out;
     } finally {
       if (staging.mapState === 'mapped') staging.unmap();
-      if (!this.dead) this.staging.release(staging);
+      // A pool of a lost or replaced device takes nothing back.
+      if (!this.dead && pool === this.staging) pool.release(staging);
     }
   }
 
@@ -240,7 +289,8 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     if (this.dead?.message === DESTROYED) return;
     this.encoder = null;
     this.pass = null;
-    this.dead = new Error(DESTROYED);
+    this.onDeviceLost = null;
+    this.dead = new LeptonError(WHO, 'the backend was destroyed');
     this.pool.destroy();
     this.staging.destroy();
     this.arena.destroy();
@@ -280,13 +330,13 @@ export class GpuRuntime implements Runtime<GpuHandle> {
   }
 
   /** @internal Records a buffer-to-buffer copy (ends the open compute pass). */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number): void {
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
     this.live();
     this.checks.assertUsable([src, dst]);
     this.encoder ??= this.device.createCommandEncoder({ label: 'lepton batch' });
     this.pass?.end();
     this.pass = null;
-    this.encoder.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     if (this.checks.watching) {
       this.batchWatched = true;
       this.checks.record([src, dst], [1]);
@@ -358,9 +408,9 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     if (this.arena.full) this.flush();
   }
 
-  /** Waits for `p`, or fails with the device-lost error if the device goes first. */
-  private async untilLost<T>(p: Promise<T>): Promise<T> {
-    const lost = this.device.lost.then(() => { throw this.dead ?? new Error(`${WHO}: the GPU device was lost`); });
+  /** Waits for `p`, or fails with the device-lost error if `device` goes first. */
+  private async untilLost<T>(device: GPUDevice, p: Promise<T>): Promise<T> {
+    const lost = device.lost.then(() => { throw this.dead ?? new LeptonError(WHO, 'the GPU device was lost'); });
     lost.catch(() => {}); // settles after the race when the device dies later: not an unhandled rejection
     try {
       return await Promise.race([p, lost]);
