@@ -1,6 +1,8 @@
 // Which backends are initialised, and which one new tensors go to.
 import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
+import { describe, options } from '../options.js';
+import { checkRestart, INIT_OPTIONS, recordStart } from './init-options.js';
 import { isNode } from './node-import.js';
 import { dawnUnavailable } from './webgpu/gpu.js';
 
@@ -41,7 +43,10 @@ let current: Backend | null = null;
 
 async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean): Promise<Backend | null> {
   const have = ready.get(name);
-  if (have) return have;
+  if (have) {
+    checkRestart(have, opts);
+    return have;
+  }
   let p = pending.get(name);
   if (!p) {
     // Loaded on demand: a WASM-only program never evaluates the WebGPU code, and the reverse.
@@ -54,7 +59,10 @@ async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean
     pending.set(name, p);
   }
   const be = await p;
-  if (be) ready.set(name, be);
+  if (be) {
+    if (!ready.has(name)) recordStart(be, opts);
+    ready.set(name, be);
+  }
   return be;
 }
 
@@ -69,11 +77,9 @@ export function useBackend(be: Backend): void {
  * name. Calling it again switches the default; initialised backends stay
  * usable (tensors carry their device).
  */
-export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+export async function init(options_?: InitOptions): Promise<DeviceName> {
+  const opts = options('init', options_, INIT_OPTIONS);
   const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'webgpu' && want !== 'wasm') {
-    fail('init', `option 'backend' must be 'auto', 'webgpu' or 'wasm', got ${JSON.stringify(want)}`);
-  }
   let be: Backend | null = null;
   if (want === 'webgpu' || want === 'auto') {
     be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);
@@ -96,6 +102,7 @@ export function getBackend(name?: DeviceName): Backend {
     if (!current) fail('lepton', 'no backend is initialised: call `await init()` first');
     return current;
   }
+  if (name !== 'wasm' && name !== 'webgpu') fail('lepton', `unknown device ${describe(name)}; the devices are 'wasm' and 'webgpu'`);
   const be = ready.get(name);
   if (!be) fail('lepton', `the '${name}' backend is not initialised: call \`await init({ backend: '${name}' })\` first`);
   return be;

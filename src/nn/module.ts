@@ -2,6 +2,7 @@
 import type { DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { keep } from '../memory.js';
+import { bool, options } from '../options.js';
 import { clearGrads, Tensor } from '../tensor.js';
 import { loadState, type LoadStateDictOptions, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 
@@ -25,7 +26,8 @@ export abstract class Module {
    * outlives any enclosing scope() and dispose() frees it. `null` reserves the
    * name without a value (PyTorch's None buffers; not saved).
    */
-  protected registerBuffer<T extends Tensor | null>(name: string, t: T, opts: { persistent?: boolean } = {}): T {
+  protected registerBuffer<T extends Tensor | null>(name: string, t: T, options_?: { persistent?: boolean }): T {
+    const opts = options('registerBuffer', options_, { persistent: bool });
     this.checkName('registerBuffer', name);
     if (t !== null && !(t instanceof Tensor)) fail('registerBuffer', `buffer '${name}' must be a Tensor or null, got ${typeof t}`);
     if (t?.requiresGrad) fail('registerBuffer', `buffer '${name}' requires a gradient; trainable state is a parameter (registerParameter)`);
@@ -109,7 +111,7 @@ export abstract class Module {
    * the module is left unchanged. Returns the keys skipped under
    * `strict: false`.
    */
-  loadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  loadStateDict(sd: StateDictInput, opts?: LoadStateDictOptions): LoadStateDictResult {
     return loadState(new Map(this.stateEntries()), sd, opts);
   }
 

@@ -2,6 +2,7 @@
 // any kernel) or a tensor of target probabilities.
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { oneOf, options, type OptionSpec } from '../options.js';
 import { empty, Tensor } from '../tensor.js';
 import { mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -10,10 +11,14 @@ import { arg, deviceOf } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
-function checkReduction(op: string, r: unknown): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') fail(op, `option 'reduction' must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
-  return r;
+export interface LossOptions {
+  /** 'mean' (default) over rows or elements, 'sum', or 'none' (per row / element). */
+  reduction?: Reduction;
 }
+
+const SPEC: OptionSpec<LossOptions> = { reduction: oneOf('mean', 'sum', 'none') };
+/** Other libraries' spellings: PyTorch's deprecated `reduce`, Keras's `reduction` values differ. */
+const ALIASES = { reduce: 'reduction' };
 
 /** One-hot rows for class ids, validated on the host. */
 function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
@@ -35,9 +40,9 @@ function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
  * ids (length N) or target probabilities (a Tensor [N, C]). Mean over rows by
  * default.
  */
-export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts?: LossOptions): Tensor {
   arg('crossEntropy', 'logits', logits);
-  const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
+  const reduction = options('crossEntropy', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
   let hot: Float32Array | null = null;
   if (labels instanceof Tensor) {
@@ -64,9 +69,9 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
 }
 
 /** Mean squared error; `pred` and `target` must have the same shape. */
-export function mse(pred: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function mse(pred: Tensor, target: Tensor, opts?: LossOptions): Tensor {
   deviceOf('mse', { pred, target });
-  const reduction = checkReduction('mse', opts.reduction ?? 'mean');
+  const reduction = options('mse', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (pred.rank !== target.rank || pred.shape.some((d, i) => d !== target.shape[i])) {
     fail('mse', `argument 'target' has shape ${fmtShape(target.shape)}; needs ${fmtShape(pred.shape)} (the prediction's shape)`);
   }

@@ -4,7 +4,9 @@
 // call each, innermost first.
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backends/backend.js';
+import { fail } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -68,6 +70,7 @@ function keptShape(shape: Shape, axes: number[]): number[] {
 function reduction(name: ReduceOp, x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
   arg(name, 'x', x);
   const axes = normalizeAxes(name, axis, x.rank);
+  if (typeof keepDims !== 'boolean') fail(name, `argument 'keepDims' must be a boolean, got ${describe(keepDims)}`);
   const keep = keptShape(x.shape, axes);
   const outShape = keepDims ? keep : x.shape.filter((_, i) => !axes.includes(i));
   const y = reduceRaw(name, x, axes, outShape);
