@@ -2,7 +2,7 @@
 import type { DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { keep } from '../memory.js';
-import { bool, options } from '../options.js';
+import { bool, describe, options } from '../options.js';
 import { clearGrads, Tensor } from '../tensor.js';
 import { loadState, type LoadStateDictOptions, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 
@@ -15,6 +15,7 @@ export abstract class Module {
 
   protected registerParameter<T extends Tensor>(name: string, t: T): T {
     this.checkName('registerParameter', name);
+    if (!(t instanceof Tensor)) fail('registerParameter', `parameter '${name}' must be a Tensor, got ${describe(t)}`);
     this.params.set(name, t);
     return t;
   }
@@ -38,6 +39,7 @@ export abstract class Module {
 
   protected registerModule<M extends Module>(name: string, m: M): M {
     this.checkName('registerModule', name);
+    if (!(m instanceof Module)) fail('registerModule', `module '${name}' must be an nn.Module, got ${describe(m)}`);
     this.children.set(name, m);
     return m;
   }
