@@ -26,6 +26,8 @@ export interface GradNode {
   readonly device: DeviceName;
   /** The graph's references to what `backward` reads; they keep the storage alive after a user's dispose(). */
   readonly saved: readonly (Tensor | null)[];
+  /** Each saved storage's version when the op ran: an in-place update since makes the gradient wrong. */
+  readonly versions: readonly number[];
   readonly backward: Backward<readonly (Tensor | null)[]>;
 }
 
@@ -65,7 +67,7 @@ export function record<const S extends readonly (Tensor | null)[]>(op: string, o
   if (enabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = {
-      op, inputs, device: out.device, saved: saved.map((t) => t && t.saved(op)),
+      op, inputs, device: out.device, saved: saved.map((t) => t && t.saved(op)), versions: saved.map((t) => (t ? t.live(op, 'saved').version : 0)),
       backward: backward as unknown as GradNode['backward'],
     };
     for (const x of inputs) x.consumers++;
@@ -104,6 +106,22 @@ function checkNotFreed(t: Tensor): void {
   if (op === undefined) return;
   fail('backward', `the graph through '${op}' (tensor #${t.id}, shape ${fmtShape(t.shape)}) was already freed by an earlier backward(); `
     + 'pass { retainGraph: true } to the first backward() to backpropagate through the same graph again, or run the forward again');
+}
+
+/**
+ * A node whose saved tensor was updated in place since the forward (an
+ * optimizer step, loadStateDict) would compute its gradient from the new
+ * values: refused, as PyTorch does, before any formula runs.
+ */
+function checkVersions(t: Tensor): void {
+  const node = t.gradFn;
+  node?.saved.forEach((s, i) => {
+    if (s && s.live('backward', 'saved').version !== node.versions[i]) {
+      fail('backward', `a tensor the gradient of '${node.op}' reads (shape ${fmtShape(s.shape)}) was modified in place after the forward `
+        + '(by an optimizer step or loadStateDict), so the gradient would use the new values. Call backward() before step(), '
+        + 'or run the forward again after the update');
+    }
+  });
 }
 
 /** The graph reachable from `root`, outputs before inputs; refused before anything runs if part of it was freed. */
@@ -166,6 +184,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, retainGraph: bo
     if (grad.device !== root.device) fail('backward', `argument 'grad' is on ${grad.device}, the tensor on ${root.device}`);
   }
   const order = topoOrder(root);
+  order.forEach(checkVersions);
   const prev = enabled;
   enabled = false;
   // Every gradient this call made and has not freed yet: on a failure, exactly these are freed.

@@ -23,6 +23,8 @@ import { sizeOf, type Shape } from './shape.js';
 export class Storage {
   /** @internal Storages alive now, on every backend (a test hook for leak checks). */
   static live = 0;
+  /** @internal Bumped by every in-place write (optimizer steps, loadStateDict): a graph that saved this storage is stale. */
+  version = 0;
   private refs = 1;
   constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
     Storage.live++;

@@ -112,6 +112,27 @@ test('a backward that fails midway has accumulated nothing; a retry counts once'
   }
 });
 
+test('backward through a graph whose saved tensor an optimizer step or loadStateDict updated in place is an error', () => {
+  const w = tensor([1, 2], { requiresGrad: true });
+  w.sum().backward(); // w.grad = [1, 1]
+  const loss = w.square().sum(); // square saves w
+  const unsaved = w.mul(3).sum(); // a number operand: nothing saved
+  const opt = new lp.optim.SGD([w], { lr: 0.5 });
+  opt.step(); // w = [0.5, 1.5]
+  throwsLepton(() => loss.backward(), /^backward: a tensor the gradient of 'square' reads \(shape \[2\]\) was modified in place after the forward .*Call backward\(\) before step\(\)/);
+  assert.equal(values(w.grad), [1, 1], 'nothing accumulated (before: the gradient of the new values, 2 · [0.5, 1.5])');
+  unsaved.backward();
+  assert.equal(values(w.grad), [4, 4], 'a graph that saved nothing of w still runs');
+  // loadStateDict writes in place too: the second layer saved its weight for the hidden activation's gradient.
+  const model = new lp.nn.MLP([2, 3, 1], { seed: 1 });
+  const out = model.forward(tensor([[1, 2]])).sum();
+  model.loadStateDict(model.stateDict());
+  throwsLepton(() => out.backward(), /^backward: a tensor the gradient of 'linear' reads \(shape \[3, 1\]\) was modified in place/);
+  assert.ok(model.parameters().every((p) => p.grad === null));
+  lp.dispose(w, w.grad, loss, unsaved, out);
+  model.dispose();
+});
+
 test("tensor() refuses strings, array-likes without numbers and non-numeric typed arrays", () => {
   throwsLepton(() => tensor('abc' as never), /tensor: argument 'data' must be a number, an array or a typed array, got "abc"/);
   throwsLepton(() => tensor('123' as never), /tensor: argument 'data' .*got "123"/);

@@ -149,6 +149,19 @@ test('optimizers: parameter lists and gradient shapes', () => {
   opt.dispose();
 });
 
+test('modules: registerParameter and registerModule take a Tensor and an nn.Module', () => {
+  class Bad extends nn.Module {
+    constructor(what: 'param' | 'module') {
+      super();
+      if (what === 'param') this.registerParameter('w', [1, 2] as never);
+      else this.registerModule('m', { forward: (x: lp.Tensor) => x } as never);
+    }
+    forward(x: lp.Tensor) { return x; }
+  }
+  throwsLepton(() => new Bad('param'), /^registerParameter: parameter 'w' must be a Tensor, got \[1, 2\]/);
+  throwsLepton(() => new Bad('module'), /^registerModule: module 'm' must be an nn.Module, got an object/);
+});
+
 test('a second init() with options that conflict with the running backend is an error', async () => {
   await lp.init({ backend: 'wasm' });
   const props = lp.getDeviceProperties('wasm');

@@ -117,6 +117,8 @@ export function loadState(target: ReadonlyMap<string, Tensor>, sd: StateDictInpu
       const src = p.src.handle(OP, 'source');
       if (src !== dst) be.unary('copy', src, dst, p.dst.size);
     }
+    // An in-place write: a recorded graph that saved the old values refuses a later backward.
+    p.dst.live(OP, 'destination').version++;
   }
   return { missingKeys, unexpectedKeys };
 }

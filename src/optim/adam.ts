@@ -51,6 +51,7 @@ export class Adam extends Optimizer {
         lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay,
         decoupled: this.decoupled, biasCorrection1: 1 - this.beta1 ** s.t, biasCorrection2: 1 - this.beta2 ** s.t,
       });
+      this.updated(p);
     }
   }
 

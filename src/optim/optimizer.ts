@@ -78,6 +78,11 @@ export abstract class Optimizer {
     return list;
   }
 
+  /** Records that `p` was updated in place: a graph that saved its old values refuses a later backward. */
+  protected updated(p: Tensor): void {
+    p.live(`${this.name}.step`, 'param').version++;
+  }
+
   /** A zero tensor shaped like `p`, exempt from scopes (optimizer state). */
   protected zerosLike(p: Tensor): Tensor {
     return keep(full(p.backend, p.shape, 0));

@@ -47,6 +47,7 @@ export class SGD extends Optimizer {
         this.velocity.set(p, v);
       }
       p.backend.sgd(p.handle('sgd', 'param'), p.grad!.handle('sgd', 'grad'), v ? v.handle('sgd', 'velocity') : null, p.size, hyper);
+      this.updated(p);
     }
   }
 
