@@ -124,7 +124,9 @@ const CASES: Case[] = [
       const o = run.optim.o;
       bad.push([() => { o.lr = NaN; }, /option 'lr' must be a finite number > 0, got NaN/]);
       // A gradient of the right size and the wrong shape, set by hand: the step changes nothing.
-      const q = run.optim.params.find((t) => !t.disposed && t.v.shape.length === 2 && t.v.shape[0] !== t.v.shape[1]);
+      // (A disposed parameter would be refused first.)
+      const q = run.optim.params.some((t) => t.disposed) ? null
+        : run.optim.params.find((t) => t.v.shape.length === 2 && t.v.shape[0] !== t.v.shape[1]);
       if (q) {
         bad.push([() => {
           const keep = q.t.grad;

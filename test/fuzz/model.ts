@@ -85,8 +85,14 @@ export function checkValues(c: Check, got: Float32Array): void {
   }
 }
 
+/** Below float32's normal range a value may round (or flush) to 0: no comparison means anything there. */
+const TINY = 1e-37;
+
 /** The error a slot's values may have: exact (0) or the propagated bound, with a safety factor for first-order estimates. */
-export const slotTol = (s: Slot) => (i: number) => (s.tol === 0 ? 0 : 8 * s.tol + 1e-30 * i);
+export const slotTol = (s: Slot) => {
+  const tol = s.tol === 0 ? 0 : 8 * s.tol + TINY;
+  return () => tol;
+};
 
 /** The graph backward() walks from `root`: every tensor that requires a gradient, reachable through unreleased nodes. */
 export function graphOf(root: Slot): Slot[] {
@@ -147,5 +153,5 @@ export function modelBackward(root: Slot, seed: Nd, retain: boolean): Slot[] {
 export function gradTol(s: Slot): (i: number) => number {
   const g = s.grad!;
   const top = maxAbs(g.scale);
-  return (i) => 8 * (g.tol + R) * (g.scale[i] + 1e-3 * top) + 1e-30;
+  return (i) => 8 * (g.tol + R) * (g.scale[i] + 1e-3 * top) + TINY;
 }
