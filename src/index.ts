@@ -6,8 +6,8 @@
 export { init, currentDevice, describeDevice, type InitOptions } from './backends/registry.js';
 export type { RecoveryEvent, RecoveryOptions } from './backends/recovery.js';
 export type { Activation, DeviceName } from './backends/backend.js';
-export { Tensor, type NestedArray } from './tensor.js';
-export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions } from './creation.js';
+export { Tensor, type NestedArray, type BackwardOptions } from './tensor.js';
+export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions, type RandnOptions, type RandOptions } from './creation.js';
 export { manualSeed, Generator } from './random.js';
 export {
   setBackendOptions, getDeviceProperties,

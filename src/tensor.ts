@@ -6,6 +6,7 @@ import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
 import { setTensorCheck, track } from './memory.js';
 import { countStorage, countTensor, uncountStorage } from './memory-stats.js';
+import { bool, describe, options } from './options.js';
 import * as ew from './ops/elementwise.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -25,6 +26,8 @@ import { sizeOf, type Shape } from './shape.js';
 export class Storage {
   /** @internal Storages alive now, on every backend (a test hook for leak checks). */
   static live = 0;
+  /** @internal Bumped by every in-place write (optimizer steps, loadStateDict): a graph that saved this storage is stale. */
+  version = 0;
   private refs = 1;
   constructor(public backend: Backend, public handle: unknown, readonly size: number) {
     Storage.live++;
@@ -71,6 +74,11 @@ const graphFinalizer = new FinalizationRegistry<Storage>(release);
 let nextId = 1;
 
 export type NestedArray = number | NestedArray[];
+
+export interface BackwardOptions {
+  /** Keep the graph (its saved tensors) for another backward() through it. Default false. */
+  retainGraph?: boolean;
+}
 
 export class Tensor {
   readonly id = nextId++;
@@ -214,10 +222,25 @@ export class Tensor {
   /**
    * Computes gradients of this tensor with respect to every leaf that
    * requires one, accumulating into their `.grad`. A non-scalar tensor needs
-   * `grad`, the gradient flowing into it.
+   * `grad`, the gradient flowing into it. PyTorch's forms: `backward()`,
+   * `backward(grad)`, `backward(grad, { retainGraph })`, and
+   * `backward({ retainGraph })`. The graph is freed as it is used unless
+   * `retainGraph`; a second backward through a freed graph is an error.
    */
-  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  backward(grad?: Tensor | null, opts?: BackwardOptions): void;
+  backward(opts: BackwardOptions): void;
+  backward(gradOrOpts?: Tensor | BackwardOptions | null, maybeOpts?: BackwardOptions): void {
     this.live('backward', 'this');
+    // An options object in first place (nothing after it) is backward({ retainGraph }).
+    const optsFirst = maybeOpts === undefined && gradOrOpts !== null && typeof gradOrOpts === 'object'
+      && !(gradOrOpts instanceof Tensor) && !Array.isArray(gradOrOpts) && !ArrayBuffer.isView(gradOrOpts);
+    const grad = optsFirst ? undefined : gradOrOpts ?? undefined;
+    const opts = options('backward', optsFirst ? gradOrOpts as BackwardOptions : maybeOpts, { retainGraph: bool });
+    if (grad !== undefined && !(grad instanceof Tensor)) {
+      fail('backward', `argument 'grad' must be a Tensor of the tensor's shape ${fmtShape(this.shape)}, got ${describe(grad)}; `
+        + (this.size === 1 ? 'a scalar needs none: call backward()' : 'e.g. ones(t.shape)'));
+    }
+    grad?.live('backward', 'grad');
     runBackward(this, grad, opts.retainGraph ?? false, (t) => ew.full(t.backend, t.shape, 1), (a, b) => ew.add(a, b));
   }
 

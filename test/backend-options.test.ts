@@ -60,7 +60,7 @@ test("setBackendOptions('wasm', { threads }): caps the threads a product is spli
   lp.dispose(a, b);
   expectError(() => setBackendOptions('wasm', { threads: 0 }), /setBackendOptions: option 'threads' must be 'auto' or a positive integer, got 0/);
   expectError(() => setBackendOptions('wasm', { threads: 1.5 }), /got 1.5/);
-  expectError(() => setBackendOptions('wasm', { thread: 1 } as unknown as lp.WasmRuntimeOptions), /unknown WASM option 'thread'; the options are: threads/);
+  expectError(() => setBackendOptions('wasm', { thread: 1 } as unknown as lp.WasmRuntimeOptions), /unknown option 'thread' \(did you mean 'threads'\?\); the options are: threads/);
   expectError(() => setBackendOptions('webgpu' as 'wasm', { threads: 1 }), /the WebGPU backend has no options to change while it runs/);
   expectError(() => setBackendOptions('cuda' as 'wasm', {}), /argument 'device' must be 'wasm', got "cuda"/);
   assert.equal(getDeviceProperties('wasm').threads, max, 'a refused call changed nothing');

@@ -1,6 +1,8 @@
 // Which backends are initialised, and which one new tensors go to.
 import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
+import { describe, options } from '../options.js';
+import { checkRestart, INIT_OPTIONS, recordStart } from './init-options.js';
 import { isNode } from './node-import.js';
 import { dawnUnavailable } from './webgpu/gpu.js';
 import { checkRecoveryOptions, type RecoveryOptions } from './recovery.js';
@@ -62,7 +64,10 @@ function moved(from: Backend, to: Backend): void {
 
 async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean): Promise<Backend | null> {
   const have = ready.get(name);
-  if (have && !have.lost) return have;
+  if (have && !have.lost) {
+    checkRestart(have, opts);
+    return have;
+  }
   if (have) ready.delete(name); // its device is gone for good: start afresh
   let p = pending.get(name);
   if (!p) {
@@ -82,6 +87,7 @@ async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean
   }
   const be = await p;
   if (be) {
+    if (!ready.has(name)) recordStart(be, opts);
     ready.set(name, be);
     movedTo.delete(name);
   }
@@ -99,11 +105,9 @@ export function useBackend(be: Backend): void {
  * name. Calling it again switches the default; initialised backends stay
  * usable (tensors carry their device).
  */
-export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+export async function init(options_?: InitOptions): Promise<DeviceName> {
+  const opts = options('init', options_, INIT_OPTIONS);
   const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'webgpu' && want !== 'wasm') {
-    fail('init', `option 'backend' must be 'auto', 'webgpu' or 'wasm', got ${JSON.stringify(want)}`);
-  }
   checkRecoveryOptions(opts.recovery);
   let be: Backend | null = null;
   if (want === 'webgpu' || want === 'auto') {
@@ -127,6 +131,7 @@ export function getBackend(name?: DeviceName): Backend {
     if (!current) fail('lepton', 'no backend is initialised: call `await init()` first');
     return current;
   }
+  if (name !== 'wasm' && name !== 'webgpu') fail('lepton', `unknown device ${describe(name)}; the devices are 'wasm' and 'webgpu'`);
   const be = ready.get(name) ?? movedTo.get(name);
   if (!be) fail('lepton', `the '${name}' backend is not initialised: call \`await init({ backend: '${name}' })\` first`);
   return be;

@@ -2,6 +2,7 @@
 import type { DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { keep } from '../memory.js';
+import { bool, describe, options } from '../options.js';
 import { clearGrads, Tensor } from '../tensor.js';
 import { loadState, type LoadStateDictOptions, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 
@@ -14,6 +15,7 @@ export abstract class Module {
 
   protected registerParameter<T extends Tensor>(name: string, t: T): T {
     this.checkName('registerParameter', name);
+    if (!(t instanceof Tensor)) fail('registerParameter', `parameter '${name}' must be a Tensor, got ${describe(t)}`);
     this.params.set(name, t);
     return t;
   }
@@ -25,7 +27,8 @@ export abstract class Module {
    * outlives any enclosing scope() and dispose() frees it. `null` reserves the
    * name without a value (PyTorch's None buffers; not saved).
    */
-  protected registerBuffer<T extends Tensor | null>(name: string, t: T, opts: { persistent?: boolean } = {}): T {
+  protected registerBuffer<T extends Tensor | null>(name: string, t: T, options_?: { persistent?: boolean }): T {
+    const opts = options('registerBuffer', options_, { persistent: bool });
     this.checkName('registerBuffer', name);
     if (t !== null && !(t instanceof Tensor)) fail('registerBuffer', `buffer '${name}' must be a Tensor or null, got ${typeof t}`);
     if (t?.requiresGrad) fail('registerBuffer', `buffer '${name}' requires a gradient; trainable state is a parameter (registerParameter)`);
@@ -36,6 +39,7 @@ export abstract class Module {
 
   protected registerModule<M extends Module>(name: string, m: M): M {
     this.checkName('registerModule', name);
+    if (!(m instanceof Module)) fail('registerModule', `module '${name}' must be an nn.Module, got ${describe(m)}`);
     this.children.set(name, m);
     return m;
   }
@@ -109,7 +113,7 @@ export abstract class Module {
    * the module is left unchanged. Returns the keys skipped under
    * `strict: false`.
    */
-  loadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  loadStateDict(sd: StateDictInput, opts?: LoadStateDictOptions): LoadStateDictResult {
     return loadState(new Map(this.stateEntries()), sd, opts);
   }
 

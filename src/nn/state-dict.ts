@@ -1,6 +1,7 @@
 // Module.loadStateDict: check every entry first, then write them all, so a
 // bad state dict leaves the module exactly as it was.
 import { fail, fmtShape } from '../errors.js';
+import { bool, options } from '../options.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 
 /** A value for one key: a Tensor, a flat typed array / number[] (row-major), or nested arrays of the exact shape. */
@@ -94,10 +95,8 @@ function plan(key: string, dst: Tensor, v: StateValue): Plan {
 }
 
 /** Loads `sd` into `target` (key → the module's tensor), all or nothing. */
-export function loadState(target: ReadonlyMap<string, Tensor>, sd: StateDictInput, opts: LoadStateDictOptions): LoadStateDictResult {
-  if (!opts || typeof opts !== 'object') fail(OP, `argument 'options' must be an object, got ${typeof opts}`);
-  for (const k of Object.keys(opts)) if (k !== 'strict') fail(OP, `unknown option '${k}'; the only option is 'strict'`);
-  if (opts.strict !== undefined && typeof opts.strict !== 'boolean') fail(OP, `option 'strict' must be a boolean, got ${typeof opts.strict}`);
+export function loadState(target: ReadonlyMap<string, Tensor>, sd: StateDictInput, options_: LoadStateDictOptions | undefined): LoadStateDictResult {
+  const opts = options(OP, options_, { strict: bool });
   const strict = opts.strict ?? true;
   const given = entries(sd);
   const unexpectedKeys = given.map(([k]) => k).filter((k) => !target.has(k));
@@ -118,6 +117,8 @@ export function loadState(target: ReadonlyMap<string, Tensor>, sd: StateDictInpu
       const src = p.src.handle(OP, 'source');
       if (src !== dst) be.unary('copy', src, dst, p.dst.size);
     }
+    // An in-place write: a recorded graph that saved the old values refuses a later backward.
+    p.dst.live(OP, 'destination').version++;
   }
   return { missingKeys, unexpectedKeys };
 }

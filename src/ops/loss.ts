@@ -3,6 +3,7 @@
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { oneOf, options, type OptionSpec } from '../options.js';
 import { empty, Tensor } from '../tensor.js';
 import { binaryRaw, mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -11,10 +12,14 @@ import { arg, deviceOf } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
-function checkReduction(op: string, r: unknown): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') fail(op, `option 'reduction' must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
-  return r;
+export interface LossOptions {
+  /** 'mean' (default) over rows or elements, 'sum', or 'none' (per row / element). */
+  reduction?: Reduction;
 }
+
+const SPEC: OptionSpec<LossOptions> = { reduction: oneOf('mean', 'sum', 'none') };
+/** Other libraries' spellings: PyTorch's deprecated `reduce`, Keras's `reduction` values differ. */
+const ALIASES = { reduce: 'reduction' };
 
 /** One-hot rows for class ids, validated on the host. */
 function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
@@ -51,9 +56,9 @@ function weighted(target: Tensor, logProb: Tensor): Tensor {
  * does the same for class ids; for probability targets PyTorch 1.13 returns a
  * NaN loss there, with the same finite gradient).
  */
-export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts?: LossOptions): Tensor {
   arg('crossEntropy', 'logits', logits);
-  const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
+  const reduction = options('crossEntropy', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
   let hot: Float32Array | null = null;
   if (labels instanceof Tensor) {
@@ -80,9 +85,9 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
 }
 
 /** Mean squared error; `pred` and `target` must have the same shape. */
-export function mse(pred: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function mse(pred: Tensor, target: Tensor, opts?: LossOptions): Tensor {
   deviceOf('mse', { pred, target });
-  const reduction = checkReduction('mse', opts.reduction ?? 'mean');
+  const reduction = options('mse', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (pred.rank !== target.rank || pred.shape.some((d, i) => d !== target.shape[i])) {
     fail('mse', `argument 'target' has shape ${fmtShape(target.shape)}; needs ${fmtShape(pred.shape)} (the prediction's shape)`);
   }

@@ -6,6 +6,7 @@ import { record } from '../autograd.js';
 import type { ReduceOp } from '../backends/backend.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -83,6 +84,7 @@ function reducedAxes(name: ReduceOp, x: Tensor, axis: number | number[] | undefi
 function reduction(name: ReduceOp, x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
   arg(name, 'x', x);
   const axes = reducedAxes(name, x, axis);
+  if (typeof keepDims !== 'boolean') fail(name, `argument 'keepDims' must be a boolean, got ${describe(keepDims)}`);
   // The max of nothing is undefined (sum gives 0 and mean NaN, as PyTorch); PyTorch raises too.
   const empty = axes.find((i) => x.shape[i] === 0);
   if (name === 'max' && empty !== undefined) {

@@ -5,6 +5,7 @@
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
 import { transpose } from './shape.js';
@@ -37,6 +38,7 @@ function lastAxis(name: string, x: Tensor, log: boolean): Tensor {
 
 function alongAxis(name: string, x: Tensor, axis: number, log: boolean): Tensor {
   arg(name, 'x', x);
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) fail(name, `argument 'axis' must be an integer, got ${describe(axis)}`);
   if (x.rank === 0) fail(name, `needs a tensor of rank >= 1, got a scalar ${fmtShape(x.shape)}`);
   if (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank) {
     fail(name, `axis ${axis} is out of range for shape ${fmtShape(x.shape)} (needs ${-x.rank} <= axis < ${x.rank})`);

@@ -1,7 +1,8 @@
 // Adam (L2 decay added to the gradient) and AdamW (decoupled decay), as
 // PyTorch defines them. One fused kernel per parameter.
+import { number, tuple, type Accepts, type OptionSpec } from '../options.js';
 import type { Tensor } from '../tensor.js';
-import { checkHyper, Optimizer } from './optimizer.js';
+import { LR, Optimizer, optimizerOptions } from './optimizer.js';
 
 export interface AdamOptions {
   /** Learning rate, default 1e-3. */
@@ -14,22 +15,28 @@ export interface AdamOptions {
 
 interface State { m: Tensor; v: Tensor; t: number }
 
+const BETA = number(0, 1, '[)');
+const SPEC: OptionSpec<AdamOptions> = { lr: LR, betas: tuple(BETA, BETA), eps: number(0, Infinity, '()'), weightDecay: number(0, Infinity, '[)') };
+
 export class Adam extends Optimizer {
-  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
   private readonly state = new Map<Tensor, State>();
 
-  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}, name = 'optim.Adam', protected readonly decoupled = false) {
+  constructor(params: Iterable<Tensor>, opts?: AdamOptions, name = 'optim.Adam', protected readonly decoupled = false) {
     super(params, name);
-    this.lr = checkHyper(name, 'lr', opts.lr ?? 1e-3, 0, Infinity, true);
-    const [b1, b2] = opts.betas ?? [0.9, 0.999];
-    this.beta1 = checkHyper(name, 'betas[0]', b1, 0, 1);
-    this.beta2 = checkHyper(name, 'betas[1]', b2, 0, 1);
-    this.eps = checkHyper(name, 'eps', opts.eps ?? 1e-8, 0, Infinity, true);
-    this.weightDecay = checkHyper(name, 'weightDecay', opts.weightDecay ?? (decoupled ? 0.01 : 0), 0, Infinity);
+    const o = optimizerOptions(name, opts, SPEC);
+    this.lr = o.lr ?? 1e-3;
+    [this.beta1, this.beta2] = o.betas ?? [0.9, 0.999];
+    this.eps = o.eps ?? 1e-8;
+    this.weightDecay = o.weightDecay ?? (decoupled ? 0.01 : 0);
+  }
+
+  protected hyperparameters(): [string, unknown, Accepts<unknown>][] {
+    return [['lr', this.lr, LR], ['betas[0] (beta1)', this.beta1, BETA], ['betas[1] (beta2)', this.beta2, BETA],
+      ['eps', this.eps, SPEC.eps], ['weightDecay', this.weightDecay, SPEC.weightDecay]];
   }
 
   step(): void {
@@ -44,6 +51,7 @@ export class Adam extends Optimizer {
         lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay,
         decoupled: this.decoupled, biasCorrection1: 1 - this.beta1 ** s.t, biasCorrection2: 1 - this.beta2 ** s.t,
       });
+      this.updated(p);
     }
   }
 
@@ -55,7 +63,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: Adam with weight decay applied to the weights directly (Loshchilov & Hutter 2019). */
 export class AdamW extends Adam {
-  constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+  constructor(params: Iterable<Tensor>, opts?: AdamOptions) {
     super(params, opts, 'optim.AdamW', true);
   }
 }
