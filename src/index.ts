@@ -28,3 +28,4 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics.js';
 export * as testing from './testing.js';
+export * as io from './io/index.js';
