@@ -25,8 +25,14 @@ export function torchLayout(cls: LayerClass, entry: Record<string, KeyLayout>): 
   layouts.set(cls, entry);
 }
 
-// lepton keeps a Linear's weight [in, out] (x·W); PyTorch keeps [out, in] (x·Wᵀ).
-torchLayout(Linear, { weight: { perm: [1, 0], axes: '[out, in]' } });
+let registered = false;
+/** The built-in layers' layouts, registered on first use (a call, not a module side effect, so bundles can drop it). */
+function registerLayouts(): void {
+  if (registered) return;
+  registered = true;
+  // lepton keeps a Linear's weight [in, out] (x·W); PyTorch keeps [out, in] (x·Wᵀ).
+  torchLayout(Linear, { weight: { perm: [1, 0], axes: '[out, in]' } });
+}
 
 function entryFor(m: Module): Record<string, KeyLayout> | undefined {
   for (let p = Object.getPrototypeOf(m); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
@@ -38,6 +44,7 @@ function entryFor(m: Module): Record<string, KeyLayout> | undefined {
 
 /** state-dict key → its layout, for every key of `model` that has one. */
 export function layoutsOf(model: Module): Map<string, KeyLayout> {
+  registerLayouts();
   const out = new Map<string, KeyLayout>();
   for (const [path, m] of model.namedModules()) {
     const e = entryFor(m);

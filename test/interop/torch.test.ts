@@ -18,7 +18,7 @@ import { relErr } from '../helpers/error.js';
 import { testRng } from '../helpers/random.js';
 import { havePython, runPython } from './python.js';
 
-const { nn, io, tensor } = lp;
+const { nn, tensor } = lp;
 const rng = testRng('torch-interop');
 const DIR = 'test-output/interop';
 mkdirSync(DIR, { recursive: true });
@@ -70,8 +70,8 @@ if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.t
       const model = c.build('wasm', seed);
       const x = rng.array(c.input.reduce((a, b) => a * b, 1), -2, 2);
       const labels = Array.from({ length: c.input[0] }, () => rng.int(0, c.classes - 1));
-      const weights = await io.readSafetensors(await io.saveSafetensors(model));
-      await io.writeSafetensors({
+      const weights = await lp.readSafetensors(await lp.saveSafetensors(model));
+      await lp.writeSafetensors({
         ...Object.fromEntries(Object.entries(weights.tensors).map(([k, t]) => [`model.${k}`, { shape: t.shape, data: t.data }])),
         x: { shape: c.input, data: x }, labels: { shape: [labels.length], data: labels, dtype: 'I64' },
       }, inp, { metadata: { spec: JSON.stringify(c.spec) } });
@@ -82,16 +82,16 @@ if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.t
     // Per direction and kind: [max abs, max relative].
     const worst = { a: { out: [0, 0], grad: [0, 0] }, b: { out: [0, 0], grad: [0, 0] } };
     for (const [i, { c, inp, out, weights }] of files.entries()) {
-      const torch = (await io.readSafetensors(out)).tensors;
+      const torch = (await lp.readSafetensors(out)).tensors;
       for (const device of devices) {
         for (const dir of ['a', 'b'] as const) {
           const model = c.build(device, data[i].seed + 1); // other initial weights: the load must set them all
           if (dir === 'a') {
-            const t = (await io.readSafetensors(inp)).tensors;
-            await io.writeSafetensors(Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('model.')).map(([k, v]) => [k.slice(6), { shape: v.shape, data: v.data }])), `${DIR}/lepton-${i}.safetensors`);
-            await io.loadSafetensors(model, `${DIR}/lepton-${i}.safetensors`);
+            const t = (await lp.readSafetensors(inp)).tensors;
+            await lp.writeSafetensors(Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('model.')).map(([k, v]) => [k.slice(6), { shape: v.shape, data: v.data }])), `${DIR}/lepton-${i}.safetensors`);
+            await lp.loadSafetensors(model, `${DIR}/lepton-${i}.safetensors`);
           } else {
-            await io.loadSafetensors(model, weights); // written by PyTorch's side, strict
+            await lp.loadSafetensors(model, weights); // written by PyTorch's side, strict
           }
           const mine = await results(model, data[i].x, c.input, data[i].labels, device);
           for (const [k, v] of Object.entries(mine)) {

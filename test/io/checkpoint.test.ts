@@ -10,7 +10,7 @@ import type { DeviceName } from '../../src/index.js';
 import { devices } from '../helpers/backends.js';
 import { testRng } from '../helpers/random.js';
 
-const { nn, optim, io, tensor, scope, LeptonError } = lp;
+const { nn, optim, tensor, scope, LeptonError } = lp;
 const rng = testRng('checkpoint');
 mkdirSync('test-output/io', { recursive: true });
 const SIZES = [3, 8, 6, 4];
@@ -50,13 +50,13 @@ test('resume from a checkpoint: bit-identical to an uninterrupted run, on every 
       const o2 = make(first.parameters());
       train(first, o2, 0, 3, device);
       const path = `test-output/io/checkpoint-${device}.safetensors`;
-      await io.saveCheckpoint({ model: first, optimizer: o2, metadata: { step: '3' } }, path);
+      await lp.saveCheckpoint({ model: first, optimizer: o2, metadata: { step: '3' } }, path);
       first.dispose(); o2.dispose();
 
       // Fresh objects: other initial weights, no optimizer state.
       const resumed = new nn.MLP(SIZES, { device, seed: seed + 1, activation: 'gelu' });
       const o3 = make(resumed.parameters());
-      const info = await io.loadCheckpoint(path, { model: resumed, optimizer: o3 });
+      const info = await lp.loadCheckpoint(path, { model: resumed, optimizer: o3 });
       assert.equal(info.metadata, { step: '3' });
       train(resumed, o3, 3, 6, device);
       const [a, b] = [await bits(straight), await bits(resumed)];
@@ -72,7 +72,7 @@ test('the checkpoint stores model weights as PyTorch does, and optimizer moments
   const m = new nn.MLP([2, 3], { seed: 1 });
   const opt = new optim.Adam(m.parameters());
   m.forward(tensor([[1, 2]])).sum().backward(); opt.step();
-  const f = await io.readSafetensors(await io.saveCheckpoint({ model: m, optimizer: opt }));
+  const f = await lp.readSafetensors(await lp.saveCheckpoint({ model: m, optimizer: opt }));
   assert.equal(Object.keys(f.tensors).sort(), ['model.layers.0.bias', 'model.layers.0.weight', 'optimizer.state.0.expAvg', 'optimizer.state.0.expAvgSq', 'optimizer.state.1.expAvg', 'optimizer.state.1.expAvgSq']);
   assert.equal(f.tensors['model.layers.0.weight'].shape, [3, 2]);
   assert.equal(f.tensors['optimizer.state.0.expAvg'].shape, [3, 2]);
@@ -99,21 +99,21 @@ test('a failed checkpoint load changes neither the model nor the optimizer', asy
     const m = new nn.MLP([3, 4, 4], { device, seed: 2 });
     const opt = new optim.Adam(m.parameters(), { lr: 0.01 });
     train(m, opt, 0, 1, device);
-    const good = await io.saveCheckpoint({ model: m, optimizer: opt });
+    const good = await lp.saveCheckpoint({ model: m, optimizer: opt });
     const other = new nn.MLP([3, 5, 4], { device, seed: 3 });
     const otherOpt = new optim.Adam(other.parameters(), { lr: 0.5 });
     const before = await bits(other);
-    await rejects(io.loadCheckpoint(good, { model: other, optimizer: otherOpt }), /loadCheckpoint: key 'layers.0.weight': shape mismatch: the file has \[4, 3\] \(F32\), the model needs \[5, 3\]/);
+    await rejects(lp.loadCheckpoint(good, { model: other, optimizer: otherOpt }), /loadCheckpoint: key 'layers.0.weight': shape mismatch: the file has \[4, 3\] \(F32\), the model needs \[5, 3\]/);
     // The optimizer alone: its parameters' shapes do not match either.
-    await rejects(io.loadCheckpoint(good, { optimizer: otherOpt }), /loadCheckpoint: key 'optimizer.state.0.expAvg': shape mismatch: the file has \[4, 3\], the optimizer's parameter 0 needs \[5, 3\]/);
+    await rejects(lp.loadCheckpoint(good, { optimizer: otherOpt }), /loadCheckpoint: key 'optimizer.state.0.expAvg': shape mismatch: the file has \[4, 3\], the optimizer's parameter 0 needs \[5, 3\]/);
     assert.equal(await bits(other), before);
     assert.is(otherOpt.lr, 0.5);
     assert.equal(otherOpt.stateDict().state, {});
-    await rejects(io.loadCheckpoint(good, { model: m, optimizer: new optim.SGD(m.parameters()) }), /the checkpoint's optimizer is optim.Adam; this one is optim.SGD/);
-    await rejects(io.loadCheckpoint(await io.saveSafetensors(m), { model: m }), /not a lepton checkpoint/);
-    await rejects(io.loadCheckpoint(await io.saveCheckpoint({ model: m }), { model: m, optimizer: opt }), /the checkpoint holds no optimizer state/);
-    await rejects(io.saveCheckpoint({ model: m, metadata: { 'lepton.x': 'y' } }), /metadata key 'lepton.x' is reserved/);
-    await rejects(io.saveCheckpoint({}), /saveCheckpoint: needs a 'model', an 'optimizer' or both/);
+    await rejects(lp.loadCheckpoint(good, { model: m, optimizer: new optim.SGD(m.parameters()) }), /the checkpoint's optimizer is optim.Adam; this one is optim.SGD/);
+    await rejects(lp.loadCheckpoint(await lp.saveSafetensors(m), { model: m }), /not a lepton checkpoint/);
+    await rejects(lp.loadCheckpoint(await lp.saveCheckpoint({ model: m }), { model: m, optimizer: opt }), /the checkpoint holds no optimizer state/);
+    await rejects(lp.saveCheckpoint({ model: m, metadata: { 'lepton.x': 'y' } }), /metadata key 'lepton.x' is reserved/);
+    await rejects(lp.saveCheckpoint({}), /saveCheckpoint: needs a 'model', an 'optimizer' or both/);
     for (const x of [m, other]) x.dispose();
     opt.dispose(); otherOpt.dispose();
   }

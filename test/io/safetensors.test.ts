@@ -10,7 +10,7 @@ import * as lp from '../../src/index.js';
 import { devices } from '../helpers/backends.js';
 import { testRng } from '../helpers/random.js';
 
-const { nn, io, LeptonError } = lp;
+const { nn, LeptonError } = lp;
 const rng = testRng('safetensors');
 const OUT = 'test-output/io';
 mkdirSync(OUT, { recursive: true });
@@ -54,7 +54,7 @@ test('reads every dtype from a hand-built file, converted to float32', async () 
   let off = 0;
   for (const [name, dtype, shape, b] of parts) { header[name] = { dtype, shape, data_offsets: [off, off + b.length] }; off += b.length; }
   // Unpadded header: the data starts at an odd offset, which the reader must handle.
-  const file = await io.readSafetensors(craft(header, cat(...parts.map((p) => p[3]))));
+  const file = await lp.readSafetensors(craft(header, cat(...parts.map((p) => p[3]))));
   assert.equal(file.metadata, { format: 'pt', note: 'hand-made' });
   assert.equal(Object.keys(file.tensors), parts.map((p) => p[0]));
   const vals = (k: string) => [...file.tensors[k].data];
@@ -76,7 +76,7 @@ test('reads every dtype from a hand-built file, converted to float32', async () 
 
 test('the writer follows the spec: LE length, JSON header padded to 8, contiguous offsets, LE data, metadata', async () => {
   const a = rng.array(6), c = [1, -2, 3];
-  const bytes = await io.writeSafetensors({ a: { shape: [2, 3], data: a }, c: { shape: [3], data: c, dtype: 'I64' }, e: { shape: [0, 4], data: [] } }, { metadata: { who: 'test' } });
+  const bytes = await lp.writeSafetensors({ a: { shape: [2, 3], data: a }, c: { shape: [3], data: c, dtype: 'I64' }, e: { shape: [0, 4], data: [] } }, { metadata: { who: 'test' } });
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   assert.is((8 + n) % 8, 0, 'the data starts 8-byte aligned');
   const text = new TextDecoder().decode(bytes.subarray(8, 8 + n));
@@ -97,7 +97,7 @@ test('the writer follows the spec: LE length, JSON header padded to 8, contiguou
   // And a tensor from a device is written as its values.
   for (const device of devices) {
     const t = lp.tensor(a, [3, 2], { device });
-    const f = await io.readSafetensors(await io.writeSafetensors({ t }));
+    const f = await lp.readSafetensors(await lp.writeSafetensors({ t }));
     assert.equal(f.tensors.t.shape, [3, 2]);
     assert.equal([...f.tensors.t.data], [...a]);
     assert.is(f.metadata, null);
@@ -108,7 +108,7 @@ test('the writer follows the spec: LE length, JSON header padded to 8, contiguou
 test('broken files: truncated, bad header, bad entries, overlaps, holes, trailing bytes', async () => {
   const f4 = bytesOf(Float32Array.from([1, 2, 3, 4]));
   const good = { x: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] } };
-  const read = (b: Uint8Array) => io.readSafetensors(b);
+  const read = (b: Uint8Array) => lp.readSafetensors(b);
   await rejects(read(new Uint8Array(5)), /readSafetensors: truncated file: 5 bytes; a safetensors file starts with an 8-byte header length/);
   await rejects(read(craft(good, f4).subarray(0, 20)), /truncated file: the header should be \d+ bytes but only 12 follow/);
   await rejects(read(craft(good, f4.subarray(0, 12))), /truncated file: tensor 'x' ends at data byte 16, but the data section has 12 bytes/);
@@ -133,11 +133,11 @@ test('broken files: truncated, bad header, bad entries, overlaps, holes, trailin
   const ok = await read(craft({ ...good, e: { dtype: 'F32', shape: [0], data_offsets: [16, 16] } }, f4, { pad: 8 }));
   assert.equal([...ok.tensors.x.data], [1, 2, 3, 4]);
   assert.equal(ok.tensors.e.shape, [0]);
-  await rejects(io.readSafetensors('test-output/io/no-such-file.safetensors'), /readSafetensors: cannot read 'test-output\/io\/no-such-file.safetensors': ENOENT/);
-  await rejects(io.readSafetensors(42 as never), /argument 'source' must be a path or URL, an ArrayBuffer or typed array, or a Blob \/ File \/ Response, got number/);
-  await rejects(io.writeSafetensors({ a: { shape: [2], data: [1] } }), /writeSafetensors: tensor 'a': shape \[2\] needs 2 values, got 1/);
-  await rejects(io.writeSafetensors({ a: { shape: [1], data: [1.5], dtype: 'I64' } }), /tensor 'a': I64 needs integers, got 1.5 at index 0/);
-  await rejects(io.writeSafetensors({ __metadata__: { shape: [1], data: [1] } }), /has the name "__metadata__"/);
+  await rejects(lp.readSafetensors('test-output/io/no-such-file.safetensors'), /readSafetensors: cannot read 'test-output\/io\/no-such-file.safetensors': ENOENT/);
+  await rejects(lp.readSafetensors(42 as never), /argument 'source' must be a path or URL, an ArrayBuffer or typed array, or a Blob \/ File \/ Response, got number/);
+  await rejects(lp.writeSafetensors({ a: { shape: [2], data: [1] } }), /writeSafetensors: tensor 'a': shape \[2\] needs 2 values, got 1/);
+  await rejects(lp.writeSafetensors({ a: { shape: [1], data: [1.5], dtype: 'I64' } }), /tensor 'a': I64 needs integers, got 1.5 at index 0/);
+  await rejects(lp.writeSafetensors({ __metadata__: { shape: [1], data: [1] } }), /has the name "__metadata__"/);
 });
 
 /** An MLP's parameters, read from its device. */
@@ -147,8 +147,8 @@ const transpose = (v: ArrayLike<number>, rows: number, cols: number) => Array.fr
 test("saveSafetensors: PyTorch's names and layouts ([out, in] weights), F32, format 'pt'; loads back on every backend", async () => {
   for (const device of devices) {
     const m = new nn.MLP([3, 5, 2], { device, seed: rng.int(1, 1e6) });
-    const bytes = await io.saveSafetensors(m, { metadata: { epoch: '7' } });
-    const f = await io.readSafetensors(bytes);
+    const bytes = await lp.saveSafetensors(m, { metadata: { epoch: '7' } });
+    const f = await lp.readSafetensors(bytes);
     assert.equal(f.metadata, { format: 'pt', epoch: '7' });
     assert.equal(Object.keys(f.tensors), ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']);
     assert.equal(f.tensors['layers.0.weight'].shape, [5, 3]);
@@ -159,7 +159,7 @@ test("saveSafetensors: PyTorch's names and layouts ([out, in] weights), F32, for
     assert.equal([...f.tensors['layers.0.weight'].data], transpose(w0, 3, 5));
     assert.equal([...f.tensors['layers.0.bias'].data], b0);
     const fresh = new nn.MLP([3, 5, 2], { device, seed: 1 });
-    assert.equal(await io.loadSafetensors(fresh, bytes), { missingKeys: [], unexpectedKeys: [] });
+    assert.equal(await lp.loadSafetensors(fresh, bytes), { missingKeys: [], unexpectedKeys: [] });
     assert.equal(await params(fresh), await params(m));
     m.dispose(); fresh.dispose();
   }
@@ -168,17 +168,17 @@ test("saveSafetensors: PyTorch's names and layouts ([out, in] weights), F32, for
 test('loadSafetensors from a Node path, a file: URL, an ArrayBuffer, an unaligned view, a Blob and a Response', async () => {
   const m = new nn.MLP([4, 3, 2], { seed: rng.int(1, 1e6) });
   const path = `${OUT}/mlp.safetensors`;
-  const bytes = await io.saveSafetensors(m, path);
+  const bytes = await lp.saveSafetensors(m, path);
   const want = await params(m);
   const odd = new Uint8Array(bytes.length + 3); odd.set(bytes, 3);
-  const sources: [string, () => lp.io.BinarySource][] = [
+  const sources: [string, () => lp.BinarySource][] = [
     ['path', () => path], ['file URL', () => pathToFileURL(path)], ['file URL string', () => pathToFileURL(path).href],
     ['ArrayBuffer', () => bytes.slice().buffer], ['Uint8Array at offset 3', () => odd.subarray(3)],
     ['Blob', () => new Blob([bytes.slice()])], ['Response', () => new Response(bytes.slice())],
   ];
   for (const [what, src] of sources) {
     const fresh = new nn.MLP([4, 3, 2], { seed: 99 });
-    await io.loadSafetensors(fresh, src());
+    await lp.loadSafetensors(fresh, src());
     assert.equal(await params(fresh), want, what);
     fresh.dispose();
   }
@@ -189,24 +189,24 @@ test('loadSafetensors errors name the key and both shapes; nothing is half-loade
   for (const device of devices) {
     const m = new nn.MLP([3, 4, 2], { device, seed: 5 });
     const before = await params(m);
-    const sd = (await io.readSafetensors(await io.saveSafetensors(m))).tensors;
+    const sd = (await lp.readSafetensors(await lp.saveSafetensors(m))).tensors;
     const entries = (over: Record<string, unknown>) => Object.fromEntries(Object.entries({ ...Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, { shape: t.shape, data: t.data }])), ...over }).filter(([, v]) => v));
-    const file = async (over: Record<string, unknown>) => io.writeSafetensors(entries(over) as Record<string, lp.io.SafetensorsEntry>);
+    const file = async (over: Record<string, unknown>) => lp.writeSafetensors(entries(over) as Record<string, lp.SafetensorsEntry>);
     // The last layer is wrong: the first one must not have been written either.
-    await rejects(io.loadSafetensors(m, await file({ 'layers.1.weight': { shape: [2, 5], data: new Float32Array(10) } })),
+    await rejects(lp.loadSafetensors(m, await file({ 'layers.1.weight': { shape: [2, 5], data: new Float32Array(10) } })),
       /loadSafetensors: key 'layers.1.weight': shape mismatch: the file has \[2, 5\] \(F32\), the model needs \[2, 4\] \(PyTorch's layout \[out, in\]; lepton keeps it as \[4, 2\]\)/);
     // lepton's own layout in the file is a mismatch too (same element count, wrong shape).
-    await rejects(io.loadSafetensors(m, await file({ 'layers.0.weight': { shape: [3, 4], data: new Float32Array(12) } })),
+    await rejects(lp.loadSafetensors(m, await file({ 'layers.0.weight': { shape: [3, 4], data: new Float32Array(12) } })),
       /key 'layers.0.weight': shape mismatch: the file has \[3, 4\] \(F32\), the model needs \[4, 3\]/);
-    await rejects(io.loadSafetensors(m, await file({ 'layers.1.bias': { shape: [2], data: [1, 2], dtype: 'I64' } })),
+    await rejects(lp.loadSafetensors(m, await file({ 'layers.1.bias': { shape: [2], data: [1, 2], dtype: 'I64' } })),
       /key 'layers.1.bias': dtype mismatch: the file has I64 \[2\], the model needs a float tensor \(F32, F64, F16 or BF16\) \[2\]/);
-    await rejects(io.loadSafetensors(m, await file({ 'layers.1.bias': null })), /loadSafetensors: missing key\(s\) 'layers.1.bias'/);
-    await rejects(io.loadSafetensors(m, await file({ 'layers.2.weight': { shape: [1], data: [0] } })), /loadSafetensors: unexpected key\(s\) 'layers.2.weight'/);
-    await rejects(io.loadSafetensors(m, (await file({})).subarray(0, 100)), /loadSafetensors: truncated file/);
-    await rejects(io.loadSafetensors({} as never, new Uint8Array(8)), /loadSafetensors: argument 'model' must be an nn.Module/);
+    await rejects(lp.loadSafetensors(m, await file({ 'layers.1.bias': null })), /loadSafetensors: missing key\(s\) 'layers.1.bias'/);
+    await rejects(lp.loadSafetensors(m, await file({ 'layers.2.weight': { shape: [1], data: [0] } })), /loadSafetensors: unexpected key\(s\) 'layers.2.weight'/);
+    await rejects(lp.loadSafetensors(m, (await file({})).subarray(0, 100)), /loadSafetensors: truncated file/);
+    await rejects(lp.loadSafetensors({} as never, new Uint8Array(8)), /loadSafetensors: argument 'model' must be an nn.Module/);
     assert.equal(await params(m), before, `${device}: the model is unchanged after every failed load`);
     // Non-strict: the known keys load; the rest is reported.
-    const res = await io.loadSafetensors(m, await file({ 'layers.1.bias': null, extra: { shape: [1], data: [0] }, 'layers.0.bias': { shape: [4], data: [1, 2, 3, 4] } }), { strict: false });
+    const res = await lp.loadSafetensors(m, await file({ 'layers.1.bias': null, extra: { shape: [1], data: [0] }, 'layers.0.bias': { shape: [4], data: [1, 2, 3, 4] } }), { strict: false });
     assert.equal(res, { missingKeys: ['layers.1.bias'], unexpectedKeys: ['extra'] });
     assert.equal((await params(m))[1], [1, 2, 3, 4]);
     m.dispose();
@@ -219,11 +219,11 @@ test('F16, BF16 and F64 weights load converted to float32', async () => {
   const f16 = new Uint16Array([0x3c00, 0xc000, 0x3800, 0x4200]);
   const bf16 = new Uint16Array([0x3f80, 0x4000]);
   const header = { weight: { dtype: 'F16', shape: [2, 2], data_offsets: [0, 8] }, bias: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } };
-  await io.loadSafetensors(m, craft(header, cat(bytesOf(f16), bytesOf(bf16))));
+  await lp.loadSafetensors(m, craft(header, cat(bytesOf(f16), bytesOf(bf16))));
   assert.equal([...await m.weight.data()], [1, 0.5, -2, 3]);
   assert.equal([...await m.bias!.data()], [1, 2]);
   const f64 = new Float64Array([0.1, 0.2, 0.3, 0.4, 5, 6]);
-  await io.loadSafetensors(m, craft({ weight: { dtype: 'F64', shape: [2, 2], data_offsets: [0, 32] }, bias: { dtype: 'F64', shape: [2], data_offsets: [32, 48] } }, bytesOf(f64)));
+  await lp.loadSafetensors(m, craft({ weight: { dtype: 'F64', shape: [2, 2], data_offsets: [0, 32] }, bias: { dtype: 'F64', shape: [2], data_offsets: [32, 48] } }, bytesOf(f64)));
   assert.equal([...await m.weight.data()], [0.1, 0.3, 0.2, 0.4].map(Math.fround));
   m.dispose();
 });
