@@ -52,6 +52,10 @@ await esbuild.build({
   mainFields: ['module', 'main'], // protobufjs's packages name only "main"
   target: 'es2022',
   minify: true, // third-party code, no source map: 96 KB
+  // The licences of what it bundles travel with it.
+  banner: { js: `/*! lepton's ONNX encoder bundles protobufjs ${JSON.parse(readFileSync(new URL('../node_modules/protobufjs/package.json', import.meta.url), 'utf8')).version}:\n\n`
+    + `${readFileSync(new URL('../node_modules/protobufjs/LICENSE', import.meta.url), 'utf8').replaceAll('*/', '* /')}\n`
+    + 'and the ONNX schema (onnx.proto, onnx 1.12), Copyright (c) ONNX Project Contributors, SPDX-License-Identifier: Apache-2.0. */' },
   logLevel: 'warning',
   absWorkingDir: new URL('..', import.meta.url).pathname,
 });
