@@ -12,13 +12,13 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as lp from '../../src/index.js';
 import type { DeviceName } from '../../src/index.js';
-import { layoutsOf, permute } from '../../src/io/layouts.js';
 import { devices } from '../helpers/backends.js';
 import { relErr } from '../helpers/error.js';
 import { testRng } from '../helpers/random.js';
 import { havePython, runPython } from './python.js';
+import { maxAbs, results } from './roundtrip.js';
 
-const { nn, tensor } = lp;
+const { nn } = lp;
 const rng = testRng('torch-interop');
 const DIR = 'test-output/interop';
 mkdirSync(DIR, { recursive: true });
@@ -41,25 +41,6 @@ const CASES: Case[] = [
   mlp('MLP [4, 10, 10, 4] gelu, sigmoid output', [4, 10, 10, 4], 'gelu', 'sigmoid'),
   mlp('MLP [2, 64, 64, 3] tanh (the demo\'s shape)', [2, 64, 64, 3], 'tanh'),
 ];
-
-/** Output, input gradient and parameter gradients (PyTorch's layouts) of cross-entropy on (x, labels). */
-async function results(model: lp.nn.Module, x: Float32Array, shape: number[], labels: number[], device: DeviceName) {
-  const xt = tensor(x, shape, { device, requiresGrad: true });
-  const out = model.forward(xt);
-  const loss = nn.crossEntropy(out, labels);
-  model.zeroGrad();
-  loss.backward();
-  const res: Record<string, Float32Array> = { out: await out.data(), 'grad.x': await xt.grad!.data() };
-  const layouts = layoutsOf(model);
-  for (const [k, p] of model.namedParameters()) {
-    const g = await p.grad!.data(), perm = layouts.get(k)?.perm;
-    res[`grad.${k}`] = perm ? permute(g, p.shape, perm) : g;
-  }
-  lp.dispose(xt, out, loss, xt.grad);
-  return res;
-}
-
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
 
 if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.test.ts)')) {
   test('PyTorch loads lepton\'s weights and matches its outputs and gradients; lepton loads PyTorch\'s and matches PyTorch', async () => {
