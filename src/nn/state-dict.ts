@@ -98,7 +98,7 @@ function plan(OP: string, key: string, dst: Tensor, v: StateValue): Plan {
 }
 
 /**
- * Checks `sd` against `target` (key → the module's tensor) and returns the
+ * @internal Checks `sd` against `target` (key → the module's tensor) and returns the
  * write to make; throws a LeptonError (naming `OP`) before anything changes.
  */
 export function planLoad(target: ReadonlyMap<string, Tensor>, sd: StateDictInput, opts: LoadStateDictOptions, OP = 'loadStateDict'): LoadPlan {
@@ -132,7 +132,7 @@ function writePlans(OP: string, plans: Plan[]): void {
   }
 }
 
-/** Loads `sd` into `target`, all or nothing. */
+/** @internal Loads `sd` into `target`, all or nothing. */
 export function loadState(target: ReadonlyMap<string, Tensor>, sd: StateDictInput, opts: LoadStateDictOptions, OP = 'loadStateDict'): LoadStateDictResult {
   const p = planLoad(target, sd, opts, OP);
   p.write();

@@ -54,24 +54,24 @@ export class Adam extends Optimizer {
   }
 
   // State dict (see Optimizer.stateDict): PyTorch's step, exp_avg, exp_avg_sq as step, expAvg, expAvgSq.
-  protected stateNames() {
+  protected override stateNames() {
     return { tensors: ['expAvg', 'expAvgSq'], counts: ['step'] };
   }
-  protected paramState(p: Tensor) {
+  protected override paramState(p: Tensor) {
     const s = this.state.get(p);
     return s ? { step: s.t, expAvg: s.m, expAvgSq: s.v } : undefined;
   }
-  protected setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
+  protected override setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
     const old = this.state.get(p);
     const next = s ? { m: s.expAvg as Tensor, v: s.expAvgSq as Tensor, t: s.step as number } : undefined;
     if (old && old.m !== next?.m) old.m.dispose();
     if (old && old.v !== next?.v) old.v.dispose();
     if (next) this.state.set(p, next); else this.state.delete(p);
   }
-  protected hyperparameters() {
+  protected override hyperparameters() {
     return { lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, weightDecay: this.weightDecay };
   }
-  protected checkHyperparameters(op: string, h: Record<string, unknown>) {
+  protected override checkHyperparameters(op: string, h: Record<string, unknown>) {
     const known = ['lr', 'betas', 'eps', 'weightDecay'];
     for (const k of Object.keys(h)) if (!known.includes(k)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'; ${this.name} has ${known.join(', ')}`);
     const betas = h.betas ?? [this.beta1, this.beta2];

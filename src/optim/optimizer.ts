@@ -51,16 +51,26 @@ export abstract class Optimizer {
 
   // State dict (checkpoints), as PyTorch's optimizer.state_dict() / load_state_dict().
 
-  /** @internal The names of a parameter's state: tensors shaped like it, and integer counters. */
-  protected abstract stateNames(): { tensors: readonly string[]; counts: readonly string[] };
-  /** @internal Parameter `p`'s state, or undefined before its first step. */
-  protected abstract paramState(p: Tensor): Record<string, Tensor | number> | undefined;
-  /** @internal Replaces `p`'s state (undefined: none), freeing tensors it no longer holds. */
-  protected abstract setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined): void;
-  /** @internal The hyperparameters, as in stateDict().paramGroups[0]. */
-  protected abstract hyperparameters(): Record<string, number | boolean | number[]>;
-  /** @internal Checks loaded hyperparameters; returns the assignment to make. */
-  protected abstract checkHyperparameters(op: string, h: Record<string, unknown>): () => void;
+  // Hooks a subclass overrides so that stateDict() carries its state (the defaults: a stateless optimizer).
+  /** The names of a parameter's state: tensors shaped like it, and integer counters. */
+  protected stateNames(): { tensors: readonly string[]; counts: readonly string[] } {
+    return { tensors: [], counts: [] };
+  }
+  /** Parameter `p`'s state, or undefined before its first step. */
+  protected paramState(_p: Tensor): Record<string, Tensor | number> | undefined {
+    return undefined;
+  }
+  /** Replaces `p`'s state (undefined: none), freeing tensors it no longer holds. */
+  protected setParamState(_p: Tensor, _s: Record<string, Tensor | number> | undefined): void {}
+  /** The hyperparameters, as in stateDict().paramGroups[0]. */
+  protected hyperparameters(): Record<string, number | boolean | number[]> {
+    return {};
+  }
+  /** Checks loaded hyperparameters; returns the assignment to make. */
+  protected checkHyperparameters(op: string, h: Record<string, unknown>): () => void {
+    for (const k of Object.keys(h)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'`);
+    return () => {};
+  }
 
   /**
    * The optimizer's state (PyTorch's `state_dict()`): `state[i]` is the

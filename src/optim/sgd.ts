@@ -46,22 +46,22 @@ export class SGD extends Optimizer {
   }
 
   // State dict (see Optimizer.stateDict): PyTorch's momentum_buffer as momentumBuffer.
-  protected stateNames() {
+  protected override stateNames() {
     return { tensors: ['momentumBuffer'], counts: [] };
   }
-  protected paramState(p: Tensor) {
+  protected override paramState(p: Tensor) {
     const v = this.velocity.get(p);
     return v ? { momentumBuffer: v } : undefined;
   }
-  protected setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
+  protected override setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
     const old = this.velocity.get(p), v = s?.momentumBuffer as Tensor | undefined;
     if (old && old !== v) old.dispose();
     if (v) this.velocity.set(p, v); else this.velocity.delete(p);
   }
-  protected hyperparameters() {
+  protected override hyperparameters() {
     return { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov };
   }
-  protected checkHyperparameters(op: string, h: Record<string, unknown>) {
+  protected override checkHyperparameters(op: string, h: Record<string, unknown>) {
     const known = ['lr', 'momentum', 'weightDecay', 'nesterov'];
     for (const k of Object.keys(h)) if (!known.includes(k)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'; optim.SGD has ${known.join(', ')}`);
     const lr = checkHyper(op, 'lr', h.lr ?? this.lr, 0, Infinity, true);
