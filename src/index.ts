@@ -30,7 +30,7 @@ export * as metrics from './metrics.js';
 export * as testing from './testing.js';
 export {
   saveSafetensors, loadSafetensors, readSafetensors, writeSafetensors, saveCheckpoint, loadCheckpoint,
-  type SaveOptions, type CheckpointParts, type LoadCheckpointParts, type CheckpointInfo, type BinarySource,
+  type SaveOptions, type CheckpointParts, type LoadCheckpointParts, type CheckpointInfo, type BinarySource, type UrlLike,
   type SafetensorsDtype, type SafetensorsWriteDtype, type SafetensorsTensor, type SafetensorsEntry, type SafetensorsFile,
 } from './io/index.js';
 export { exportOnnx, type ExportOnnxOptions } from './io/onnx/export.js';

@@ -5,8 +5,15 @@
 import { importNode, isNode } from '../backends/node-import.js';
 import { fail } from '../errors.js';
 
-/** What the loaders accept. A string is a file path in Node and a URL (fetched) in browsers. */
-export type BinarySource = string | URL | ArrayBuffer | ArrayBufferView | Blob | { arrayBuffer(): Promise<ArrayBuffer> };
+/** A URL object (the WHATWG `URL` of browsers and Node), typed structurally so the declarations need no DOM lib. */
+export interface UrlLike { readonly href: string; readonly protocol: string }
+
+/**
+ * What the loaders accept: a string (a file path in Node, a URL fetched in
+ * browsers), a URL, an ArrayBuffer or typed array, or anything with
+ * `arrayBuffer()`: a Blob, a File, a fetch Response.
+ */
+export type BinarySource = string | UrlLike | ArrayBuffer | ArrayBufferView | { arrayBuffer(): Promise<ArrayBuffer> };
 
 type Fs = { readFile(p: string | URL): Promise<Uint8Array>; writeFile(p: string, d: Uint8Array): Promise<void> };
 
@@ -27,8 +34,9 @@ async function fetchBytes(op: string, url: string | URL): Promise<Uint8Array> {
 export async function readBytes(op: string, src: BinarySource): Promise<Uint8Array> {
   if (src instanceof ArrayBuffer) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-  if (typeof src === 'string' || src instanceof URL) {
-    const url = src instanceof URL ? src : /^[a-z][a-z0-9+.-]*:/i.test(src) && !/^[a-z]:[\\/]/i.test(src) ? new URL(src) : null;
+  const isUrl = (v: unknown): v is UrlLike => !!v && typeof v === 'object' && typeof (v as UrlLike).href === 'string' && typeof (v as UrlLike).protocol === 'string';
+  if (typeof src === 'string' || isUrl(src)) {
+    const url = isUrl(src) ? new URL(src.href) : /^[a-z][a-z0-9+.-]*:/i.test(src) && !/^[a-z]:[\\/]/i.test(src) ? new URL(src) : null;
     if (isNode && (!url || url.protocol === 'file:')) {
       const fs = await importNode<Fs>('node:fs/promises');
       try {
@@ -37,9 +45,9 @@ export async function readBytes(op: string, src: BinarySource): Promise<Uint8Arr
         return fail(op, `cannot read '${String(src)}': ${(e as Error).message}`);
       }
     }
-    return fetchBytes(op, src);
+    return fetchBytes(op, url ?? (src as string));
   }
-  if (src && typeof (src as Blob).arrayBuffer === 'function') return new Uint8Array(await (src as Blob).arrayBuffer());
+  if (src && typeof (src as Blob).arrayBuffer === 'function') return new Uint8Array(await (src as { arrayBuffer(): Promise<ArrayBuffer> }).arrayBuffer());
   return fail(op, `argument 'source' must be a path or URL, an ArrayBuffer or typed array, or a Blob / File / Response, got ${describe(src)}`);
 }
 
