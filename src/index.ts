@@ -30,3 +30,9 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics.js';
 export * as testing from './testing.js';
+export {
+  saveSafetensors, loadSafetensors, readSafetensors, writeSafetensors, saveCheckpoint, loadCheckpoint,
+  type SaveOptions, type CheckpointParts, type LoadCheckpointParts, type CheckpointInfo, type BinarySource, type UrlLike,
+  type SafetensorsDtype, type SafetensorsWriteDtype, type SafetensorsTensor, type SafetensorsEntry, type SafetensorsFile,
+} from './io/index.js';
+export { exportOnnx, type ExportOnnxOptions } from './io/onnx/export.js';

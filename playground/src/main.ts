@@ -87,6 +87,8 @@ async function boot(root: HTMLElement): Promise<void> {
     /** Resolves when the work queued so far (rebuilds after a settings change, evaluations) is done. */
     idle: () => session!.exclusive(() => session!.stats()),
     runSteps: (n: number) => session!.runSteps(n),
+    /** The heatmap's values of the last evaluation (the network's predictions over the grid). */
+    grid: () => Array.from(session!.lastEval?.grid ?? []),
     play: () => session!.play(),
     pause: () => session!.pause(),
     selectTab: (id: string) => tabs.select(id),

@@ -2,7 +2,7 @@
 // settings, a requestAnimationFrame-paced training loop, evaluation for the
 // heatmap and losses, live speed, and what the page says when lepton recovers
 // from a lost GPU device. No DOM: views subscribe with onEvent().
-import type { nn, RecoveryEvent } from 'lepton';
+import { loadSafetensors, readSafetensors, saveSafetensors, type nn, type RecoveryEvent } from 'lepton';
 import type { App } from './app.js';
 import { EXTENT, generate, split, DEFAULT_POINTS, type Points } from './data.js';
 import { deviceOf, LABELS, onDeviceRecovered, resolve, useThreads } from './devices.js';
@@ -12,7 +12,7 @@ import {
   evaluate, initWeights, makeModel, nextChunk, outputsFor, snapshot, stepFlops, Trainer,
   type Arch, type Evaluation, type FeatureSet, type HostWeights, type TrainConfig,
 } from './model.js';
-import { showsThumbnails, type RaceBackend, type Settings } from './state.js';
+import { parseSettings, serializeSettings, showsThumbnails, type RaceBackend, type Settings } from './state.js';
 import type { LossPoint } from './charts.js';
 
 /** Heatmap grid: RES × RES points over [-EXTENT, EXTENT]², one batched forward per redraw. */
@@ -288,6 +288,46 @@ export class Session {
     this.pause();
     if (newSeed) this.app.update({ initSeed: (this.app.settings.initSeed % 99991) + 1 });
     else void this.exclusive(async () => { this.rebuildNet(); await this.evaluateNow(true); });
+  }
+
+  /**
+   * The current network's weights as a safetensors file (PyTorch's names and
+   * layouts), with the page's settings in its metadata ('playground': the URL
+   * state) so that loading it rebuilds the same architecture.
+   */
+  saveWeights(): Promise<Uint8Array> {
+    return this.exclusive(() => saveSafetensors(this.net!, { metadata: { playground: serializeSettings(this.app.settings) } }));
+  }
+
+  /**
+   * Loads a weights file (from saveWeights, or any safetensors file with this
+   * network's names and shapes): the architecture its metadata names first,
+   * then the weights, all or nothing; training restarts from them. Rejects
+   * with lepton's error (the key and both shapes) on a mismatch.
+   */
+  async loadWeights(source: Uint8Array | Blob): Promise<void> {
+    this.pause();
+    const bytes = source instanceof Blob ? new Uint8Array(await source.arrayBuffer()) : source;
+    const file = await readSafetensors(bytes); // a broken file fails here, before anything changes
+    const saved = file.metadata?.playground;
+    if (saved) {
+      const s = parseSettings(saved).value;
+      const patch: Partial<Settings> = { features: s.features, hidden: s.hidden, activation: s.activation };
+      if (s.problem !== this.app.settings.problem) Object.assign(patch, { problem: s.problem, dataset: s.dataset });
+      this.app.update(patch); // queues the rebuild the load below waits for
+    }
+    return this.exclusive(async () => {
+      await loadSafetensors(this.net!, bytes);
+      this.trainer?.dispose();
+      this.trainer = new Trainer(this.net!, this.data.trainSet, trainConfig(this.app.settings), this.app.settings.initSeed);
+      this.history = [];
+      this.lastEval = null;
+      this.rate = [];
+      this.k = 1;
+      this.batchLoss = NaN;
+      this.emit('net');
+      await this.evaluateNow(true);
+    });
   }
 
   stats(): Stats {

@@ -2,7 +2,8 @@
 // PyTorch defines them. One fused kernel per parameter.
 import { number, tuple, type Accepts, type OptionSpec } from '../options.js';
 import type { Tensor } from '../tensor.js';
-import { LR, Optimizer, optimizerOptions } from './optimizer.js';
+import { fail } from '../errors.js';
+import { checkHyper, LR, Optimizer, optimizerOptions } from './optimizer.js';
 
 export interface AdamOptions {
   /** Learning rate, default 1e-3. */
@@ -58,6 +59,36 @@ export class Adam extends Optimizer {
   dispose(): void {
     for (const s of this.state.values()) { s.m.dispose(); s.v.dispose(); }
     this.state.clear();
+  }
+
+  // State dict (see Optimizer.stateDict): PyTorch's step, exp_avg, exp_avg_sq as step, expAvg, expAvgSq.
+  protected override stateNames() {
+    return { tensors: ['expAvg', 'expAvgSq'], counts: ['step'] };
+  }
+  protected override paramState(p: Tensor) {
+    const s = this.state.get(p);
+    return s ? { step: s.t, expAvg: s.m, expAvgSq: s.v } : undefined;
+  }
+  protected override setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
+    const old = this.state.get(p);
+    const next = s ? { m: s.expAvg as Tensor, v: s.expAvgSq as Tensor, t: s.step as number } : undefined;
+    if (old && old.m !== next?.m) old.m.dispose();
+    if (old && old.v !== next?.v) old.v.dispose();
+    if (next) this.state.set(p, next); else this.state.delete(p);
+  }
+  protected override hyperValues() {
+    return { lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, weightDecay: this.weightDecay };
+  }
+  protected override checkHyperparameters(op: string, h: Record<string, unknown>) {
+    const known = ['lr', 'betas', 'eps', 'weightDecay'];
+    for (const k of Object.keys(h)) if (!known.includes(k)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'; ${this.name} has ${known.join(', ')}`);
+    const betas = h.betas ?? [this.beta1, this.beta2];
+    if (!Array.isArray(betas) || betas.length !== 2) fail(op, `hyperparameter 'betas' must be [beta1, beta2], got ${JSON.stringify(betas)}`);
+    const lr = checkHyper(op, 'lr', h.lr ?? this.lr, 0, Infinity, true);
+    const beta1 = checkHyper(op, 'betas[0]', betas[0], 0, 1), beta2 = checkHyper(op, 'betas[1]', betas[1], 0, 1);
+    const eps = checkHyper(op, 'eps', h.eps ?? this.eps, 0, Infinity, true);
+    const weightDecay = checkHyper(op, 'weightDecay', h.weightDecay ?? this.weightDecay, 0, Infinity);
+    return () => { Object.assign(this, { lr, beta1, beta2, eps, weightDecay }); };
   }
 }
 

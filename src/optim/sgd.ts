@@ -3,7 +3,7 @@
 import { fail } from '../errors.js';
 import { bool, number, type Accepts, type OptionSpec } from '../options.js';
 import type { Tensor } from '../tensor.js';
-import { LR, Optimizer, optimizerOptions } from './optimizer.js';
+import { checkHyper, LR, Optimizer, optimizerOptions } from './optimizer.js';
 
 export interface SGDOptions {
   /** Learning rate, default 0.01. */
@@ -54,5 +54,33 @@ export class SGD extends Optimizer {
   dispose(): void {
     for (const v of this.velocity.values()) v.dispose();
     this.velocity.clear();
+  }
+
+  // State dict (see Optimizer.stateDict): PyTorch's momentum_buffer as momentumBuffer.
+  protected override stateNames() {
+    return { tensors: ['momentumBuffer'], counts: [] };
+  }
+  protected override paramState(p: Tensor) {
+    const v = this.velocity.get(p);
+    return v ? { momentumBuffer: v } : undefined;
+  }
+  protected override setParamState(p: Tensor, s: Record<string, Tensor | number> | undefined) {
+    const old = this.velocity.get(p), v = s?.momentumBuffer as Tensor | undefined;
+    if (old && old !== v) old.dispose();
+    if (v) this.velocity.set(p, v); else this.velocity.delete(p);
+  }
+  protected override hyperValues() {
+    return { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov };
+  }
+  protected override checkHyperparameters(op: string, h: Record<string, unknown>) {
+    const known = ['lr', 'momentum', 'weightDecay', 'nesterov'];
+    for (const k of Object.keys(h)) if (!known.includes(k)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'; optim.SGD has ${known.join(', ')}`);
+    const lr = checkHyper(op, 'lr', h.lr ?? this.lr, 0, Infinity, true);
+    const momentum = checkHyper(op, 'momentum', h.momentum ?? this.momentum, 0, 1);
+    const weightDecay = checkHyper(op, 'weightDecay', h.weightDecay ?? this.weightDecay, 0, Infinity);
+    const nesterov = h.nesterov ?? this.nesterov;
+    if (typeof nesterov !== 'boolean') fail(op, `hyperparameter 'nesterov' must be a boolean, got ${typeof nesterov}`);
+    if (nesterov && momentum === 0) fail(op, "hyperparameter 'nesterov' needs momentum > 0");
+    return () => { Object.assign(this, { lr, momentum, weightDecay, nesterov }); };
   }
 }

@@ -5,8 +5,9 @@
 // thread and threads); a setting changed in the page reaches the URL and a
 // reload restores it; the heatmap is drawn; out-of-range URL settings are
 // corrected in the page; keyboard; a WebGPU loss is recovered (on a new device,
-// or on WASM when none comes back) with no lost step; the race
-// and the bench run. Screenshots go to test-output/playground/.
+// or on WASM when none comes back) with no lost step; the race and the bench
+// run; the weights download as safetensors and load back. Screenshots go to
+// test-output/playground/.
 // Under CI=true a missing chromium or a page without WebGPU is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,6 +16,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stats } from '../../playground/src/session.js';
+import { readSafetensors, writeSafetensors } from '../../src/index.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-output/playground');
@@ -320,6 +322,43 @@ if (!existsSync(CHROMIUM)) {
     assert.ok(bars >= res.length, `a bar per result (${bars})`);
     speeds.push(`bench GFLOP/s: ${res.map((r) => `${r.case}@${r.backend} ${r.gflops!.toFixed(2)}`).join(', ')}`);
     await shot(page, 'bench.png');
+    await page.close();
+  });
+
+  test('weights: download the trained network as safetensors, load it back: the same predictions', async () => {
+    const page = await open('#backend=wasm&hidden=6,4');
+    await within(60_000, page.evaluate(() => (globalThis as any).__playground.runSteps(40)), '40 steps');
+    const trained: number[] = await page.evaluate(() => (globalThis as any).__playground.grid());
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#weights-download')]);
+    assert.is(download.suggestedFilename(), 'playground.safetensors');
+    const path = join(OUT, 'playground.safetensors');
+    await download.saveAs(path);
+    // PyTorch's names and layouts ([out, in]), the page's settings in the metadata.
+    const file = await readSafetensors(path);
+    assert.equal(Object.keys(file.tensors), ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias']);
+    const inputs: number = await page.evaluate(() => (globalThis as any).__playground.settings().features.length);
+    assert.equal(file.tensors['layers.0.weight'].shape, [6, inputs]);
+    assert.match(file.metadata!.playground, /hidden=6%2C4|hidden=6,4/);
+    // Other weights (Reset), then the file back: the very same predictions.
+    await page.click('#reset');
+    await page.evaluate(() => (globalThis as any).__playground.idle());
+    assert.not.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'reset changed the predictions');
+    const loaded = async (file: string) => {
+      await page.setInputFiles('#weights-file', file);
+      await within(30_000, page.waitForFunction(() => (globalThis as any).__playground.messages().some((m: { text: string }) => /^(Loaded|Could not load)/.test(m.text))), 'the load');
+      await page.evaluate(() => (globalThis as any).__playground.idle());
+      return page.evaluate(() => (globalThis as any).__playground.messages() as { kind: string; text: string }[]);
+    };
+    const msgs = await loaded(path);
+    assert.ok(msgs.some((m) => m.kind === 'info' && m.text.startsWith('Loaded the weights of playground.safetensors')), JSON.stringify(msgs));
+    assert.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'the loaded weights predict as the downloaded ones did');
+    // A file of another shape (no settings in it): a readable error naming the key and both shapes; the network stays.
+    const bad = join(OUT, 'bad.safetensors');
+    await writeSafetensors(Object.fromEntries(Object.entries(file.tensors).map(([k, t]) => [k, k === 'layers.1.weight' ? { shape: [5, 6], data: new Float32Array(30) } : { shape: t.shape, data: t.data }])), bad);
+    const err = (await loaded(bad)).find((m) => m.kind === 'error');
+    assert.match(err?.text ?? '', /Could not load bad.safetensors: loadSafetensors: key 'layers.1.weight': shape mismatch: the file has \[5, 6\] \(F32\), the model needs \[4, 6\]/);
+    assert.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'a failed load leaves the network as it was');
+    await shot(page, 'weights.png');
     await page.close();
   });
 
