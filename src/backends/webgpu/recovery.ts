@@ -60,12 +60,12 @@ export class Recovery {
     const call = (k: string, args: unknown[]) => (this.raw[k] as (...a: unknown[]) => unknown).apply(this.be, args);
     const live = () => this.state === 'live';
     const waiting = () => this.state === 'recovering';
-    be.alloc = ((n: number) => {
+    be.alloc = ((n: number, op?: string) => {
       let h: GpuHandle;
       if (waiting()) {
         if (!Number.isInteger(n) || n < 0) throw new Error(`${WHO}: alloc(n) needs a non-negative integer, got ${n}`);
         h = new GpuHandle(this.be.dummy, n); // a buffer of the new device comes with the replay
-      } else h = call('alloc', [n]) as GpuHandle;
+      } else h = call('alloc', [n, op]) as GpuHandle;
       j.alloc(h);
       return h;
     }) as Fn;

@@ -210,12 +210,9 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     this.live();
     this.check(h, n, 'read');
     // Recovery may attach a new device while this read waits: finish it with the old one's objects.
+    // The copy is recorded now, before any await: the caller may free `h` right after asking (t.data(); t.dispose()).
+    // An unconfirmed allocation that voids `h` is found below, once every check has settled.
     const { device, staging: pool, pacer, checks } = this;
-    if (checks.watching) {
-      // An allocation is unconfirmed: know whether it voids `h` before staging anything for it.
-      await this.untilLost(device, checks.settled());
-      this.check(h, n, 'read');
-    }
     const bytes = n * 4;
     if (bytes === 0) {
       this.flush();
@@ -227,6 +224,12 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     try {
       this.copy(h.buffer, 0, staging, bytes);
       this.flush();
+      if (checks.watching) {
+        // An allocation is unconfirmed (maybe `h`'s or the staging buffer's): settle it before mapping anything.
+        await this.untilLost(device, checks.settled());
+        const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
+        if (refused) throw refused;
+      }
       await pacer.beforeMap();
       let mapped: unknown = null;
       const map = () => staging.mapAsync(GPUMapMode.READ, 0, bytes);
