@@ -22,11 +22,11 @@ fn isFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < 0x7f80000
 // x < 0, NaN excluded: the bits of −0 (0x80000000) up to those of −inf.
 fn isNegative(x: f32) -> bool { return bitcast<u32>(x) - 0x80000001u < 0x7f800000u; }
 // x <= 0, NaN excluded.
-fn isNotPositive(x: f32) -> bool { return isNegative(x) || (bitcast<u32>(x) & 0x7fffffffu) == 0u; }
+fn isNotPositive(x: f32) -> bool { return isNegative(x) | ((bitcast<u32>(x) & 0x7fffffffu) == 0u); }
 
 // max / min that are NaN when either operand is, as torch.maximum / minimum.
-fn maxNan(a: f32, b: f32) -> f32 { return select(max(a, b), nanOf(a + b), isNan(a) || isNan(b)); }
-fn minNan(a: f32, b: f32) -> f32 { return select(min(a, b), nanOf(a + b), isNan(a) || isNan(b)); }
+fn maxNan(a: f32, b: f32) -> f32 { return select(max(a, b), nanOf(a + b), isNan(a) | isNan(b)); }
+fn minNan(a: f32, b: f32) -> f32 { return select(min(a, b), nanOf(a + b), isNan(a) | isNan(b)); }
 
 fn isNan4(v: vec4<f32>) -> vec4<bool> {
   return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
