@@ -144,11 +144,10 @@ export function avgPoolBackward(dy: ArrayLike<number>, g: PoolGeom, includePad: 
 
 // ---- the ops, on Nd (forward and hand-derived VJP) ----------------------
 
-export interface ConvOpts {
-  stride?: number | number[]; padding?: 'valid' | 'same' | number | number[]; dilation?: number | number[]; groups?: number;
-}
+type Dims = number | readonly number[];
+export interface ConvOpts { stride?: Dims; padding?: 'valid' | 'same' | Dims; dilation?: Dims; groups?: number }
 
-const pair = (v: number | number[] | undefined, d: number): [number, number] =>
+const pair = (v: Dims | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
 /** The geometry of conv2d(x, w, opts) from the definitions: TensorFlow's rule for 'same' (extra padding at the bottom/right). */
@@ -163,7 +162,7 @@ export function convGeom(xs: number[], ws: number[], o: ConvOpts = {}): ConvGeom
   } else if (o.padding === undefined || o.padding === 'valid') pads = [0, 0, 0, 0];
   else if (typeof o.padding === 'number') pads = [o.padding, o.padding, o.padding, o.padding];
   else if (o.padding.length === 2) pads = [o.padding[0], o.padding[0], o.padding[1], o.padding[1]];
-  else pads = o.padding;
+  else pads = [...o.padding];
   const Ho = Math.floor((H + pads[0] + pads[1] - eh) / sh) + 1, Wo = Math.floor((W + pads[2] + pads[3] - ew) / sw) + 1;
   return { N, H, W, C, Ho, Wo, O, Kh, Kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], groups: o.groups ?? 1 };
 }
@@ -190,7 +189,7 @@ export function conv2dVjp(x: Nd, w: Nd, b: Nd | null, o: ConvOpts, act: string, 
   return out;
 }
 
-export interface PoolOpts { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; countIncludePad?: boolean }
+export interface PoolOpts { kernelSize: Dims; stride?: Dims; padding?: Dims; countIncludePad?: boolean }
 
 export function poolGeom(xs: number[], o: PoolOpts): PoolGeom {
   const [N, H, W, C] = xs;
