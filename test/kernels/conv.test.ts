@@ -5,6 +5,7 @@ import { agree, backends, label, poisoned, upload } from '../helpers/backends.js
 import { describeGeom, KINDS, randomGeom } from '../helpers/conv-cases.js';
 import { record, relErr } from '../helpers/error.js';
 import { testRng, type Rng } from '../helpers/random.js';
+import { filterSplit } from '../../src/backends/webgpu/kernels/conv.js';
 import * as ref from '../reference/conv.js';
 import type { ConvGeom } from '../reference/conv.js';
 
@@ -116,6 +117,32 @@ test('conv2d backward-filter (prologue, bias gradient, dZ out) matches float64 o
       outs.push(got);
     }
     agree(outs, where, TOL, scale);
+  }
+});
+
+test('WebGPU filter gradient with its pixel sum split into chunks (partials, then their sum)', async () => {
+  const gpu = backends.find((be) => be.name === 'webgpu');
+  if (!gpu) return; // no adapter: reported loudly by the helper, a failure under CI
+  const saved = { ...filterSplit };
+  filterSplit.minChunk = 3;
+  filterSplit.target = { gpu: 1e6, cpu: 1e6 };
+  try {
+    for (let i = 0; i < 8; i++) {
+      const g = randomGeom(r, KINDS[i % KINDS.length], true), s = sizes(g);
+      const op = i % 2 ? OPS[i % OPS.length] : null;
+      const x = r.array(s.x), dy = r.array(s.y), t = op ? tFor(r, op, s.y) : null;
+      const dz = ref.prologued(dy, op ? { op, t: t! } : null), dzScale = ref.prologued(dy, op ? { op, t: t! } : null, true);
+      const hx = upload(gpu, x), hy = upload(gpu, dy), ht = t ? upload(gpu, t) : null;
+      const dw = poisoned(gpu, s.w), hs = poisoned(gpu, g.O), hz = poisoned(gpu, s.y);
+      gpu.conv2dBackwardFilter(hx, hy, dw, { ...g, prologue: op ? { op, t: ht! } : null, sumB: hs, dzOut: hz });
+      const where = `${describeGeom(g)} ${op ?? ''} in chunks of 3 pixels`;
+      await check('conv2d backward-filter', where, gpu, await gpu.read(dw, s.w), ref.conv2dBackwardFilter(x, dz, g), ref.conv2dBackwardFilter(x, dzScale, g, true));
+      await check('conv2d backward-filter Σ dZ', where, gpu, await gpu.read(hs, g.O), ref.biasGrad(dz, g.O), ref.biasGrad(dzScale, g.O, true));
+      await check('conv2d backward-filter dZ', where, gpu, await gpu.read(hz, s.y), dz, dzScale);
+      for (const h of [hx, hy, ht, dw, hs, hz]) if (h) gpu.free(h);
+    }
+  } finally {
+    Object.assign(filterSplit, saved);
   }
 });
 
