@@ -37,6 +37,9 @@ import { partStart } from './parts';
 
 // @ts-ignore: decorator
 @inline function u(desc: usize, at: usize): i32 { return load<i32>(desc + at); }
+
+/** Per tile row: the image's first row (n·H), and the input row and column its window starts at (12 bytes each). */
+const ROW_INFO_BYTES: usize = <usize>MR * 12;
 // @ts-ignore: decorator
 @inline function ptr(desc: usize, at: usize): usize { return <usize>load<u32>(desc + at); }
 
@@ -52,7 +55,7 @@ export function convPartialBytes(T: i32, Cg: i32, O: i32): f64 { return <f64>fil
  */
 export function convScratch(mode: i32, C: i32, O: i32, Kh: i32, Kw: i32, groups: i32, chunk: i32): f64 {
   const Cg = C / groups, Og = O / groups, T = Kh * Kw;
-  const segs = align64(<usize>(T + 1) * SEG_BYTES);
+  const segs = align64(<usize>(T + 1) * SEG_BYTES + ROW_INFO_BYTES);
   const tile = align64(<usize>(MR * NR) << 2);
   if (mode == CONV_FORWARD) {
     const panelA = align64(<usize>(T * Cg * MR) << 2);
@@ -155,7 +158,8 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   if (t0 >= t1) return;
   const scratch = ptr(desc, ConvJob.scratch) + <usize>slot * ptr(desc, ConvJob.scratchPart);
   const segs = scratch;
-  const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES);
+  const rows = segs + <usize>(T + 1) * SEG_BYTES;
+  const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES + ROW_INFO_BYTES);
   const tile = panelA + align64(<usize>(T * Cg * MR) << 2);
   const biasPad = tile + align64(<usize>(MR * NR) << 2);
   for (let g = 0; g < G; g++) {
@@ -170,9 +174,19 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const ldo = <usize>O << 2;
   for (let tl = t0; tl < t1; tl++) {
     const m0 = tl * MR, R = min(MR, M - m0);
+    // Decode the tile's pixels once (one division each way, then steps).
+    let n = m0 / (Ho * Wo), rem = m0 % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
+    for (let r = 0; r < R; r++) {
+      const at = rows + <usize>r * 12;
+      store<i32>(at, n * H);
+      store<i32>(at, oh * sh - pt, 4);
+      store<i32>(at, ow * sw - pl, 8);
+      if (++ow == Wo) { ow = 0; if (++oh == Ho) { oh = 0; n++; } }
+    }
     for (let g = 0; g < G; g++) {
-      let nseg = forwardSegments(segs, x, zero, m0, R, g, H, W, C, Ho, Wo, Kh, Kw, sh, sw, dh, dw, pt, pl, Cg, mergeRows && indirect);
-      if (!indirect) nseg = gatherSegments(segs, nseg, R, panelA);
+      let nseg = 1;
+      if (indirect) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
+      else gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg);
       for (let j = 0; j < np; j++) {
         const panel = packed + (<usize>((g * np + j) * T * Cg * NR) << 2);
         const init = biasPad + (<usize>((g * np + j) * NR) << 2);
@@ -194,25 +208,55 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
 }
 
 /**
- * The segments of output pixels m0 .. m0+R for group g; returns their count.
- * One record per tap (Cg steps at the tap's input pixel), or per filter row
- * (Kw·Cg steps) where `merge` and every row's window lies inside the input
- * across. Rows whose tap is padding read `zero`; all-padding taps are dropped.
+ * Few channels per group: the tile's im2col rows gathered straight into a
+ * packed panel [k][MR] (zeros for padding), one str segment reading it.
  */
-function forwardSegments(segs: usize, x: usize, zero: usize, m0: i32, R: i32, g: i32,
-  H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Kh: i32, Kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
-  Cg: i32, merge: bool): i32 {
+function gatherForward(segs: usize, panel: usize, rows: usize, R: i32, x: usize, g: i32,
+  H: i32, W: i32, C: i32, Kh: i32, Kw: i32, dh: i32, dw: i32, Cg: i32): void {
+  const step = <usize>MR << 2;
+  for (let r = 0; r < R; r++) {
+    const at = rows + <usize>r * 12;
+    const nH = load<i32>(at), ihb = load<i32>(at, 4), iwb = load<i32>(at, 8);
+    let d = panel + (<usize>r << 2);
+    for (let kh = 0; kh < Kh; kh++) {
+      const ih = ihb + kh * dh;
+      const rowOk = ih >= 0 && ih < H;
+      const row = x + ((((<usize>nH + ih) * W) * C + g * Cg) << 2);
+      for (let kw = 0; kw < Kw; kw++) {
+        const iw = iwb + kw * dw;
+        if (rowOk && iw >= 0 && iw < W) {
+          let src = row + ((<usize>iw * C) << 2);
+          for (let ci = 0; ci < Cg; ci++, src += 4, d += step) store<f32>(d, load<f32>(src));
+        } else {
+          for (let ci = 0; ci < Cg; ci++, d += step) store<f32>(d, 0);
+        }
+      }
+    }
+  }
+  store<u32>(segs, 0);
+  store<i32>(segs, Kh * Kw * Cg, 4);
+  store<u32>(segs, <u32>panel, 8);
+}
+
+/**
+ * The segments of the tile's R output pixels (their windows at `rows`) for
+ * group g; returns their count. One record per tap (Cg steps at the tap's
+ * input pixel), or per filter row (Kw·Cg steps) where `merge` and every row's
+ * window lies inside the input across. Rows whose tap is padding read `zero`;
+ * all-padding taps are dropped.
+ */
+function forwardSegments(segs: usize, rows: usize, x: usize, zero: usize, R: i32, g: i32,
+  H: i32, W: i32, C: i32, Kh: i32, Kw: i32, dh: i32, dw: i32, Cg: i32, merge: bool): i32 {
   let nseg = 0;
-  const HW = Ho * Wo;
   for (let kh = 0; kh < Kh; kh++) {
     // Which rows see a real input row, and whether all their windows lie inside across.
     let anyRow = false, inside = merge;
     for (let r = 0; r < R; r++) {
-      const m = m0 + r, rem = m % HW;
-      const ih = (rem / Wo) * sh - pt + kh * dh;
+      const at = rows + <usize>r * 12;
+      const ih = load<i32>(at, 4) + kh * dh;
       if (ih < 0 || ih >= H) continue;
       anyRow = true;
-      const iw0 = (rem % Wo) * sw - pl;
+      const iw0 = load<i32>(at, 8);
       if (iw0 < 0 || iw0 + (Kw - 1) * dw >= W) inside = false;
     }
     if (!anyRow) continue;
@@ -223,11 +267,10 @@ function forwardSegments(segs: usize, x: usize, zero: usize, m0: i32, R: i32, g:
       for (let r = 0; r < MR; r++) {
         let p = zero;
         if (r < R) {
-          const m = m0 + r, n = m / HW, rem = m % HW;
-          const ih = (rem / Wo) * sh - pt + kh * dh;
-          const iw = (rem % Wo) * sw - pl + kq * dw;
+          const at = rows + <usize>r * 12;
+          const ih = load<i32>(at, 4) + kh * dh, iw = load<i32>(at, 8) + kq * dw;
           if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-            p = x + ((((<usize>n * H + ih) * W + iw) * C + g * Cg) << 2);
+            p = x + ((((<usize>load<i32>(at) + ih) * W + iw) * C + g * Cg) << 2);
             any = true;
           }
         }
@@ -253,7 +296,8 @@ function dataPart(desc: usize, part: i32, slot: i32): void {
   const Cg = C / G, Og = O / G, T = Kh * Kw, np = (Cg + NR - 1) / NR;
   const scratch = ptr(desc, ConvJob.scratch) + <usize>slot * ptr(desc, ConvJob.scratchPart);
   const segs = scratch;
-  const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES);
+  const rows = segs + <usize>(T + 1) * SEG_BYTES;
+  const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES + ROW_INFO_BYTES);
   const tile = panelA + align64(<usize>(T * Og * MR) << 2);
   // Tiles are numbered class by class (row residue a, column residue b).
   let total = 0;
@@ -272,6 +316,15 @@ function dataPart(desc: usize, part: i32, slot: i32): void {
       const Hc = ih0 < H ? (H - ih0 + sh - 1) / sh : 0, Wc = iw0 < W ? (W - iw0 + sw - 1) / sw : 0;
       for (let tl = lo; tl < hi; tl++) {
         const q0 = tl * MR, R = min(MR, count - q0);
+        // Decode the tile's pixels once: image, input row and column of each.
+        let n = q0 / (Hc * Wc), rem = q0 % (Hc * Wc), i = rem / Wc, jj = rem % Wc;
+        for (let r = 0; r < R; r++) {
+          const at = rows + <usize>r * 12;
+          store<i32>(at, n);
+          store<i32>(at, ih0 + i * sh, 4);
+          store<i32>(at, iw0 + jj * sw, 8);
+          if (++jj == Wc) { jj = 0; if (++i == Hc) { i = 0; n++; } }
+        }
         for (let g = 0; g < G; g++) {
           let nseg = 0;
           for (let kh = 0; kh < Kh; kh++) {
@@ -283,12 +336,15 @@ function dataPart(desc: usize, part: i32, slot: i32): void {
               for (let r = 0; r < MR; r++) {
                 let p = zero;
                 if (r < R) {
-                  const q = q0 + r, n = q / (Hc * Wc), i = (q / Wc) % Hc, jj = q % Wc;
-                  const nh = ih0 + i * sh + pt - kh * dh, nw = iw0 + jj * sw + pl - kw * dw;
-                  const oh = nh / sh, ow = nw / sw;
-                  if (nh >= 0 && nw >= 0 && oh < Ho && ow < Wo) {
-                    p = dy + ((((<usize>n * Ho + oh) * Wo + ow) * O + g * Og) << 2);
-                    any = true;
+                  const at = rows + <usize>r * 12;
+                  const nh = load<i32>(at, 4) + pt - kh * dh, nw = load<i32>(at, 8) + pl - kw * dw;
+                  if (nh >= 0 && nw >= 0) {
+                    // nh, nw are multiples of the strides here (the class's taps).
+                    const oh = nh / sh, ow = nw / sw;
+                    if (oh < Ho && ow < Wo) {
+                      p = dy + ((((<usize>load<i32>(at) * Ho + oh) * Wo + ow) * O + g * Og) << 2);
+                      any = true;
+                    }
                   }
                 }
                 store<u32>(rec + 8 + (<usize>r << 2), <u32>p);
@@ -306,8 +362,8 @@ function dataPart(desc: usize, part: i32, slot: i32): void {
             else kernelStr(R, segs, nseg, panel, 0, <usize>MR << 2, zero, 0, tile, NR * 4);
             const nr = min(NR, Cg - j * NR);
             for (let r = 0; r < R; r++) {
-              const q = q0 + r, n = q / (Hc * Wc), i = (q / Wc) % Hc, jj = q % Wc;
-              const pix = (<usize>n * H + ih0 + i * sh) * W + iw0 + jj * sw;
+              const at = rows + <usize>r * 12;
+              const pix = (<usize>load<i32>(at) * H + load<i32>(at, 4)) * W + load<i32>(at, 8);
               memory.copy(dx + ((pix * C + g * Cg + j * NR) << 2), tile + (<usize>r << 5), <usize>nr << 2);
             }
           }

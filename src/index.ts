@@ -20,7 +20,7 @@ export { sum, mean, max } from './ops/reduce.js';
 export { reshape, transpose, broadcastTo } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
-export { conv2d, type Conv2dOptions, type Conv2dPadding, type Pair } from './ops/conv.js';
+export { conv2d, type Conv2dOptions, type Conv2dPadding } from './ops/conv.js';
 export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions, type AvgPool2dOptions } from './ops/pool.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';

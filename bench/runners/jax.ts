@@ -1,4 +1,5 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
+import { convInputs, toNCHW, toOIHW, type ConvProblem } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, wants, type Case } from '../harness.js';
 
@@ -14,10 +15,38 @@ const devices = await jax.init();
 
 type Params = { w: Arr; b: Arr }[];
 
+/**
+ * jax.lax.convGeneralDilated (NCHW, OIHW: the same numbers, transposed) with 'SAME' padding; the backward
+ * as jax.grad of <conv(x, w), dy> with respect to x and w (the product with dy and its sum are small next to the conv).
+ */
+function convCase(p: ConvProblem, useJit: boolean) {
+  const { x: X, w: W, dy: DY } = convInputs(p);
+  const I = p.depthwise ? 1 : p.C;
+  const x = np.array(toNCHW(X, p.N, p.H, p.W, p.C)).reshape([p.N, p.C, p.H, p.W]);
+  const w = np.array(toOIHW(W, p.K, I, p.O)).reshape([p.O, I, p.K, p.K]);
+  const dy = np.array(toNCHW(DY, p.N, p.H, p.W, p.O)).reshape([p.N, p.O, p.H, p.W]);
+  const conv = (a: Arr, b: Arr) => jax.lax.convGeneralDilated(a, b, [1, 1], 'SAME', { featureGroupCount: p.depthwise ? p.C : 1 });
+  if (!p.backward) {
+    const f = useJit ? jax.jit(conv) : conv;
+    return { run: async () => (await f(x.ref, w.ref).data()) as Float32Array, dispose: () => { x.dispose(); w.dispose(); dy.dispose(); } };
+  }
+  const g = jax.grad((a: Arr, b: Arr, d: Arr) => conv(a, b).mul(d).sum(), { argnums: [0, 1] });
+  const f = useJit ? jax.jit(g) : g;
+  return {
+    run: async () => {
+      const [gx, gw] = f(x.ref, w.ref, dy.ref) as unknown as [Arr, Arr];
+      const [vx] = await Promise.all([gx.data(), gw.data()]);
+      return vx as Float32Array;
+    },
+    dispose: () => { x.dispose(); w.dispose(); dy.dispose(); },
+  };
+}
+
 function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
   return {
     async prepare(p: Problem) {
       jax.defaultDevice(device);
+      if (p.kind === 'conv') return convCase(p, useJit);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = np.array(A).reshape([p.M, p.K]), b = np.array(B).reshape([p.K, p.N]);

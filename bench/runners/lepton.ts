@@ -1,8 +1,9 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
+  conv2d, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
+import { convInputs, type ConvProblem } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
@@ -11,6 +12,7 @@ const plan = readPlan();
 function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
+      if (p.kind === 'conv') return convCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });
@@ -46,6 +48,32 @@ function cases(device: DeviceName): Case {
         dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
       };
     },
+  };
+}
+
+/** conv2d 'same' at stride 1: the forward, or forward + backward (both gradients) from a given dy. */
+function convCase(p: ConvProblem, device: DeviceName) {
+  const { x: X, w: W, dy: DY, wShape } = convInputs(p);
+  const x = tensor(X, [p.N, p.H, p.W, p.C], { device, requiresGrad: p.backward });
+  const w = tensor(W, wShape, { device, requiresGrad: p.backward });
+  const dy = tensor(DY, [p.N, p.H, p.W, p.O], { device });
+  const opts = { padding: 'same' as const, groups: p.depthwise ? p.C : 1 };
+  return {
+    run: async () => {
+      const y = conv2d(x, w, null, opts);
+      if (!p.backward) {
+        const v = await y.data();
+        y.dispose();
+        return v;
+      }
+      y.backward(dy);
+      y.dispose();
+      const [gx] = await Promise.all([x.grad!.data(), w.grad!.data()]);
+      x.grad!.dispose(); w.grad!.dispose();
+      x.grad = null; w.grad = null;
+      return gx;
+    },
+    dispose: () => { x.dispose(); w.dispose(); dy.dispose(); },
   };
 }
 

@@ -1,5 +1,6 @@
 // TensorFlow.js 4.22 with its WASM (XNNPACK) and WebGPU backends.
 import { createRequire } from 'node:module';
+import { convInputs } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
 
@@ -11,6 +12,27 @@ type Tensor = import('@tensorflow/tfjs').Tensor;
 
 const cases: Case = {
     async prepare(p: Problem) {
+      if (p.kind === 'conv') {
+        // tf.conv2d / tf.depthwiseConv2d, NHWC and HWIO as lepton; the backward through tf.grads with dy given.
+        const { x: X, w: W, dy: DY, wShape } = convInputs(p);
+        const x = tf.tensor4d(X, [p.N, p.H, p.W, p.C]), dy = tf.tensor4d(DY, [p.N, p.H, p.W, p.O]);
+        const w = p.depthwise ? tf.tensor4d(W, [p.K, p.K, p.C, 1]) : tf.tensor4d(W, wShape);
+        const conv = (a: Tensor, b: Tensor) => (p.depthwise
+          ? tf.depthwiseConv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'same')
+          : tf.conv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'same'));
+        const grads = tf.grads(conv);
+        const dispose = () => { x.dispose(); w.dispose(); dy.dispose(); };
+        if (!p.backward) return { run: async () => { const y = conv(x, w); const v = await y.data(); y.dispose(); return v; }, dispose };
+        return {
+          run: async () => {
+            const [gx, gw] = grads([x, w], dy);
+            const [v] = await Promise.all([gx.data(), gw.data()]);
+            gx.dispose(); gw.dispose();
+            return v;
+          },
+          dispose,
+        };
+      }
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tf.tensor2d(A, [p.M, p.K]), b = tf.tensor2d(B, [p.K, p.N]);
