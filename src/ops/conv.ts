@@ -88,7 +88,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const outShape = [g.N, g.Ho, g.Wo, g.O], M = g.N * g.Ho * g.Wo;
   const shapeX = x.shape, shapeW = w.shape, hasBias = !!b;
   return scope(() => {
-    const z = empty(be, outShape);
+    const z = empty(be, outShape, 'conv2d');
     if (z.size > 0) {
       be.conv2d(x.handle('conv2d', 'x'), w.handle('conv2d', 'w'), b ? b.handle('conv2d', 'b') : null, z.handle('conv2d', 'out'), { ...g, act: plan.act });
     }
@@ -102,9 +102,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
       const pro = !plan.dzPass && plan.op ? { op: plan.op, t: t!.handle('conv2d', 't') } : null;
       let gw: Tensor | null = null, gb: Tensor | null = null, dzOut: Tensor | null = null;
       if (needs.w) {
-        gw = empty(bk, shapeW);
-        gb = plan.db === 'sumB' ? empty(bk, [g.O]) : null;
-        dzOut = plan.dzFromFilter ? empty(bk, outShape) : null;
+        gw = empty(bk, shapeW, 'conv2d');
+        gb = plan.db === 'sumB' ? empty(bk, [g.O], 'conv2d') : null;
+        dzOut = plan.dzFromFilter ? empty(bk, outShape, 'conv2d') : null;
         bk.conv2dBackwardFilter(x!.handle('conv2d', 'x'), dz.handle('conv2d', 'g'), gw.handle('conv2d', 'dw'), {
           ...g, prologue: pro, sumB: gb ? gb.handle('conv2d', 'db') : null, dzOut: dzOut ? dzOut.handle('conv2d', 'dz') : null,
         });
@@ -112,7 +112,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
       if (plan.db === 'rows') gb = reduceSumRows(dz.view([M, g.O]));
       let gx: Tensor | null = null;
       if (needs.x) {
-        gx = empty(bk, shapeX);
+        gx = empty(bk, shapeX, 'conv2d');
         // dZ comes plain from the pass or the filter gradient; with no activation g is dZ.
         const src = dzOut ?? dz;
         if (gx.size > 0) bk.conv2dBackwardData(src.handle('conv2d', 'g'), w!.handle('conv2d', 'w'), gx.handle('conv2d', 'dx'), { ...g, prologue: null });

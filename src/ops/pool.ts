@@ -34,13 +34,13 @@ export function maxPool2d(x: Tensor, opts: Pair | Pool2dOptions): Tensor {
   const be = x.backend;
   const grad = isGradEnabled() && x.requiresGrad;
   return scope(() => {
-    const y = empty(be, outShape(g));
+    const y = empty(be, outShape(g), 'maxPool2d');
     // The argmax is kept only for a gradient (the graph owns it; the scope frees it otherwise).
-    const at = grad ? empty(be, outShape(g)) : null;
+    const at = grad ? empty(be, outShape(g), 'maxPool2d') : null;
     if (y.size > 0) be.maxPool2d(x.handle('maxPool2d', 'x'), y.handle('maxPool2d', 'out'), at ? at.handle('maxPool2d', 'argmax') : null, g);
     const shapeX = x.shape;
     return record('maxPool2d', y, [x], [at], (gy, [at]) => {
-      const dx = empty(gy.backend, shapeX);
+      const dx = empty(gy.backend, shapeX, 'maxPool2d');
       if (dx.size > 0) gy.backend.maxPool2dBackward(gy.handle('maxPool2d', 'g'), at!.handle('maxPool2d', 'argmax'), dx.handle('maxPool2d', 'dx'), g);
       return [dx];
     });
@@ -54,11 +54,11 @@ export function avgPool2d(x: Tensor, opts: Pair | AvgPool2dOptions): Tensor {
   const g = { ...poolGeometry('avgPool2d', x.shape, o), countIncludePad: o.countIncludePad ?? true };
   if (typeof g.countIncludePad !== 'boolean') fail('avgPool2d', `option 'countIncludePad' must be a boolean, got ${JSON.stringify(o.countIncludePad)}`);
   const be = x.backend;
-  const y = empty(be, outShape(g));
+  const y = empty(be, outShape(g), 'avgPool2d');
   if (y.size > 0) be.avgPool2d(x.handle('avgPool2d', 'x'), y.handle('avgPool2d', 'out'), g);
   const shapeX = x.shape;
   return record('avgPool2d', y, [x], [], (gy) => {
-    const dx = empty(gy.backend, shapeX);
+    const dx = empty(gy.backend, shapeX, 'avgPool2d');
     if (dx.size > 0) gy.backend.avgPool2dBackward(gy.handle('avgPool2d', 'g'), dx.handle('avgPool2d', 'dx'), g);
     return [dx];
   });
@@ -76,7 +76,7 @@ export function globalAvgPool2d(x: Tensor, opts: { keepDims?: boolean } = {}): T
   if (H * W === 0) fail('globalAvgPool2d', `needs a non-empty image, got x ${fmtShape(x.shape)} (H·W = 0: the mean is undefined)`);
   const be = x.backend;
   const shape = opts.keepDims ? [N, 1, 1, C] : [N, C];
-  const y = empty(be, shape);
+  const y = empty(be, shape, 'globalAvgPool2d');
   if (y.size > 0) be.reduce('mean', x.handle('globalAvgPool2d', 'x'), y.handle('globalAvgPool2d', 'out'), { outer: N, reduce: H * W, inner: C });
   const shapeX = x.shape;
   return record('globalAvgPool2d', y, [x], [], (gy) =>
