@@ -3,6 +3,8 @@
 import {
   conv2d, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
+import { mnistCnn } from '../../examples/mnist-model.js';
+import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
 import { convInputs, type ConvProblem } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
@@ -13,6 +15,7 @@ function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
       if (p.kind === 'conv') return convCase(p, device);
+      if (p.kind === 'cnn') return cnnCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });
@@ -74,6 +77,30 @@ function convCase(p: ConvProblem, device: DeviceName) {
       return gx;
     },
     dispose: () => { x.dispose(); w.dispose(); dy.dispose(); },
+  };
+}
+
+/** One SGD step of the MNIST demo's CNN (its own layers; Dropout(0) stands in for the demo's dropout). */
+function cnnCase(p: CnnProblem, device: DeviceName) {
+  const i = cnnInputs(p);
+  const model = mnistCnn({ device, dropout: 0 });
+  model.loadStateDict({ '0.weight': i.w1, '0.bias': i.b1, '2.weight': i.w2, '2.bias': i.b2, '5.weight': i.w3, '5.bias': i.b3, '7.weight': i.w4, '7.bias': i.b4 });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+  const x = tensor(i.x, [p.batch, 28, 28, 1], { device });
+  return {
+    run: async () => {
+      const l = scope(() => {
+        const out = nn.crossEntropy(model.forward(x), i.labels);
+        opt.zeroGrad();
+        out.backward();
+        opt.step();
+        return out;
+      });
+      const loss = (await l.data())[0];
+      l.dispose();
+      return loss;
+    },
+    dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
   };
 }
 
