@@ -2,10 +2,12 @@
 // for every library, so results can be cross-checked). FLOP counts are for
 // the matrix products (2·M·N·K each), the usual basis of GFLOP/s.
 import { mlpFlops } from '../measure/flops.js';
+import { cnnProblem, type CnnProblem } from './cnn-problem.js';
+import { convProblems, type ConvProblem } from './conv-problems.js';
 
 export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
 export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
-export type Problem = MatmulProblem | MlpProblem;
+export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
@@ -25,6 +27,8 @@ export function problems(quick: boolean): Problem[] {
     ...(quick ? [] : [mm(128, 256, 256, 'matmul 128×256×256'), mm(128, 256, 10, 'matmul 128×256×10')]),
     mlp('sgd'),
     ...(quick ? [] : [mlp('adam')]),
+    ...convProblems(quick),
+    cnnProblem(64),
   ];
 }
 

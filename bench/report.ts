@@ -101,10 +101,12 @@ export function tables(r: Report): string {
 
 /** Flags a library whose result differs from lepton's (same inputs): a benchmark of the wrong thing. */
 function checkMismatch(r: Report, p: Problem): string {
-  if (p.kind !== 'matmul') return '';
+  if (p.kind === 'mlp' || p.kind === 'cnn') return ''; // a step's loss depends on how many steps ran before
   const ref = r.results.find((x) => x.config === 'lepton wasm 1T' && x.problem === p.id)?.check;
   if (ref === undefined) return '';
-  const bad = r.results.filter((x) => x.problem === p.id && x.check !== undefined && Math.abs(x.check - ref) > 1e-3 * (Math.abs(ref) + Math.sqrt(p.M * p.N)));
+  // The checked result's element count: C for a matmul, y (or, backward, dx) for a convolution.
+  const n = p.kind === 'matmul' ? p.M * p.N : p.N * p.H * p.W * (p.backward ? p.C : p.O);
+  const bad = r.results.filter((x) => x.problem === p.id && x.check !== undefined && Math.abs(x.check - ref) > 1e-3 * (Math.abs(ref) + Math.sqrt(n)));
   return bad.length ? `  \n⚠ result differs from lepton's: ${bad.map((x) => `${x.config} (${x.check} vs ${ref})`).join(', ')}` : '';
 }
 
@@ -144,6 +146,23 @@ export function targetList(r: Report): Target[] {
   each('SGD step (WASM, lepton default: all threads) ≥ 5× tfjs-wasm', 5, (p) => ratio('lepton wasm MT', 'tfjs wasm', p), sgd);
   each('SGD step (WASM 1 thread) ≥ 2× jax-js wasm jit(step)', 2, (p) => ratio('lepton wasm 1T', 'jax wasm jit', p), sgd);
   each('SGD step (WASM 1 thread) ≥ 5× tfjs-wasm', 5, (p) => ratio('lepton wasm 1T', 'tfjs wasm', p), sgd);
+  // Convolutions (issue: convolution): the forward on one thread against the best one-thread peer, and
+  // the ResNet shape against the relaxed-SIMD ceiling.
+  const convFwd = r.problems.filter((p) => p.kind === 'conv' && !p.backward);
+  const bestPeer1T = (p: Problem) => {
+    const m = get(r, 'lepton wasm 1T', p.id), b = best(r, p, peers(r, 'wasm', true));
+    return m && b ? b.ms / m.medianMs! : null;
+  };
+  each('conv forward, WASM 1 thread ≥ 1.3× the best 1-thread WASM peer', 1.3, bestPeer1T, convFwd);
+  const resnet = convFwd.filter((p) => p.kind === 'conv' && p.C === 64 && p.O === 64 && p.H === 56 && !p.depthwise);
+  each(`conv forward ResNet shape, WASM 1 thread ≥ 80% of the ${r.ceilings.relaxed ? 'relaxed_madd' : 'mul+add'} ceiling`, 0.8,
+    (p) => { const x = get(r, 'lepton wasm 1T', p.id); return x ? gflops(p, x.medianMs!) / ceil : null; }, resnet, '%');
+  // The MNIST demo's CNN training step: lepton's default WASM config (all threads) against the fastest peer of any kind.
+  const cnn = r.problems.filter((p) => p.kind === 'cnn');
+  each('CNN training step (WASM, lepton default: all threads) ≥ 2× the fastest peer', 2, (p) => {
+    const m = get(r, 'lepton wasm MT', p.id), b = best(r, p, [...peers(r, 'wasm', false), ...peers(r, 'webgpu', false)]);
+    return m && b ? b.ms / m.medianMs! : null;
+  }, cnn);
   const gpuSquares = r.problems.filter((p) => p.kind === 'matmul' && p.M === p.N && p.N === p.K && p.M >= 256 && p.M <= 1024);
   each('WebGPU ≥ 2× jax-js webgpu jit, square 256–1024', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), gpuSquares);
   each('WebGPU SGD step ≥ 2× jax-js webgpu jit(step)', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), sgd);

@@ -1,4 +1,6 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
+import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
+import { convInputs, toNCHW, toOIHW, type ConvProblem } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, wants, type Case } from '../harness.js';
 
@@ -14,10 +16,74 @@ const devices = await jax.init();
 
 type Params = { w: Arr; b: Arr }[];
 
+/**
+ * jax.lax.convGeneralDilated (NCHW, OIHW: the same numbers, transposed) with 'SAME' padding; the backward
+ * as jax.grad of <conv(x, w), dy> with respect to x and w (the product with dy and its sum are small next to the conv).
+ */
+function convCase(p: ConvProblem, useJit: boolean) {
+  const { x: X, w: W, dy: DY } = convInputs(p);
+  const I = p.depthwise ? 1 : p.C;
+  const x = np.array(toNCHW(X, p.N, p.H, p.W, p.C)).reshape([p.N, p.C, p.H, p.W]);
+  const w = np.array(toOIHW(W, p.K, I, p.O)).reshape([p.O, I, p.K, p.K]);
+  const dy = np.array(toNCHW(DY, p.N, p.H, p.W, p.O)).reshape([p.N, p.O, p.H, p.W]);
+  const conv = (a: Arr, b: Arr) => jax.lax.convGeneralDilated(a, b, [1, 1], 'SAME', { featureGroupCount: p.depthwise ? p.C : 1 });
+  if (!p.backward) {
+    const f = useJit ? jax.jit(conv) : conv;
+    return { run: async () => (await f(x.ref, w.ref).data()) as Float32Array, dispose: () => { x.dispose(); w.dispose(); dy.dispose(); } };
+  }
+  const g = jax.grad((a: Arr, b: Arr, d: Arr) => conv(a, b).mul(d).sum(), { argnums: [0, 1] });
+  const f = useJit ? jax.jit(g) : g;
+  return {
+    run: async () => {
+      const [gx, gw] = f(x.ref, w.ref, dy.ref) as unknown as [Arr, Arr];
+      const [vx] = await Promise.all([gx.data(), gw.data()]);
+      return vx as Float32Array;
+    },
+    dispose: () => { x.dispose(); w.dispose(); dy.dispose(); },
+  };
+}
+
+/**
+ * The demo's CNN step, JAX-style: NCHW convolutions (OIHW weights), 2×2 max
+ * pools as a max over a reshape, the activations transposed to NHWC before
+ * the flatten (lepton's order, so the dense weights and the loss agree), SGD.
+ */
+function cnnCase(p: CnnProblem, useJit: boolean) {
+  const i = cnnInputs(p), B = p.batch;
+  let params: Arr[] = [np.array(i.w1oihw).reshape([32, 1, 5, 5]), np.array(i.b1).reshape([1, 32, 1, 1]), np.array(i.w2oihw).reshape([64, 32, 5, 5]),
+    np.array(i.b2).reshape([1, 64, 1, 1]), np.array(i.w3).reshape([1024, 128]), np.array(i.b3), np.array(i.w4).reshape([128, 10]), np.array(i.b4)];
+  const x = np.array(i.x).reshape([B, 1, 28, 28]); // C = 1: NHWC and NCHW hold the same numbers
+  const y = jax.nn.oneHot(np.array(i.labels, { dtype: np.int32 }), 10);
+  const pool = (h: Arr, C: number, S: number) => np.max(h.reshape([B, C, S / 2, 2, S / 2, 2]), [3, 5]);
+  const lossFn = (ps: Arr[], xb: Arr, yb: Arr) => {
+    let h = jax.nn.relu(jax.lax.convGeneralDilated(xb, ps[0], [1, 1], 'VALID').add(ps[1]));
+    h = pool(h, 32, 24);
+    h = jax.nn.relu(jax.lax.convGeneralDilated(h, ps[2], [1, 1], 'VALID').add(ps[3]));
+    h = np.transpose(pool(h, 64, 8), [0, 2, 3, 1]).reshape([B, 1024]);
+    const logits = np.matmul(jax.nn.relu(np.matmul(h, ps[4]).add(ps[5])), ps[6]).add(ps[7]);
+    return jax.nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / B);
+  };
+  const sgdStep = (ps: Arr[], xb: Arr, yb: Arr) => {
+    const [loss, g] = jax.valueAndGrad(lossFn)(jax.tree.ref(ps), xb, yb);
+    return [loss, jax.tree.map((w: Arr, gw: Arr) => w.sub(gw.mul(0.01)), ps, g)] as [Arr, Arr[]];
+  };
+  const step = useJit ? jax.jit(sgdStep) : sgdStep;
+  return {
+    run: async () => {
+      let l: Arr;
+      [l, params] = step(params, x.ref, y.ref) as unknown as [Arr, Arr[]];
+      return ((await l.data()) as Float32Array)[0];
+    },
+    dispose: () => { jax.tree.dispose(params); x.dispose(); y.dispose(); },
+  };
+}
+
 function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
   return {
     async prepare(p: Problem) {
       jax.defaultDevice(device);
+      if (p.kind === 'conv') return convCase(p, useJit);
+      if (p.kind === 'cnn') return cnnCase(p, useJit);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = np.array(A).reshape([p.M, p.K]), b = np.array(B).reshape([p.K, p.N]);

@@ -1,8 +1,11 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
+  conv2d, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
+import { mnistCnn } from '../../examples/mnist-model.js';
+import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
+import { convInputs, type ConvProblem } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
@@ -11,6 +14,8 @@ const plan = readPlan();
 function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
+      if (p.kind === 'conv') return convCase(p, device);
+      if (p.kind === 'cnn') return cnnCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });
@@ -46,6 +51,56 @@ function cases(device: DeviceName): Case {
         dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
       };
     },
+  };
+}
+
+/** conv2d 'same' at stride 1: the forward, or forward + backward (both gradients) from a given dy. */
+function convCase(p: ConvProblem, device: DeviceName) {
+  const { x: X, w: W, dy: DY, wShape } = convInputs(p);
+  const x = tensor(X, [p.N, p.H, p.W, p.C], { device, requiresGrad: p.backward });
+  const w = tensor(W, wShape, { device, requiresGrad: p.backward });
+  const dy = tensor(DY, [p.N, p.H, p.W, p.O], { device });
+  const opts = { padding: 'same' as const, groups: p.depthwise ? p.C : 1 };
+  return {
+    run: async () => {
+      const y = conv2d(x, w, null, opts);
+      if (!p.backward) {
+        const v = await y.data();
+        y.dispose();
+        return v;
+      }
+      y.backward(dy);
+      y.dispose();
+      const [gx] = await Promise.all([x.grad!.data(), w.grad!.data()]);
+      x.grad!.dispose(); w.grad!.dispose();
+      x.grad = null; w.grad = null;
+      return gx;
+    },
+    dispose: () => { x.dispose(); w.dispose(); dy.dispose(); },
+  };
+}
+
+/** One SGD step of the MNIST demo's CNN (its own layers; Dropout(0) stands in for the demo's dropout). */
+function cnnCase(p: CnnProblem, device: DeviceName) {
+  const i = cnnInputs(p);
+  const model = mnistCnn({ device, dropout: 0 });
+  model.loadStateDict({ '0.weight': i.w1, '0.bias': i.b1, '2.weight': i.w2, '2.bias': i.b2, '5.weight': i.w3, '5.bias': i.b3, '7.weight': i.w4, '7.bias': i.b4 });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+  const x = tensor(i.x, [p.batch, 28, 28, 1], { device });
+  return {
+    run: async () => {
+      const l = scope(() => {
+        const out = nn.crossEntropy(model.forward(x), i.labels);
+        opt.zeroGrad();
+        out.backward();
+        opt.step();
+        return out;
+      });
+      const loss = (await l.data())[0];
+      l.dispose();
+      return loss;
+    },
+    dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
   };
 }
 

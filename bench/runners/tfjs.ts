@@ -1,5 +1,7 @@
 // TensorFlow.js 4.22 with its WASM (XNNPACK) and WebGPU backends.
 import { createRequire } from 'node:module';
+import { cnnInputs } from '../cnn-problem.js';
+import { convInputs } from '../conv-problems.js';
 import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
 
@@ -11,6 +13,48 @@ type Tensor = import('@tensorflow/tfjs').Tensor;
 
 const cases: Case = {
     async prepare(p: Problem) {
+      if (p.kind === 'conv') {
+        // tf.conv2d / tf.depthwiseConv2d, NHWC and HWIO as lepton; the backward through tf.grads with dy given.
+        const { x: X, w: W, dy: DY, wShape } = convInputs(p);
+        const x = tf.tensor4d(X, [p.N, p.H, p.W, p.C]), dy = tf.tensor4d(DY, [p.N, p.H, p.W, p.O]);
+        const w = p.depthwise ? tf.tensor4d(W, [p.K, p.K, p.C, 1]) : tf.tensor4d(W, wShape);
+        const conv = (a: Tensor, b: Tensor) => (p.depthwise
+          ? tf.depthwiseConv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'same')
+          : tf.conv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'same'));
+        const grads = tf.grads(conv);
+        const dispose = () => { x.dispose(); w.dispose(); dy.dispose(); };
+        if (!p.backward) return { run: async () => { const y = conv(x, w); const v = await y.data(); y.dispose(); return v; }, dispose };
+        return {
+          run: async () => {
+            const [gx, gw] = grads([x, w], dy);
+            const [v] = await Promise.all([gx.data(), gw.data()]);
+            gx.dispose(); gw.dispose();
+            return v;
+          },
+          dispose,
+        };
+      }
+      if (p.kind === 'cnn') {
+        // The demo's CNN with tf.conv2d / tf.maxPool (NHWC as lepton, so the flatten order matches), SGD through minimize.
+        const i = cnnInputs(p);
+        const v = [tf.tensor4d(i.w1, [5, 5, 1, 32]), tf.tensor1d(i.b1), tf.tensor4d(i.w2, [5, 5, 32, 64]), tf.tensor1d(i.b2),
+          tf.tensor2d(i.w3, [1024, 128]), tf.tensor1d(i.b3), tf.tensor2d(i.w4, [128, 10]), tf.tensor1d(i.b4)].map((t) => tf.variable(t));
+        const x = tf.tensor4d(i.x, [p.batch, 28, 28, 1]), y = tf.oneHot(tf.tensor1d(i.labels, 'int32'), 10);
+        const opt = tf.train.sgd(0.01);
+        type T4 = import('@tensorflow/tfjs').Tensor4D;
+        const lossFn = () => {
+          let h = tf.relu(tf.add(tf.conv2d(x, v[0] as T4, 1, 'valid'), v[1])) as T4;
+          h = tf.maxPool(h, 2, 2, 'valid');
+          h = tf.relu(tf.add(tf.conv2d(h, v[2] as T4, 1, 'valid'), v[3])) as T4;
+          h = tf.maxPool(h, 2, 2, 'valid');
+          const f = tf.relu(tf.add(tf.matMul(tf.reshape(h, [p.batch, 1024]), v[4]), v[5]));
+          return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(f, v[6]), v[7])) as import('@tensorflow/tfjs').Scalar;
+        };
+        return {
+          run: async () => { const cost = opt.minimize(lossFn, true)!; const loss = (await cost.data())[0]; cost.dispose(); return loss; },
+          dispose: () => { for (const t of v) t.dispose(); x.dispose(); y.dispose(); opt.dispose(); },
+        };
+      }
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tf.tensor2d(A, [p.M, p.K]), b = tf.tensor2d(B, [p.K, p.N]);

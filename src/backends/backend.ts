@@ -9,20 +9,26 @@
  * once, in src/backends/primitives/<family>.ts; the build generates what the
  * WGSL and AssemblyScript kernels need from those declarations.
  */
+import type { ConvKernels } from './primitives/conv.js';
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { OptimKernels } from './primitives/optim.js';
+import type { PoolKernels } from './primitives/pool.js';
 import type { ReduceKernels } from './primitives/reduce.js';
 import type { SoftmaxKernels } from './primitives/softmax.js';
 import type { StridedKernels } from './primitives/strided.js';
 
 export { ACTIVATIONS, type Activation } from './primitives/activation.js';
+export type {
+  Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams, ConvGeometry, ConvPrologue,
+} from './primitives/conv.js';
 export {
   BINARY_OPS, UNARY_OPS, type ActGradOp, type BinaryOp, type BroadcastParams, type UnaryOp,
 } from './primitives/elementwise.js';
 export { MAX_RANK } from './primitives/limits.js';
 export { matmulSizes, type MatmulParams, type MatmulShape } from './primitives/matmul.js';
 export type { AdamParams, SgdParams } from './primitives/optim.js';
+export type { AvgPoolParams, PoolGeometry } from './primitives/pool.js';
 export { REDUCE_OPS, type ReduceOp, type ReduceParams } from './primitives/reduce.js';
 export type { StridedParams } from './primitives/strided.js';
 
@@ -88,7 +94,8 @@ export interface PrepareWork {
  * queues them); `read` resolves once every earlier kernel has finished.
  */
 export interface Backend<H = unknown> extends Runtime<H>,
-  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {
+  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
+  ConvKernels<H>, PoolKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

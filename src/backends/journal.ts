@@ -27,6 +27,13 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   strided: ([, out]) => [out],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
+  conv2d: ([, , , out]) => [out],
+  conv2dBackwardData: ([, , dx]) => [dx],
+  conv2dBackwardFilter: ([, , dw, p]) => [dw, p.sumB, p.dzOut],
+  maxPool2d: ([, out, argmax]) => [out, argmax],
+  maxPool2dBackward: ([, , dx]) => [dx],
+  avgPool2d: ([, out]) => [out],
+  avgPool2dBackward: ([, dx]) => [dx],
 };
 export const KERNELS = Object.keys(WRITES) as KernelName[];
 

@@ -3,22 +3,26 @@
 // A new primitive adds one line here.
 import type { Decl } from './declare.js';
 import * as activation from './activation.js';
+import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
 import * as matmul from './matmul.js';
 import * as optim from './optim.js';
+import * as pool from './pool.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
 import * as strided from './strided.js';
 
 export const DECLS: Record<string, readonly Decl[]> = {
   activation: activation.DECLS,
+  conv: conv.DECLS,
   elementwise: elementwise.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,
   matmul: matmul.DECLS,
   optim: optim.DECLS,
+  pool: pool.DECLS,
   reduce: reduce.DECLS,
   softmax: softmax.DECLS,
   strided: strided.DECLS,

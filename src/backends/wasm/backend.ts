@@ -4,15 +4,19 @@
 // memory owned by this backend; with threads, that memory is shared with
 // worker threads and a job is split between them.
 import type { Backend } from '../backend.js';
+import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } from '../primitives/conv.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
+import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { importNode, isNode } from '../node-import.js';
+import * as conv from './kernels/conv.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as mm from './kernels/matmul.js';
 import * as optim from './kernels/optim.js';
+import * as pool from './kernels/pool.js';
 import * as red from './kernels/reduce.js';
 import * as sm from './kernels/softmax.js';
 import * as str from './kernels/strided.js';
@@ -121,4 +125,11 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
+  conv2d(x: WasmHandle, w: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }
+  conv2dBackwardData(dy: WasmHandle, w: WasmHandle, dx: WasmHandle, p: ConvBackwardDataParams<WasmHandle>): void { conv.conv2dBackwardData(this, dy, w, dx, p); }
+  conv2dBackwardFilter(x: WasmHandle, dy: WasmHandle, dw: WasmHandle, p: ConvBackwardFilterParams<WasmHandle>): void { conv.conv2dBackwardFilter(this, x, dy, dw, p); }
+  maxPool2d(x: WasmHandle, out: WasmHandle, argmax: WasmHandle | null, p: PoolGeometry): void { pool.maxPool2d(this, x, out, argmax, p); }
+  maxPool2dBackward(dy: WasmHandle, argmax: WasmHandle, dx: WasmHandle, p: PoolGeometry): void { pool.maxPool2dBackward(this, dy, argmax, dx, p); }
+  avgPool2d(x: WasmHandle, out: WasmHandle, p: AvgPoolParams): void { pool.avgPool2d(this, x, out, p); }
+  avgPool2dBackward(dy: WasmHandle, dx: WasmHandle, p: AvgPoolParams): void { pool.avgPool2dBackward(this, dy, dx, p); }
 }

@@ -2,16 +2,20 @@
 // plus one module per kernel family (kernels/<family>.ts), and the tuning
 // state the families' shape classes are configured from (tuning.ts).
 import type { Backend, PrepareWork } from '../backend.js';
+import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } from '../primitives/conv.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
+import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { getGPU } from './gpu.js';
+import * as conv from './kernels/conv.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as mm from './kernels/matmul.js';
 import { matmulTunable, TILE_LARGE, TILE_SMALL, type MatmulConfig, type ShapeClass } from './kernels/matmul-plan.js';
 import * as optim from './kernels/optim.js';
+import * as pool from './kernels/pool.js';
 import * as red from './kernels/reduce.js';
 import * as sm from './kernels/softmax.js';
 import * as str from './kernels/strided.js';
@@ -190,6 +194,13 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   strided(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.strided(this, x, out, p); }
   sgd(param: GpuHandle, grad: GpuHandle, velocity: GpuHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
+  conv2d(x: GpuHandle, w: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }
+  conv2dBackwardData(dy: GpuHandle, w: GpuHandle, dx: GpuHandle, p: ConvBackwardDataParams<GpuHandle>): void { conv.conv2dBackwardData(this, dy, w, dx, p); }
+  conv2dBackwardFilter(x: GpuHandle, dy: GpuHandle, dw: GpuHandle, p: ConvBackwardFilterParams<GpuHandle>): void { conv.conv2dBackwardFilter(this, x, dy, dw, p); }
+  maxPool2d(x: GpuHandle, out: GpuHandle, argmax: GpuHandle | null, p: PoolGeometry): void { pool.maxPool2d(this, x, out, argmax, p); }
+  maxPool2dBackward(dy: GpuHandle, argmax: GpuHandle, dx: GpuHandle, p: PoolGeometry): void { pool.maxPool2dBackward(this, dy, argmax, dx, p); }
+  avgPool2d(x: GpuHandle, out: GpuHandle, p: AvgPoolParams): void { pool.avgPool2d(this, x, out, p); }
+  avgPool2dBackward(dy: GpuHandle, dx: GpuHandle, p: AvgPoolParams): void { pool.avgPool2dBackward(this, dy, dx, p); }
 
   /** See MatmulKernels.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
   get fusedPrologueMaxReads(): number {

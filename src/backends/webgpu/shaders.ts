@@ -3,14 +3,17 @@
 // the family's own kernel file. WGSL has no includes, so this list is where a
 // module's parts are named. A new kernel family adds one entry.
 import activationDecls from '../../../build/gen/activation.wgsl';
+import convDecls from '../../../build/gen/conv.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
 import optimDecls from '../../../build/gen/optim.wgsl';
+import poolDecls from '../../../build/gen/pool.wgsl';
 import reduceDecls from '../../../build/gen/reduce.wgsl';
 import softmaxDecls from '../../../build/gen/softmax.wgsl';
 import stridedDecls from '../../../build/gen/strided.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
+import conv from '../../../kernels-wgsl/conv.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
 import ieee from '../../../kernels-wgsl/ieee.wgsl';
@@ -20,6 +23,7 @@ import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
 import matmulSubgroup from '../../../kernels-wgsl/matmul-subgroup.wgsl';
 import matmul from '../../../kernels-wgsl/matmul.wgsl';
 import optim from '../../../kernels-wgsl/optim.wgsl';
+import pool from '../../../kernels-wgsl/pool.wgsl';
 import reduce from '../../../kernels-wgsl/reduce.wgsl';
 import softmax from '../../../kernels-wgsl/softmax.wgsl';
 import strided from '../../../kernels-wgsl/strided.wgsl';
@@ -38,6 +42,8 @@ export const SOURCES = {
   // Created only on devices with the 'subgroups' feature, which the enable directive (first) needs.
   matmulSubgroup: 'enable subgroups;\n' + matmulModule(matmulSubgroup),
   optim: optimDecls + doubleFloat + optim,
+  conv: withActivations(convDecls, conv),
+  pool: poolDecls + pool,
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + ieee + reduce,
   strided: limitsDecls + stridedDecls + strided,

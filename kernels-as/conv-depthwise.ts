@@ -1,0 +1,213 @@
+// Depthwise convolution (groups = C = O: each channel its own Kh×Kw filter,
+// w [Kh, Kw, 1, C]) forward, input gradient and filter gradient. There is
+// no reduction over channels, so no GEMM: each output is a Kh·Kw-term dot
+// product, and the kernels run along the channels of a pixel (contiguous in
+// NHWC), 16 at a time in four f32x4 accumulators, then 4, then the rest.
+// Taps outside the input are skipped by computing each pixel's valid tap
+// range (forward), its valid tap list (input gradient: with stride s only
+// taps with kh·dh ≡ ih + padTop (mod s) reach row ih), or runs (filter
+// gradient, as in conv-filter.ts, whose partials and reduce it shares).
+import { ACT_NONE } from '../build/gen/activation';
+import { ConvJob } from '../build/gen/conv';
+import { filterPartialBytes, tapRuns } from './conv-filter';
+import { SEG_BYTES } from './conv-kernel';
+import { activate4, actGrad4, align64, fma4, loadPartial, storePartial } from './math';
+import { partStart } from './parts';
+
+// @ts-ignore: decorator
+@inline function u(desc: usize, at: usize): i32 { return load<i32>(desc + at); }
+// @ts-ignore: decorator
+@inline function ptr(desc: usize, at: usize): usize { return <usize>load<u32>(desc + at); }
+
+/** First index k ≥ 0 with base + k·d ≥ 0, and one past the last with base + k·d < size (clamped to [0, K]). */
+// @ts-ignore: decorator
+@inline function tapLo(base: i32, d: i32): i32 { return base >= 0 ? 0 : (-base + d - 1) / d; }
+// @ts-ignore: decorator
+@inline function tapHi(base: i32, d: i32, size: i32, K: i32): i32 { return size - 1 - base < 0 ? 0 : min(K, (size - 1 - base) / d + 1); }
+
+export function depthwisePart(desc: usize, part: i32): void {
+  const x = ptr(desc, ConvJob.x), w = ptr(desc, ConvJob.w), bias = ptr(desc, ConvJob.bias), out = ptr(desc, ConvJob.out);
+  const N = u(desc, ConvJob.N), H = u(desc, ConvJob.H), W = u(desc, ConvJob.W), C = u(desc, ConvJob.C);
+  const Ho = u(desc, ConvJob.Ho), Wo = u(desc, ConvJob.Wo);
+  const Kh = u(desc, ConvJob.Kh), Kw = u(desc, ConvJob.Kw), sh = u(desc, ConvJob.sh), sw = u(desc, ConvJob.sw);
+  const dh = u(desc, ConvJob.dh), dw = u(desc, ConvJob.dw), pt = u(desc, ConvJob.padTop), pl = u(desc, ConvJob.padLeft);
+  const act = u(desc, ConvJob.act);
+  const M = N * Ho * Wo, parts = u(desc, ConvJob.parts);
+  const m0 = partStart(M, parts, part, 1), m1 = partStart(M, parts, part + 1, 1);
+  const rowX = <usize>C << 2;
+  for (let m = m0; m < m1; m++) {
+    const n = m / (Ho * Wo), rem = m % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
+    const ihb = oh * sh - pt, iwb = ow * sw - pl;
+    const khA = tapLo(ihb, dh), khB = tapHi(ihb, dh, H, Kh), kwA = tapLo(iwb, dw), kwB = tapHi(iwb, dw, W, Kw);
+    const o = out + <usize>m * rowX;
+    let c = 0;
+    for (; c + 16 <= C; c += 16) {
+      const cb = <usize>c << 2;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      if (bias != 0) { a0 = v128.load(bias + cb); a1 = v128.load(bias + cb, 16); a2 = v128.load(bias + cb, 32); a3 = v128.load(bias + cb, 48); }
+      for (let kh = khA; kh < khB; kh++) {
+        let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
+        let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
+        for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) {
+          a0 = fma4(v128.load(xp), v128.load(wp), a0);
+          a1 = fma4(v128.load(xp, 16), v128.load(wp, 16), a1);
+          a2 = fma4(v128.load(xp, 32), v128.load(wp, 32), a2);
+          a3 = fma4(v128.load(xp, 48), v128.load(wp, 48), a3);
+        }
+      }
+      if (act != ACT_NONE) { a0 = activate4(act, a0); a1 = activate4(act, a1); a2 = activate4(act, a2); a3 = activate4(act, a3); }
+      v128.store(o + cb, a0); v128.store(o + cb, a1, 16); v128.store(o + cb, a2, 32); v128.store(o + cb, a3, 48);
+    }
+    for (; c < C; c += 4) {
+      const cb = <usize>c << 2, r = min(4, C - c);
+      let a = bias != 0 ? load4(bias + cb, r) : f32x4.splat(0);
+      for (let kh = khA; kh < khB; kh++) {
+        let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
+        let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
+        for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) a = fma4(load4(xp, r), load4(wp, r), a);
+      }
+      if (act != ACT_NONE) a = activate4(act, a);
+      store4(o + cb, a, r);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function load4(p: usize, r: i32): v128 { return r >= 4 ? v128.load(p) : loadPartial(p, r, 0); }
+// @ts-ignore: decorator
+@inline function store4(p: usize, v: v128, r: i32): void { if (r >= 4) v128.store(p, v); else storePartial(p, v, r); }
+
+/** dx[pixel, c] = Σ over the taps that reach the pixel of dy · w (dy already prologued by the host). */
+export function depthwiseDataPart(desc: usize, part: i32, slot: i32): void {
+  const dy = ptr(desc, ConvJob.x), w = ptr(desc, ConvJob.w), dx = ptr(desc, ConvJob.out);
+  const N = u(desc, ConvJob.N), H = u(desc, ConvJob.H), W = u(desc, ConvJob.W), C = u(desc, ConvJob.C);
+  const Ho = u(desc, ConvJob.Ho), Wo = u(desc, ConvJob.Wo);
+  const Kh = u(desc, ConvJob.Kh), Kw = u(desc, ConvJob.Kw), sh = u(desc, ConvJob.sh), sw = u(desc, ConvJob.sw);
+  const dh = u(desc, ConvJob.dh), dw = u(desc, ConvJob.dw), pt = u(desc, ConvJob.padTop), pl = u(desc, ConvJob.padLeft);
+  const M = N * H * W, parts = u(desc, ConvJob.parts);
+  const p0 = partStart(M, parts, part, 1), p1 = partStart(M, parts, part + 1, 1);
+  // The pixel's taps: (dy byte offset, w byte offset) pairs.
+  const list = ptr(desc, ConvJob.scratch) + <usize>slot * ptr(desc, ConvJob.scratchPart);
+  const rowX = <usize>C << 2;
+  for (let m = p0; m < p1; m++) {
+    const n = m / (H * W), rem = m % (H * W), ih = rem / W, iw = rem % W;
+    let taps = 0;
+    for (let kh = 0; kh < Kh; kh++) {
+      const nh = ih + pt - kh * dh;
+      if (nh < 0) break;
+      if (nh % sh != 0 || nh / sh >= Ho) continue;
+      for (let kw = 0; kw < Kw; kw++) {
+        const nw = iw + pl - kw * dw;
+        if (nw < 0) break;
+        if (nw % sw != 0 || nw / sw >= Wo) continue;
+        const e = list + (<usize>taps << 3);
+        store<u32>(e, <u32>((<usize>(n * Ho + nh / sh) * Wo + nw / sw) * rowX));
+        store<u32>(e, <u32>(<usize>(kh * Kw + kw) * rowX), 4);
+        taps++;
+      }
+    }
+    const o = dx + <usize>m * rowX;
+    let c = 0;
+    for (; c + 16 <= C; c += 16) {
+      const cb = <usize>c << 2;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (let i = 0; i < taps; i++) {
+        const e = list + (<usize>i << 3);
+        const yp = dy + <usize>load<u32>(e) + cb, wp = w + <usize>load<u32>(e, 4) + cb;
+        a0 = fma4(v128.load(yp), v128.load(wp), a0);
+        a1 = fma4(v128.load(yp, 16), v128.load(wp, 16), a1);
+        a2 = fma4(v128.load(yp, 32), v128.load(wp, 32), a2);
+        a3 = fma4(v128.load(yp, 48), v128.load(wp, 48), a3);
+      }
+      v128.store(o + cb, a0); v128.store(o + cb, a1, 16); v128.store(o + cb, a2, 32); v128.store(o + cb, a3, 48);
+    }
+    for (; c < C; c += 4) {
+      const cb = <usize>c << 2, r = min(4, C - c);
+      let a = f32x4.splat(0);
+      for (let i = 0; i < taps; i++) {
+        const e = list + (<usize>i << 3);
+        a = fma4(load4(dy + <usize>load<u32>(e) + cb, r), load4(w + <usize>load<u32>(e, 4) + cb, r), a);
+      }
+      store4(o + cb, a, r);
+    }
+  }
+}
+
+/** Partial dW[tap, c] of this part's pixels (as convFilterPart: chunks, staged dZ, runs). */
+export function depthwiseFilterPart(desc: usize, part: i32, slot: i32): void {
+  const x = ptr(desc, ConvJob.x), dy = ptr(desc, ConvJob.w), t = ptr(desc, ConvJob.t), pro = u(desc, ConvJob.pro);
+  const dzOut = ptr(desc, ConvJob.dzOut), wantSums = ptr(desc, ConvJob.sumB) != 0;
+  const N = u(desc, ConvJob.N), H = u(desc, ConvJob.H), W = u(desc, ConvJob.W), C = u(desc, ConvJob.C);
+  const Ho = u(desc, ConvJob.Ho), Wo = u(desc, ConvJob.Wo);
+  const Kh = u(desc, ConvJob.Kh), Kw = u(desc, ConvJob.Kw), sh = u(desc, ConvJob.sh), sw = u(desc, ConvJob.sw);
+  const dh = u(desc, ConvJob.dh), dw = u(desc, ConvJob.dw), pt = u(desc, ConvJob.padTop), pl = u(desc, ConvJob.padLeft);
+  const cap = u(desc, ConvJob.chunk), T = Kh * Kw;
+  const M = N * Ho * Wo, parts = u(desc, ConvJob.parts);
+  const partial = ptr(desc, ConvJob.packed) + <usize>part * filterPartialBytes(T, 1, C);
+  const sums = partial + align64(<usize>(T * C) << 2);
+  memory.fill(partial, 0, filterPartialBytes(T, 1, C));
+  const p0 = partStart(M, parts, part, 1), p1 = partStart(M, parts, part + 1, 1);
+  if (p0 >= p1) return;
+  const staged = ptr(desc, ConvJob.scratch) + <usize>slot * ptr(desc, ConvJob.scratchPart);
+  const runs = staged + align64(<usize>(C * cap) << 2);
+  const rowX = <usize>C << 2, xStep = <usize>sw * rowX;
+  for (let c0 = p0; c0 < p1; c0 += cap) {
+    const cn = min(cap, p1 - c0);
+    // Stage dZ = op(t, dy) rows (row-major, as dy), with the bias sums in f64.
+    for (let m = 0; m < cn; m++) {
+      const at = <usize>(c0 + m) * rowX, d = staged + <usize>m * rowX;
+      for (let c = 0; c < C; c += 4) {
+        const cb = <usize>c << 2, r = min(4, C - c);
+        let v = load4(dy + at + cb, r);
+        if (pro != 0) v = actGrad4(pro, load4(t + at + cb, r), v);
+        store4(d + cb, v, r);
+        if (dzOut != 0) store4(dzOut + at + cb, v, r);
+        if (wantSums) {
+          const s = sums + (<usize>c << 3);
+          v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(v)));
+          if (r > 2) v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+        }
+      }
+    }
+    for (let kh = 0; kh < Kh; kh++) {
+      for (let kw = 0; kw < Kw; kw++) {
+        const nr = tapRuns(runs, x, c0, cn, kh, kw, C * 4, H, W, C, Ho, Wo, sh, sw, dh, dw, pt, pl);
+        if (nr == 0) continue;
+        const drow = partial + <usize>(kh * Kw + kw) * rowX;
+        let c = 0;
+        for (; c + 16 <= C; c += 16) {
+          const cb = <usize>c << 2;
+          let a0 = v128.load(drow + cb), a1 = v128.load(drow + cb, 16), a2 = v128.load(drow + cb, 32), a3 = v128.load(drow + cb, 48);
+          for (let s = 0; s < nr; s++) {
+            const rec = runs + (<usize>s << 5);
+            let dp = staged + <usize>load<u32>(rec) + cb;
+            let xp = <usize>load<u32>(rec, 8) + cb;
+            const len = load<i32>(rec, 4);
+            for (let i = 0; i < len; i++, dp += rowX, xp += xStep) {
+              a0 = fma4(v128.load(xp), v128.load(dp), a0);
+              a1 = fma4(v128.load(xp, 16), v128.load(dp, 16), a1);
+              a2 = fma4(v128.load(xp, 32), v128.load(dp, 32), a2);
+              a3 = fma4(v128.load(xp, 48), v128.load(dp, 48), a3);
+            }
+          }
+          v128.store(drow + cb, a0); v128.store(drow + cb, a1, 16); v128.store(drow + cb, a2, 32); v128.store(drow + cb, a3, 48);
+        }
+        for (; c < C; c += 4) {
+          const cb = <usize>c << 2, r = min(4, C - c);
+          let a = load4(drow + cb, r);
+          for (let s = 0; s < nr; s++) {
+            const rec = runs + (<usize>s << 5);
+            let dp = staged + <usize>load<u32>(rec) + cb;
+            let xp = <usize>load<u32>(rec, 8) + cb;
+            const len = load<i32>(rec, 4);
+            for (let i = 0; i < len; i++, dp += rowX, xp += xStep) a = fma4(load4(xp, r), load4(dp, r), a);
+          }
+          store4(drow + cb, a, r);
+        }
+      }
+    }
+  }
+}
+
+// SEG_BYTES is the run record size tapRuns writes (shared with conv-filter.ts).
+export const DEPTHWISE_RUN_BYTES: usize = SEG_BYTES;

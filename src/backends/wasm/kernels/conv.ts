@@ -1,0 +1,152 @@
+// The convolution family on WASM (kernels-as/conv*.ts): the forward and the
+// input gradient as indirect GEMMs (the filter packed once per call by a
+// one-part job, then the pixel tiles split over the threads), depthwise
+// convolutions on their own kernels, and the filter gradient as per-thread
+// partials over the pixels, added by a last job.
+import { ACTIVATIONS } from '../../primitives/activation.js';
+import {
+  CONV, ConvJob, convSizes, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
+} from '../../primitives/conv.js';
+import { BINARY_OPS } from '../../primitives/elementwise.js';
+import type { Values } from '../../primitives/declare.js';
+import { WHO, type WasmHandle, type WasmRuntime } from '../runtime.js';
+import { binary } from './elementwise.js';
+
+/**
+ * Channels per group from which the input is read in place (indirect);
+ * below it the tile's rows are gathered into a panel (a tap of a few
+ * channels costs more in pointer set-up than in multiply-adds).
+ */
+const INDIRECT_FROM = 8;
+/** Pixels per staged chunk of the filter gradient (dZ panels stay in L1: 128 × 32 bytes per panel). */
+const CHUNK = 128;
+const NR = 8;
+
+type Job = Values<typeof ConvJob.fields>;
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** Depthwise: every channel its own filter (groups = C = O > 1). */
+export const isDepthwise = (p: ConvGeometry) => p.groups > 1 && p.groups === p.C && p.O === p.C;
+
+function baseJob(p: ConvGeometry): Job {
+  return {
+    mode: 0, x: 0, w: 0, bias: 0, out: 0, t: 0, pro: 0, act: 0, sumB: 0, dzOut: 0, packed: 0, zero: 0,
+    scratch: 0, scratchPart: 0, parts: 1, indirect: 0,
+    N: p.N, H: p.H, W: p.W, C: p.C, Ho: p.Ho, Wo: p.Wo, O: p.O, Kh: p.Kh, Kw: p.Kw,
+    sh: p.sh, sw: p.sw, dh: p.dh, dw: p.dw, padTop: p.padTop, padLeft: p.padLeft, groups: p.groups, chunk: 0,
+  };
+}
+
+/** Scratch laid out as [shared bytes][zeroed block][one slot per thread]; runs `body` with the addresses. */
+function withLayout(rt: WasmRuntime, shared: number, zeroFloats: number, perSlot: number, slots: number,
+  body: (shared: number, zero: number, slots: number) => void): void {
+  const a = align64(shared), z = align64(zeroFloats * 4), s = align64(perSlot);
+  rt.withScratch(a + z + s * slots + 64, (base) => {
+    const at = Math.ceil(base / 64) * 64;
+    if (zeroFloats > 0) rt.mem.f32.fill(0, (at + a) / 4, (at + a) / 4 + zeroFloats);
+    body(at, at + a, at + a + z);
+  });
+}
+
+export function conv2d(rt: WasmRuntime, x: WasmHandle, w: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: Conv2dParams): void {
+  const s = convSizes(p, WHO);
+  const act = ACTIVATIONS[p.act];
+  if (act === undefined) throw new Error(`${WHO}: conv2d: unknown activation ${p.act}`);
+  rt.check(out, s.y, 'conv2d out');
+  if (s.y === 0) return;
+  rt.check(x, s.x, 'conv2d x');
+  rt.check(w, s.w, 'conv2d w');
+  if (bias) rt.check(bias, p.O, 'conv2d bias');
+  const job = { ...baseJob(p), x: x.ptr, w: w.ptr, bias: bias ? bias.ptr : 0, out: out.ptr, act };
+  const M = p.N * p.Ho * p.Wo, Cg = p.C / p.groups, Og = p.O / p.groups, T = p.Kh * p.Kw;
+  const work = 2 * M * p.O * T * Cg;
+  if (isDepthwise(p)) {
+    const parts = rt.partsFor(work, M);
+    rt.job('conv', ConvJob, { ...job, mode: CONV.codes.depthwise, parts }, parts);
+    return;
+  }
+  const tiles = Math.ceil(M / rt.k.convTileRows());
+  const parts = rt.partsFor(work, tiles);
+  const packed = p.groups * Math.ceil(Og / NR) * NR * T * Cg * 4;
+  const perSlot = rt.k.convScratch(CONV.codes.forward, p.C, p.O, p.Kh, p.Kw, p.groups, 0);
+  withLayout(rt, packed, Math.max(p.Kw * p.C, NR), perSlot, parts > 1 ? rt.threads : 1, (pk, zero, scratch) => {
+    const j = { ...job, packed: pk, zero, scratch, scratchPart: align64(perSlot), indirect: +(Cg >= INDIRECT_FROM) };
+    rt.job('conv', ConvJob, { ...j, mode: CONV.codes.packForward }, 1);
+    rt.job('conv', ConvJob, { ...j, mode: CONV.codes.forward, parts }, parts);
+  });
+}
+
+/** dy read as op(t, dy) when a prologue is given: formed once here (the ops layer avoids asking for it). */
+function withPrologue(rt: WasmRuntime, dy: WasmHandle, n: number, pro: ConvBackwardDataParams<WasmHandle>['prologue'],
+  body: (g: WasmHandle) => void): void {
+  if (!pro) return body(dy);
+  rt.check(pro.t, n, 'conv2d prologue t');
+  const dz = rt.alloc(n);
+  try {
+    binary(rt, pro.op, pro.t, dy, dz, { shape: [n], aStrides: [1], bStrides: [1] });
+    body(dz);
+  } finally {
+    rt.free(dz);
+  }
+}
+
+export function conv2dBackwardData(rt: WasmRuntime, dy: WasmHandle, w: WasmHandle, dx: WasmHandle, p: ConvBackwardDataParams<WasmHandle>): void {
+  const s = convSizes(p, WHO);
+  rt.check(dx, s.x, 'conv2d backward-data dx');
+  if (s.x === 0) return;
+  rt.check(dy, s.y, 'conv2d backward-data dy');
+  rt.check(w, s.w, 'conv2d backward-data w');
+  const Cg = p.C / p.groups, Og = p.O / p.groups, T = p.Kh * p.Kw;
+  const pixels = p.N * p.H * p.W;
+  const work = 2 * p.N * p.Ho * p.Wo * p.O * T * Cg;
+  withPrologue(rt, dy, s.y, p.prologue, (g) => {
+    const job = { ...baseJob(p), x: g.ptr, w: w.ptr, out: dx.ptr };
+    if (isDepthwise(p)) {
+      const parts = rt.partsFor(work, pixels);
+      const perSlot = rt.k.convScratch(CONV.codes.depthwiseData, p.C, p.O, p.Kh, p.Kw, p.groups, 0);
+      withLayout(rt, 0, 0, perSlot, parts > 1 ? rt.threads : 1, (_, __, scratch) => rt.job('conv', ConvJob, {
+        ...job, mode: CONV.codes.depthwiseData, parts, scratch, scratchPart: align64(perSlot),
+      }, parts));
+      return;
+    }
+    const parts = rt.partsFor(work, Math.ceil(pixels / rt.k.convTileRows()));
+    const packed = p.groups * Math.ceil(Cg / NR) * NR * T * Og * 4;
+    const perSlot = rt.k.convScratch(CONV.codes.data, p.C, p.O, p.Kh, p.Kw, p.groups, 0);
+    withLayout(rt, packed, Math.max(Og, NR), perSlot, parts > 1 ? rt.threads : 1, (pk, zero, scratch) => {
+      const j = { ...job, packed: pk, zero, scratch, scratchPart: align64(perSlot), indirect: +(Og >= INDIRECT_FROM) };
+      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.packData }, 1);
+      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.data, parts }, parts);
+    });
+  });
+}
+
+export function conv2dBackwardFilter(rt: WasmRuntime, x: WasmHandle, dy: WasmHandle, dw: WasmHandle, p: ConvBackwardFilterParams<WasmHandle>): void {
+  const s = convSizes(p, WHO);
+  rt.check(dw, s.w, 'conv2d backward-filter dw');
+  if (p.sumB) rt.check(p.sumB, p.O, 'conv2d backward-filter sumB');
+  if (p.dzOut) rt.check(p.dzOut, s.y, 'conv2d backward-filter dzOut');
+  if (s.w === 0 && !p.sumB && !p.dzOut) return;
+  if (s.y > 0) rt.check(dy, s.y, 'conv2d backward-filter dy');
+  if (s.x > 0) rt.check(x, s.x, 'conv2d backward-filter x');
+  const pro = p.prologue ?? null;
+  if (pro) rt.check(pro.t, s.y, 'conv2d backward-filter prologue t');
+  const Cg = p.C / p.groups, T = p.Kh * p.Kw;
+  const M = p.N * p.Ho * p.Wo;
+  const depthwise = isDepthwise(p);
+  const parts = rt.partsFor(2 * M * p.O * T * Cg, Math.ceil(M / 16));
+  const mode = depthwise ? CONV.codes.depthwiseFilter : CONV.codes.filter;
+  const partial = rt.k.convPartialBytes(T, Cg, p.O);
+  const perSlot = rt.k.convScratch(mode, p.C, p.O, p.Kh, p.Kw, p.groups, CHUNK);
+  withLayout(rt, partial * parts, 0, perSlot, parts > 1 ? rt.threads : 1, (partials, _, scratch) => {
+    const job = {
+      ...baseJob(p), x: x.ptr, w: dy.ptr, out: dw.ptr, t: pro ? pro.t.ptr : 0, pro: pro ? BINARY_OPS[pro.op] : 0,
+      sumB: p.sumB ? p.sumB.ptr : 0, dzOut: p.dzOut ? p.dzOut.ptr : 0, packed: partials, scratch,
+      scratchPart: align64(perSlot), indirect: +(Cg >= 4), chunk: CHUNK,
+    };
+    rt.job('conv', ConvJob, { ...job, mode, parts }, parts);
+    // The sum of the partials: `chunk` carries their count.
+    const rparts = rt.partsFor(s.w * parts * 40, Math.ceil(s.w / 16));
+    rt.job('conv', ConvJob, { ...job, mode: CONV.codes.filterReduce, chunk: parts, parts: rparts }, rparts);
+  });
+}

@@ -1,0 +1,98 @@
+// The geometry of conv2d and the pooling ops from their PyTorch-style
+// options, checked on the host before any kernel: every error names the op,
+// the argument or dimension, what it got and what it needs.
+import type { ConvGeometry, PoolGeometry } from '../backends/backend.js';
+import { fail, fmtShape } from '../errors.js';
+
+/** One value for both spatial dimensions, or [height, width]. */
+export type Pair = number | readonly [number, number];
+
+export type Conv2dPadding = 'valid' | 'same' | number | readonly [number, number] | readonly [number, number, number, number];
+
+function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  const ok = (d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= min;
+  if (ok(v)) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
+  const what = min > 0 ? 'a positive integer' : 'a non-negative integer';
+  return fail(op, `option '${name}' must be ${what} or a pair [height, width] of them, got ${JSON.stringify(v)}`);
+}
+
+const spatial = (op: string, what: string, size: number, pad0: number, pad1: number, eff: number, stride: number, x: readonly number[]) => {
+  const out = Math.floor((size + pad0 + pad1 - eff) / stride) + 1;
+  if (!(out >= 1)) {
+    fail(op, `output ${what} would be ${out} (needs at least 1): the ${eff === 1 ? '' : 'effective '}kernel ${what} ${eff} is larger than `
+      + `the padded input ${what} ${size} + ${pad0} + ${pad1} = ${size + pad0 + pad1} of x ${fmtShape(x)}`);
+  }
+  return out;
+};
+
+function checkX(op: string, x: readonly number[]): void {
+  if (x.length !== 4) fail(op, `argument 'x' must be 4-D [N, H, W, C] (channels last), got ${fmtShape(x)}`);
+}
+
+export interface Conv2dGeometryOptions {
+  stride?: Pair;
+  padding?: Conv2dPadding;
+  dilation?: Pair;
+  groups?: number;
+}
+
+/**
+ * x [N, H, W, C] ⊛ w [Kh, Kw, C / groups, O] → the kernels' geometry, and the
+ * padding on all four sides. 'same' follows TensorFlow: total padding
+ * max((⌈H/s⌉ − 1)·s + (Kh − 1)·d + 1 − H, 0), the odd one at the bottom
+ * (right); at stride 1 that is PyTorch's padding='same'.
+ */
+export function convGeometry(op: string, x: readonly number[], w: readonly number[], o: Conv2dGeometryOptions): ConvGeometry & { pads: number[] } {
+  checkX(op, x);
+  if (w.length !== 4) fail(op, `argument 'w' must be 4-D [Kh, Kw, C / groups, O] (HWIO), got ${fmtShape(w)}`);
+  const [N, H, W, C] = x, [Kh, Kw, Cw, O] = w;
+  const groups = o.groups ?? 1;
+  if (!(Number.isInteger(groups) && groups >= 1)) fail(op, `option 'groups' must be a positive integer, got ${JSON.stringify(o.groups)}`);
+  if (C % groups !== 0) fail(op, `groups = ${groups} does not divide the input channels C = ${C} of x ${fmtShape(x)}`);
+  if (O % groups !== 0) fail(op, `groups = ${groups} does not divide the output channels O = ${O} of w ${fmtShape(w)}`);
+  if (Cw * groups !== C) {
+    fail(op, `input channels differ: x ${fmtShape(x)} has C = ${C}, w ${fmtShape(w)} takes ${Cw} per group × ${groups} group${groups > 1 ? 's' : ''} `
+      + `= ${Cw * groups}; needs w of shape [${Kh}, ${Kw}, ${C / groups}, ${O}]`);
+  }
+  if (Kh < 1 || Kw < 1) fail(op, `kernel size must be at least 1×1, got w ${fmtShape(w)}`);
+  const [sh, sw] = pair(op, 'stride', o.stride, 1, 1);
+  const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
+  const eh = (Kh - 1) * dh + 1, ew = (Kw - 1) * dw + 1;
+  const p = o.padding ?? 'valid';
+  let pads: number[];
+  if (p === 'valid') pads = [0, 0, 0, 0];
+  else if (p === 'same') {
+    const th = Math.max((Math.ceil(H / sh) - 1) * sh + eh - H, 0), tw = Math.max((Math.ceil(W / sw) - 1) * sw + ew - W, 0);
+    pads = [th >> 1, th - (th >> 1), tw >> 1, tw - (tw >> 1)];
+  } else if (Array.isArray(p) && p.length === 4 && p.every((d) => Number.isInteger(d) && d >= 0)) pads = [...p];
+  else {
+    const [ph, pw] = pair(op, 'padding', p as Pair, 0, 0);
+    pads = [ph, ph, pw, pw];
+  }
+  const Ho = spatial(op, 'height', H, pads[0], pads[1], eh, sh, x), Wo = spatial(op, 'width', W, pads[2], pads[3], ew, sw, x);
+  return { N, H, W, C, Ho, Wo, O, Kh, Kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], groups, pads };
+}
+
+export interface Pool2dGeometryOptions {
+  kernelSize: Pair;
+  stride?: Pair;
+  padding?: Pair;
+}
+
+/** PyTorch's pooling geometry: symmetric padding of at most half the window, stride = kernel size by default, floor mode. */
+export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometryOptions): PoolGeometry {
+  checkX(op, x);
+  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding? } or a kernel size, got ${JSON.stringify(o)}`);
+  if (o.kernelSize === undefined) fail(op, `option 'kernelSize' is required`);
+  const [Kh, Kw] = pair(op, 'kernelSize', o.kernelSize, 1, 1);
+  const [sh, sw] = o.stride === undefined || o.stride === null ? [Kh, Kw] : pair(op, 'stride', o.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
+  if (2 * ph > Kh || 2 * pw > Kw) {
+    fail(op, `padding [${ph}, ${pw}] must be at most half the kernel size [${Kh}, ${Kw}] (as in PyTorch: a window of padding alone has no value)`);
+  }
+  const [N, H, W, C] = x;
+  const Ho = spatial(op, 'height', H, ph, ph, Kh, sh, x), Wo = spatial(op, 'width', W, pw, pw, Kw, sw, x);
+  return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw };
+}

@@ -1,0 +1,107 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, zeros } from '../../src/creation.js';
+import { LeptonError } from '../../src/errors.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d, type Pool2dOptions } from '../../src/ops/pool.js';
+import { Storage } from '../../src/tensor.js';
+import { devices } from '../helpers/backends.js';
+import { checkOp, rnd } from '../helpers/grad.js';
+import { testRng } from '../helpers/random.js';
+import * as C from '../reference/conv.js';
+import type { Nd } from '../reference/ops.js';
+
+const r = testRng('ops-pool');
+
+const OPTS: [number[], Pool2dOptions][] = [
+  [[2, 6, 6, 3], { kernelSize: 2 }],
+  [[1, 7, 5, 2], { kernelSize: 3, stride: 2, padding: 1 }],
+  [[2, 5, 8, 1], { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }],
+  [[1, 4, 4, 5], { kernelSize: 4 }],
+  [[3, 5, 5, 2], { kernelSize: 3, stride: 1 }],
+];
+
+const nd = (data: Float64Array, shape: number[]): Nd => ({ data, shape });
+
+test('maxPool2d and avgPool2d (both count_include_pad): forward, gradient, finite differences', async () => {
+  for (const [xs, o] of OPTS) {
+    const g = C.poolGeom(xs, o), ys = [g.N, g.Ho, g.Wo, g.C];
+    await checkOp({
+      name: `maxPool2d x${JSON.stringify(xs)} ${JSON.stringify(o)}`, inputs: [rnd(r, xs, -2, 2)],
+      lib: ([x]) => maxPool2d(x, o),
+      ref: ([x]) => nd(C.maxPool(x.data, g).y, ys),
+      vjp: ([x], gy) => [nd(C.maxPoolBackward(x.data, gy.data, g), xs)],
+    }, r, 'maxPool2d');
+    for (const countIncludePad of [true, false]) {
+      await checkOp({
+        name: `avgPool2d x${JSON.stringify(xs)} ${JSON.stringify(o)} countIncludePad ${countIncludePad}`, inputs: [rnd(r, xs)],
+        lib: ([x]) => avgPool2d(x, { ...o, countIncludePad }),
+        ref: ([x]) => nd(C.avgPool(x.data, g, countIncludePad), ys),
+        vjp: ([, ], gy) => [nd(C.avgPoolBackward(gy.data, g, countIncludePad), xs)],
+        scale: ([x]) => nd(C.avgPool(x.data, g, countIncludePad, true), ys),
+        gradScale: (_, gy) => [nd(C.avgPoolBackward(gy.data, g, countIncludePad, true), xs)],
+      }, r, 'avgPool2d');
+    }
+  }
+});
+
+test('globalAvgPool2d: [N, C] (or keepDims), gradient, finite differences', async () => {
+  for (const [xs, keepDims] of [[[2, 3, 4, 5], false], [[1, 7, 1, 3], true], [[3, 1, 1, 2], false]] as [number[], boolean][]) {
+    const [N, H, W, Cn] = xs;
+    const mean = (x: Nd, abs = false) => {
+      const out = new Float64Array(N * Cn);
+      x.data.forEach((v, i) => { out[Math.floor(i / (H * W * Cn)) * Cn + (i % Cn)] += (abs ? Math.abs(v) : v) / (H * W); });
+      return nd(out, keepDims ? [N, 1, 1, Cn] : [N, Cn]);
+    };
+    await checkOp({
+      name: `globalAvgPool2d x${JSON.stringify(xs)}${keepDims ? ' keepDims' : ''}`, inputs: [rnd(r, xs)],
+      lib: ([x]) => globalAvgPool2d(x, { keepDims }),
+      ref: ([x]) => mean(x),
+      vjp: (_, gy) => [nd(Float64Array.from({ length: N * H * W * Cn }, (__, i) => gy.data[Math.floor(i / (H * W * Cn)) * Cn + (i % Cn)] / (H * W)), xs)],
+      scale: ([x]) => mean(x, true),
+    }, r, 'globalAvgPool2d');
+  }
+});
+
+test('PyTorch semantics: max ties send the gradient to the first maximum, NaN propagates, avg counts padding by default', async () => {
+  for (const device of devices) {
+    // One 2×2 window holding 3, 3, 1, 3: the gradient goes to the first 3 only.
+    const x = tensor([3, 3, 1, 3], [1, 2, 2, 1], { device, requiresGrad: true });
+    const y = maxPool2d(x, 2);
+    y.backward(tensor([1], [1, 1, 1, 1], { device }));
+    assert.equal([...await x.grad!.data()], [1, 0, 0, 0], `${device}: tie`);
+    const xn = tensor([1, NaN, 5, 2], [1, 2, 2, 1], { device, requiresGrad: true });
+    const yn = maxPool2d(xn, 2);
+    assert.ok(Number.isNaN((await yn.data())[0]), `${device}: NaN propagates`);
+    yn.backward(tensor([1], [1, 1, 1, 1], { device }));
+    assert.equal([...await xn.grad!.data()], [0, 1, 0, 0], `${device}: the NaN gets the gradient`);
+    // 3×3 windows at stride 1 with padding 1 on a 2×2 image of ones: every window holds 4 ones.
+    const ones = tensor([1, 1, 1, 1], [1, 2, 2, 1], { device });
+    assert.equal([...await avgPool2d(ones, { kernelSize: 3, stride: 1, padding: 1 }).data()].map((v) => +v.toFixed(6)), [0.444444, 0.444444, 0.444444, 0.444444]);
+    assert.equal([...await avgPool2d(ones, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false }).data()], [1, 1, 1, 1]);
+  }
+});
+
+test('pooling errors name the op and the dimension, before any kernel runs', () => {
+  const cases: [() => unknown, RegExp][] = [
+    [() => maxPool2d(zeros([4, 4, 2]), 2), /maxPool2d: argument 'x' must be 4-D \[N, H, W, C\]/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 3, padding: 2 }), /maxPool2d: padding \[2, 2\] must be at most half the kernel size \[3, 3\]/],
+    [() => avgPool2d(zeros([1, 2, 4, 2]), 3), /avgPool2d: output height would be 0 .*kernel height 3 is larger than the padded input height 2/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 0 }), /maxPool2d: option 'kernelSize' must be a positive integer/],
+    [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, stride: [1, 0] as [number, number] }), /avgPool2d: option 'stride' must be a positive integer/],
+    [() => globalAvgPool2d(zeros([2, 3])), /globalAvgPool2d: argument 'x' must be 4-D/],
+    [() => globalAvgPool2d(zeros([2, 0, 3, 1])), /globalAvgPool2d: needs a non-empty image/],
+  ];
+  for (const [f, re] of cases) {
+    const before = Storage.live;
+    try {
+      f();
+      assert.unreachable(`no error for ${re}`);
+    } catch (e) {
+      assert.instance(e, LeptonError);
+      assert.match((e as Error).message, re);
+    }
+    assert.is(Storage.live - before, 1, `only the input was allocated before the error ${re}`);
+  }
+});
+
+test.run();
