@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelAssets } from './kernel-assets.mjs';
+import { ensureDigitsAsset } from './pack-digits.mjs';
 
 export const root = new URL('..', import.meta.url).pathname;
 export const defaultOutdir = join(root, 'playground/dist');
@@ -28,9 +29,12 @@ function ensureWasm() {
 }
 
 const STATIC = ['index.html', 'style.css'];
+/** The Digits tab's data, packed from the `mnist` devDependency at build time (tools/pack-digits.mjs). */
+export const DIGITS_FILE = 'digits.bin.gz';
 
 function copyStatic(outdir) {
   for (const f of STATIC) copyFileSync(join(root, 'playground', f), join(outdir, f));
+  copyFileSync(ensureDigitsAsset(), join(outdir, DIGITS_FILE));
 }
 
 function esbuildOptions(outdir) {
