@@ -19,7 +19,7 @@ export { memory, resetPeakMemoryStats, emptyCache, type MemoryInfo } from './mem
 export { LeptonError } from './errors.js';
 export { add, sub, mul, div, maximum, minimum, neg, exp, log, abs, sqrt, square, relu, gelu, tanh, sigmoid } from './ops/elementwise.js';
 export { sum, mean, max } from './ops/reduce.js';
-export { reshape, transpose, broadcastTo } from './ops/shape.js';
+export { reshape, flatten, transpose, broadcastTo } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { conv2d, type Conv2dOptions, type Conv2dPadding } from './ops/conv.js';

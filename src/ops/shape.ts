@@ -28,6 +28,28 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   return record('reshape', x.view(target), [x], [], (g) => [g.view(shape0)]);
 }
 
+/**
+ * Collapses dims `startDim`..`endDim` (inclusive; negative counts from the
+ * end) into one: PyTorch's `torch.flatten`. A view (no copy), like reshape.
+ * x [N, H, W, C] → [N, H·W·C] by default (startDim 1: the batch stays). A
+ * rank-0 x becomes [1], as in PyTorch.
+ */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  arg('flatten', 'x', x);
+  if (x.rank === 0) return reshape(x, [1]);
+  const dim = (name: string, d: number) => {
+    if (!Number.isInteger(d) || d < -x.rank || d >= x.rank) {
+      fail('flatten', `argument '${name}' must be an integer in [${-x.rank}, ${x.rank - 1}] for x ${fmtShape(x.shape)}, got ${d}`);
+    }
+    return d < 0 ? d + x.rank : d;
+  };
+  const s = dim('startDim', startDim), e = dim('endDim', endDim);
+  if (s > e) fail('flatten', `argument 'startDim' (${startDim}, dim ${s}) must not come after 'endDim' (${endDim}, dim ${e}) for x ${fmtShape(x.shape)}`);
+  const shape0 = x.shape;
+  const shape = [...shape0.slice(0, s), sizeOf(shape0.slice(s, e + 1)), ...shape0.slice(e + 1)];
+  return record('flatten', x.view(shape), [x], [], (g) => [g.view(shape0)]);
+}
+
 /** @internal out = x laid out along `shape` with element `strides` into x. */
 function stridedRaw(x: Tensor, shape: Shape, strides: number[]): Tensor {
   const be = x.backend;

@@ -2,6 +2,8 @@ import { test } from 'uvu';
 import * as red from '../../src/ops/reduce.js';
 import * as shp from '../../src/ops/shape.js';
 import { checkOp, rnd } from '../helpers/grad.js';
+import { throwsLepton } from '../helpers/throws.js';
+import { zeros } from '../../src/creation.js';
 import { testRng } from '../helpers/random.js';
 import * as R from '../reference/ops.js';
 
@@ -67,6 +69,34 @@ test('reshape, transpose and broadcastTo: forward, gradient, finite differences'
       gradScale: (_, g) => [R.sumTo(R.absNd(g), from)],
     }, r, 'shape ops');
   }
+});
+
+test('flatten(x, startDim, endDim): PyTorch\'s shapes, a view with its gradient, finite differences; bad dims name the op', async () => {
+  // [shape, startDim, endDim, expected shape] (the expected shapes written out as torch.flatten gives them).
+  const cases: [number[], number | undefined, number | undefined, number[]][] = [
+    [[2, 3, 4, 5], undefined, undefined, [2, 60]], [[2, 3, 4, 5], 0, -1, [120]], [[2, 3, 4, 5], 1, 2, [2, 12, 5]],
+    [[2, 3, 4, 5], -2, -1, [2, 3, 20]], [[2, 3, 4, 5], 2, 2, [2, 3, 4, 5]], [[7], 0, 0, [7]], [[3, 1, 1, 4], 1, undefined, [3, 4]],
+  ];
+  for (const [from, s, e, want] of cases) {
+    await checkOp({
+      name: `flatten ${JSON.stringify(from)} ${s} ${e}`, inputs: [rnd(r, from)],
+      lib: ([x]) => {
+        const y = shp.flatten(x, s, e);
+        if (JSON.stringify(y.shape) !== JSON.stringify(want)) throw new Error(`flatten ${JSON.stringify(from)} ${s} ${e}: shape ${JSON.stringify(y.shape)}, needs ${JSON.stringify(want)}`);
+        return y;
+      },
+      ref: ([x]) => ({ data: Float64Array.from(x.data), shape: want }), vjp: (_, g) => [{ data: Float64Array.from(g.data), shape: from }],
+    }, r, 'shape ops');
+  }
+  const x = zeros([2, 3, 4]);
+  throwsLepton(() => shp.flatten(x, 3), /flatten.*'startDim'.*\[-3, 2\].*got 3/);
+  throwsLepton(() => shp.flatten(x, 0, -4), /flatten.*'endDim'.*got -4/);
+  throwsLepton(() => shp.flatten(x, 2, 1), /flatten.*'startDim'.*must not come after 'endDim'/);
+  throwsLepton(() => shp.flatten(x, 0.5), /flatten.*'startDim'/);
+  const s0 = shp.flatten(zeros([]));
+  if (JSON.stringify(s0.shape) !== '[1]') throw new Error(`flatten of a scalar: ${JSON.stringify(s0.shape)}, needs [1]`);
+  x.dispose();
+  s0.dispose();
 });
 
 test.run();

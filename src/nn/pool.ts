@@ -1,0 +1,63 @@
+// Pooling layers over NHWC input: MaxPool2d and AvgPool2d (PyTorch's
+// arguments: the stride defaults to the kernel size).
+import { fail } from '../errors.js';
+import type { Pair } from '../ops/conv-geometry.js';
+import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { bool, options, type OptionSpec } from '../options.js';
+import type { Tensor } from '../tensor.js';
+import { pairOf } from './conv.js';
+import { Module } from './module.js';
+
+export interface MaxPool2dOptions {
+  /** Default: the kernel size. */
+  stride?: Pair;
+  /** Symmetric, at most half the kernel. Default 0. */
+  padding?: Pair;
+}
+
+export interface AvgPool2dLayerOptions extends MaxPool2dOptions {
+  /** Divide by the whole window, padding included (default true, as PyTorch). */
+  countIncludePad?: boolean;
+}
+
+const SPEC: OptionSpec<AvgPool2dLayerOptions> = { stride: pairOf(1), padding: pairOf(0), countIncludePad: bool };
+
+function check(op: string, kernelSize: Pair, opts: AvgPool2dLayerOptions | undefined, spec: OptionSpec<AvgPool2dLayerOptions>) {
+  if (!pairOf(1).test(kernelSize)) fail(op, `argument 'kernelSize' must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(kernelSize)}`);
+  return options(op, opts, spec);
+}
+
+export class MaxPool2d extends Module {
+  readonly stride: Pair;
+  readonly padding: Pair;
+
+  constructor(readonly kernelSize: Pair, options_?: MaxPool2dOptions) {
+    super();
+    const { countIncludePad: _, ...spec } = SPEC;
+    const o = check('nn.MaxPool2d', kernelSize, options_, spec as OptionSpec<AvgPool2dLayerOptions>);
+    this.stride = o.stride ?? kernelSize;
+    this.padding = o.padding ?? 0;
+  }
+
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding });
+  }
+}
+
+export class AvgPool2d extends Module {
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly countIncludePad: boolean;
+
+  constructor(readonly kernelSize: Pair, options_?: AvgPool2dLayerOptions) {
+    super();
+    const o = check('nn.AvgPool2d', kernelSize, options_, SPEC);
+    this.stride = o.stride ?? kernelSize;
+    this.padding = o.padding ?? 0;
+    this.countIncludePad = o.countIncludePad ?? true;
+  }
+
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad });
+  }
+}
