@@ -1,47 +1,32 @@
-// The Digits tab's CNN on lepton: conv 5×5 (F filters) → ReLU → max-pool 2
-// → conv 5×5 (2F) → ReLU → max-pool 2 → dense 10, on NHWC images
+// The Digits tab's CNN on lepton's nn layers: conv 5×5 (F filters) → ReLU →
+// max-pool 2 → conv 5×5 (2F) → ReLU → max-pool 2 → flatten → dense 10, on NHWC images
 // [N, 28, 28, 1]. Its initial weights are drawn on the host from the seed, so
 // every backend starts from the same numbers (loadStateDict). Training
 // (Adam, seeded batches), the held-out evaluation in slices, and the one-image
 // prediction of the drawing pad. No DOM here.
-import {
-  conv2d, crossEntropy, Generator, maxPool2d, nn, noGrad, optim, reshape, scope, softmax, tensor, zeros,
-  type DeviceName, type Tensor,
-} from 'lepton';
+import { crossEntropy, Generator, nn, noGrad, optim, scope, softmax, tensor, type DeviceName, type Tensor } from 'lepton';
 import { CLASSES, PIXELS, SIDE, type DigitSet } from './digits-data.js';
 
 export const KERNEL = 5;
 
-/** conv2d ('same' padding, fused bias + ReLU), then a 2×2 max-pool: one stage of the net. */
-class ConvPool extends nn.Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
-  constructor(cin: number, cout: number, device: DeviceName) {
-    super();
-    this.weight = this.registerParameter('weight', zeros([KERNEL, KERNEL, cin, cout], { device, requiresGrad: true }));
-    this.bias = this.registerParameter('bias', zeros([cout], { device, requiresGrad: true }));
-  }
-  forward(x: Tensor): Tensor {
-    return maxPool2d(conv2d(x, this.weight, this.bias, { padding: 'same', activation: 'relu' }), 2);
-  }
+/**
+ * The net as PyTorch would write it (nn.Sequential, so its state-dict keys
+ * are PyTorch's: '0.weight', '2.weight', '5.weight'), NHWC in, logits out.
+ * 'same' padding keeps 28 → 14 → 7 through the two pools.
+ */
+export type DigitsNet = nn.Sequential;
+
+/** The layers of a net with `filters` first-layer filters on `device` (zero weights: loadStateDict sets them). */
+function layers(filters: number, device: DeviceName): DigitsNet {
+  const conv = (cin: number, cout: number) => new nn.Conv2d(cin, cout, KERNEL, { padding: 'same', activation: 'relu', init: 'zeros', device });
+  return new nn.Sequential(
+    conv(1, filters), new nn.MaxPool2d(2),
+    conv(filters, 2 * filters), new nn.MaxPool2d(2),
+    new nn.Flatten(), new nn.Linear(flatFeatures(filters), CLASSES, { init: 'zeros', device }));
 }
 
-export class DigitsNet extends nn.Module {
-  readonly conv1: ConvPool;
-  readonly conv2: ConvPool;
-  readonly fc: nn.Linear;
-  constructor(readonly filters: number, device: DeviceName) {
-    super();
-    this.conv1 = this.registerModule('conv1', new ConvPool(1, filters, device));
-    this.conv2 = this.registerModule('conv2', new ConvPool(filters, 2 * filters, device));
-    this.fc = this.registerModule('fc', new nn.Linear(flatFeatures(filters), CLASSES, { init: 'zeros', device }));
-  }
-  /** x [N, 28, 28, 1] → logits [N, 10]. */
-  forward(x: Tensor): Tensor {
-    const h = this.conv2.forward(this.conv1.forward(x));
-    return this.fc.forward(reshape(h, [h.shape[0], h.size / h.shape[0]]));
-  }
-}
+/** The first convolution's filters [5, 5, 1, F] (HWIO). */
+export const firstFilters = (net: DigitsNet): Tensor => (net.at(0) as nn.Conv2d).weight;
 
 /** Features entering the dense layer: two 2×2 pools take 28 to 7. */
 export const flatFeatures = (filters: number) => (SIDE / 4) * (SIDE / 4) * 2 * filters;
@@ -60,17 +45,17 @@ export function initWeights(filters: number, seed: number): HostWeights {
   const he = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => g.normal(0, Math.sqrt(2 / fanIn)));
   const F = filters, flat = flatFeatures(F), a = 1 / Math.sqrt(flat);
   return {
-    'conv1.weight': he(KERNEL * KERNEL * F, KERNEL * KERNEL),
-    'conv1.bias': new Float32Array(F),
-    'conv2.weight': he(KERNEL * KERNEL * F * 2 * F, KERNEL * KERNEL * F),
-    'conv2.bias': new Float32Array(2 * F),
-    'fc.weight': Float32Array.from({ length: flat * CLASSES }, () => g.uniform(-a, a)),
-    'fc.bias': new Float32Array(CLASSES),
+    '0.weight': he(KERNEL * KERNEL * F, KERNEL * KERNEL),
+    '0.bias': new Float32Array(F),
+    '2.weight': he(KERNEL * KERNEL * F * 2 * F, KERNEL * KERNEL * F),
+    '2.bias': new Float32Array(2 * F),
+    '5.weight': Float32Array.from({ length: flat * CLASSES }, () => g.uniform(-a, a)),
+    '5.bias': new Float32Array(CLASSES),
   };
 }
 
 export function makeNet(filters: number, device: DeviceName, weights: HostWeights): DigitsNet {
-  const net = new DigitsNet(filters, device);
+  const net = layers(filters, device);
   net.loadStateDict(weights);
   return net;
 }

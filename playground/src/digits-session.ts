@@ -8,7 +8,7 @@ import type { App } from './app.js';
 import type { LossPoint } from './charts.js';
 import { CLASSES, digitSet, loadDigits, normalise, splitIndices, type Digits, type DigitSet } from './digits-data.js';
 import {
-  argmaxRows, DigitsTrainer, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot, stepFlops,
+  argmaxRows, DigitsTrainer, firstFilters, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot, stepFlops,
   type DigitsConfig, type DigitsNet, type HostWeights,
 } from './digits-model.js';
 import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
@@ -239,7 +239,7 @@ export class DigitsSession {
   private async readFilters(emit = true): Promise<void> {
     const net = this.net;
     if (!net) return;
-    const f = await net.conv1.weight.data();
+    const f = await firstFilters(net).data();
     if (net !== this.net) return;
     this.filters = f;
     if (emit) this.emit('eval');
