@@ -31,8 +31,12 @@ export interface DigitsStats {
   steps: number; epochs: number; stepsPerSec: number; imagesPerSec: number; gflops: number;
   /** Mean training loss of the last chunk, and the last batch's accuracy. */
   trainLoss: number; trainAcc: number;
-  /** The last complete pass over the 2,000 held-out digits, and the step it was made at. */
-  heldOutLoss: number; heldOutAcc: number; evaluatedAt: number;
+  /**
+   * The last complete pass over the 2,000 held-out digits, and the steps it
+   * spans: started after step `evaluatedFrom`, done after `evaluatedAt` (the
+   * same step when paused; a few steps apart while training runs on).
+   */
+  heldOutLoss: number; heldOutAcc: number; evaluatedFrom: number; evaluatedAt: number;
   backend: RaceBackend; playing: boolean; batch: number; ready: boolean;
 }
 
@@ -59,7 +63,7 @@ export class DigitsSession {
   private evalRows = 50;
   private pass: { at: number; row: number; loss: number; right: number; mistakes: Mistake[] } | null = null;
   private lastPassAt = -1;
-  private last = { loss: NaN, acc: NaN, heldOutLoss: NaN, heldOutAcc: NaN, evaluatedAt: -1 };
+  private last = { loss: NaN, acc: NaN, heldOutLoss: NaN, heldOutAcc: NaN, evaluatedFrom: -1, evaluatedAt: -1 };
   private rate: { steps: number; ms: number; at: number }[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private loopId = 0;
@@ -107,7 +111,7 @@ export class DigitsSession {
     this.filters = null;
     this.pass = null;
     this.lastPassAt = -1;
-    this.last = { loss: NaN, acc: NaN, heldOutLoss: NaN, heldOutAcc: NaN, evaluatedAt: -1 };
+    this.last = { loss: NaN, acc: NaN, heldOutLoss: NaN, heldOutAcc: NaN, evaluatedFrom: -1, evaluatedAt: -1 };
     this.rate = [];
     this.k = 1;
     this.emit('net');
@@ -227,11 +231,12 @@ export class DigitsSession {
     this.lastPassAt = p.at;
     this.last.heldOutLoss = p.loss / set.n;
     this.last.heldOutAcc = p.right / set.n;
-    this.last.evaluatedAt = p.at;
+    this.last.evaluatedFrom = p.at;
+    this.last.evaluatedAt = step;
     // The most confident mistakes are the instructive ones.
     this.mistakes = p.mistakes.sort((a, b) => b.confidence - a.confidence).slice(0, MISTAKES);
-    this.lossHistory.push({ step: p.at, train: NaN, test: this.last.heldOutLoss });
-    this.accHistory.push({ step: p.at, train: NaN, test: this.last.heldOutAcc });
+    this.lossHistory.push({ step, train: NaN, test: this.last.heldOutLoss });
+    this.accHistory.push({ step, train: NaN, test: this.last.heldOutAcc });
     await this.readFilters(false);
     this.emit('eval');
   }
@@ -296,7 +301,7 @@ export class DigitsSession {
       steps: this.trainer?.steps ?? 0, epochs: this.trainer?.epochs ?? 0, stepsPerSec: sps, imagesPerSec: sps * batch,
       gflops: (sps * stepFlops(this.app.settings.digitsFilters, batch)) / 1e9,
       trainLoss: this.last.loss, trainAcc: this.last.acc, heldOutLoss: this.last.heldOutLoss, heldOutAcc: this.last.heldOutAcc,
-      evaluatedAt: this.last.evaluatedAt, backend: this.backend, playing: this.playing, batch, ready: !!this.net,
+      evaluatedFrom: this.last.evaluatedFrom, evaluatedAt: this.last.evaluatedAt, backend: this.backend, playing: this.playing, batch, ready: !!this.net,
     };
   }
 }

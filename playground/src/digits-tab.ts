@@ -129,7 +129,9 @@ function create(app: App): TabInstance {
   };
   const paintEval = () => {
     const st = sess.stats();
-    heldAcc.textContent = Number.isFinite(st.heldOutAcc) ? `${(100 * st.heldOutAcc).toFixed(1)}% (step ${st.evaluatedAt})` : '–';
+    const steps = st.evaluatedFrom === st.evaluatedAt ? `step ${st.evaluatedAt}` : `steps ${st.evaluatedFrom}–${st.evaluatedAt}`;
+    heldAcc.textContent = Number.isFinite(st.heldOutAcc) ? `${(100 * st.heldOutAcc).toFixed(1)}% (${steps})` : '–';
+    heldAcc.title = 'The last pass over the held-out digits; while training runs on, it is made in slices between steps.';
     heldLoss.textContent = num(st.heldOutLoss);
     drawFilters(filterGrid, sess.filters, app.settings.digitsFilters);
     drawMistakes(mistakes, sess.mistakes, sess.heldOut, sess.digits);

@@ -150,6 +150,7 @@ if (!existsSync(CHROMIUM)) {
       if (c.backend === 'wasm') {
         const ev: DigitsStats = await within(120_000, hook(page, 'evaluate'), 'a held-out pass on wasm');
         assert.is(ev.evaluatedAt, c.steps);
+        assert.is(ev.evaluatedFrom, c.steps, "paused, the pass is made on one set of weights");
         assert.ok(ev.heldOutAcc > 0.8, `held-out accuracy after ${c.steps} steps: ${ev.heldOutAcc}`);
         assert.ok((await page.locator('#digits-mistakes figure').count()) > 0, 'misclassified held-out digits are shown');
         assert.is(best, 1, `a drawn 1 is read as a 1 (probabilities ${probs!.map((p) => p.toFixed(3))})`);
