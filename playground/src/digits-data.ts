@@ -10,11 +10,8 @@ export const CLASSES = 10;
 /** The fixed split, as the MNIST demo makes it. */
 export const TRAIN_COUNT = 8000;
 export const HELD_OUT_COUNT = 2000;
-/** The seed of the one permutation that makes the split (not a setting: the split is fixed). */
-export const SPLIT_SEED = 0;
-/** MNIST's usual normalisation (PyTorch's examples): (x − mean) / std on pixels in [0, 1]. */
-export const MEAN = 0.1307;
-export const STD = 0.3081;
+/** The seed of the one permutation that makes the split: the MNIST demo's (examples/mnist-data.ts), not a setting. */
+export const SPLIT_SEED = 20_251_203;
 
 /** Every digit: labels 0-9 and uint8 pixels [count, 28, 28] (255 = full ink). */
 export interface Digits { count: number; labels: Uint8Array; pixels: Uint8Array }
@@ -45,23 +42,46 @@ export async function loadDigits(url: string | URL = new URL('digits.bin.gz', lo
   return decodeDigits(await gunzip(new Uint8Array(await res.arrayBuffer())));
 }
 
-/** The fixed split: one seeded permutation of every index, the first 8,000 for training, the next 2,000 held out. */
+/** Fisher–Yates with lepton's seeded generator: the same permutation as the MNIST demo's. */
+export function permutation(n: number, seed: number): Int32Array {
+  const g = new Generator(seed), p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(g.next() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/** The fixed split of the MNIST demo: one seeded permutation of every index, the first 8,000 for training, the rest held out. */
 export function splitIndices(count: number): { train: Int32Array; heldOut: Int32Array } {
-  if (count < TRAIN_COUNT + HELD_OUT_COUNT) throw new Error(`digits: ${count} images, the split needs ${TRAIN_COUNT + HELD_OUT_COUNT}`);
-  const order = new Generator(SPLIT_SEED).randperm(count);
-  return { train: order.slice(0, TRAIN_COUNT), heldOut: order.slice(TRAIN_COUNT, TRAIN_COUNT + HELD_OUT_COUNT) };
+  if (count !== TRAIN_COUNT + HELD_OUT_COUNT) throw new Error(`digits: ${count} images, the split needs ${TRAIN_COUNT + HELD_OUT_COUNT}`);
+  const order = permutation(count, SPLIT_SEED);
+  return { train: order.slice(0, TRAIN_COUNT), heldOut: order.slice(TRAIN_COUNT) };
+}
+
+/** x = (pixel − mean) / std, pixels in [0, 1]: the training pixels' mean and standard deviation, as the demo normalises. */
+export interface Norm { mean: number; std: number }
+
+export function pixelStats(d: Digits, index: ArrayLike<number>): Norm {
+  let s = 0, s2 = 0;
+  for (let i = 0; i < index.length; i++) {
+    const px = d.pixels.subarray(index[i] * PIXELS, (index[i] + 1) * PIXELS);
+    for (const b of px) { const v = b / 255; s += v; s2 += v * v; }
+  }
+  const n = index.length * PIXELS, mean = s / n;
+  return { mean, std: Math.sqrt(s2 / n - mean * mean) };
 }
 
 /** One split part ready for the net: normalised pixels [n, 28, 28, 1] (NHWC) and labels. */
 export interface DigitSet { x: Float32Array; labels: Int32Array; n: number; /** Index in Digits of each row. */ index: Int32Array }
 
 /** A pixel in [0, 1] as the net sees it. */
-export const normalise = (v: number) => (v - MEAN) / STD;
+export const normalise = (v: number, norm: Norm) => (v - norm.mean) / norm.std;
 
-export function digitSet(d: Digits, index: Int32Array): DigitSet {
+export function digitSet(d: Digits, index: Int32Array, norm: Norm): DigitSet {
   const n = index.length, x = new Float32Array(n * PIXELS), labels = new Int32Array(n);
   // A 256-entry table: the same float for the same byte on every path.
-  const table = new Float32Array(256).map((_, v) => normalise(v / 255));
+  const table = new Float32Array(256).map((_, v) => normalise(v / 255, norm));
   for (let i = 0; i < n; i++) {
     const k = index[i];
     labels[i] = d.labels[k];

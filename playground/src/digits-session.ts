@@ -6,7 +6,7 @@
 import type { RecoveryEvent } from 'lepton';
 import type { App } from './app.js';
 import type { LossPoint } from './charts.js';
-import { CLASSES, digitSet, loadDigits, normalise, splitIndices, type Digits, type DigitSet } from './digits-data.js';
+import { CLASSES, digitSet, loadDigits, normalise, pixelStats, splitIndices, type Digits, type DigitSet, type Norm } from './digits-data.js';
 import {
   argmaxRows, DigitsTrainer, firstFilters, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot, stepFlops,
   type DigitsConfig, type DigitsNet, type HostWeights,
@@ -48,6 +48,8 @@ export class DigitsSession {
   digits: Digits | null = null;
   train: DigitSet | null = null;
   heldOut: DigitSet | null = null;
+  /** The training pixels' mean and standard deviation: the drawings are normalised with them too. */
+  norm: Norm | null = null;
   net: DigitsNet | null = null;
   trainer: DigitsTrainer | null = null;
   backend: RaceBackend;
@@ -74,8 +76,9 @@ export class DigitsSession {
     this.ready = this.exclusive(async () => {
       this.digits = await loadDigits();
       const split = splitIndices(this.digits.count);
-      this.train = digitSet(this.digits, split.train);
-      this.heldOut = digitSet(this.digits, split.heldOut);
+      this.norm = pixelStats(this.digits, split.train);
+      this.train = digitSet(this.digits, split.train, this.norm);
+      this.heldOut = digitSet(this.digits, split.heldOut, this.norm);
       this.emit('data');
       this.rebuild();
     });
@@ -281,9 +284,10 @@ export class DigitsSession {
   /** The ten class probabilities of a 28×28 image in [0, 1] (normalised here), after queued work. */
   predict(image: Float32Array): Promise<Float32Array> {
     return this.exclusive(async () => {
-      if (!this.net) throw new Error('the digits are still loading');
+      if (!this.net || !this.norm) throw new Error('the digits are still loading');
       useThreads(this.backend);
-      return predict(this.net, image.map(normalise));
+      const norm = this.norm;
+      return predict(this.net, image.map((v) => normalise(v, norm)));
     });
   }
 

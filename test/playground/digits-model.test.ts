@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { decodeDigits, digitSet, HELD_OUT_COUNT, PIXELS, splitIndices, TRAIN_COUNT, type Digits } from '../../playground/src/digits-data.js';
+import { decodeDigits, digitSet, HELD_OUT_COUNT, PIXELS, pixelStats, splitIndices, TRAIN_COUNT, type Digits } from '../../playground/src/digits-data.js';
 import {
   argmaxRows, DigitsTrainer, flatFeatures, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot,
 } from '../../playground/src/digits-model.js';
@@ -22,6 +22,7 @@ import * as ref from '../reference/conv.js';
 const r = testRng('digits-model');
 const digits: Digits = decodeDigits(new Uint8Array(gunzipSync(readFileSync(ensureDigitsAsset()))));
 const split = splitIndices(digits.count);
+const norm = pixelStats(digits, split.train);
 
 test('the packed asset holds the mnist package’s 10,000 digits: labels in order, pixels round(255·v)', () => {
   const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src/digits');
@@ -66,6 +67,15 @@ test('the split: 8,000 and 2,000 distinct indices, the same every time, every cl
   }
 });
 
+test('normalisation by the training pixels: the training set has mean 0 and standard deviation 1', () => {
+  assert.ok(Math.abs(norm.mean - 0.13) < 0.01 && Math.abs(norm.std - 0.31) < 0.01, `MNIST-like statistics: ${JSON.stringify(norm)}`);
+  const x = digitSet(digits, split.train, norm).x;
+  let s = 0, s2 = 0;
+  for (const v of x) { s += v; s2 += v * v; }
+  const mean = s / x.length, sd = Math.sqrt(s2 / x.length - mean * mean);
+  assert.ok(Math.abs(mean) < 1e-5 && Math.abs(sd - 1) < 1e-5, `normalised: mean ${mean}, sd ${sd}`);
+});
+
 /** The net in float64 from the definitions: conv 'same' + bias + ReLU, 2×2 max-pool, twice, then flatten (NHWC order) and dense. */
 function reference(x: Float32Array, N: number, w: Record<string, Float32Array>, F: number): Float64Array {
   const stage = (inp: ArrayLike<number>, S: number, C: number, O: number, wk: string, bk: string) => {
@@ -88,7 +98,7 @@ for (const device of devices) {
     const F = r.int(2, 4), N = r.int(1, 3);
     const w = initWeights(F, r.int(0, 1000));
     for (const k of Object.keys(w)) if (k.endsWith('bias')) w[k] = r.array(w[k].length, -0.1, 0.1);
-    const set = digitSet(digits, Int32Array.from({ length: N }, () => r.int(0, digits.count - 1)));
+    const set = digitSet(digits, Int32Array.from({ length: N }, () => r.int(0, digits.count - 1)), norm);
     const net = makeNet(F, device, w);
     try {
       const want = reference(set.x, N, w, F);
@@ -106,7 +116,7 @@ for (const device of devices) {
 }
 
 test('the same seed gives the same steps; WebGPU and WASM train in step from the same weights', async () => {
-  const F = 4, data = digitSet(digits, split.train.subarray(0, 512));
+  const F = 4, data = digitSet(digits, split.train.subarray(0, 512), norm);
   const losses = async (device: (typeof devices)[number]) => {
     const net = makeNet(F, device, initWeights(F, 7));
     const t = new DigitsTrainer(net, data, { lr: 0.002, batch: 16 }, 7);
@@ -130,7 +140,7 @@ test('the same seed gives the same steps; WebGPU and WASM train in step from the
 
 test('wasm: 150 steps of batch 32 read most held-out digits right', async () => {
   const F = 8, net = makeNet(F, 'wasm', initWeights(F, 1));
-  const train = digitSet(digits, split.train), held = digitSet(digits, split.heldOut);
+  const train = digitSet(digits, split.train, norm), held = digitSet(digits, split.heldOut, norm);
   const t = new DigitsTrainer(net, train, { lr: 0.002, batch: 32 }, 1);
   try {
     const t0 = performance.now();
