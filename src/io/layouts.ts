@@ -3,6 +3,8 @@
 // stores as lepton does needs no entry. Adding a layer: one `torchLayout(…)`
 // line below (see docs/io.md).
 import { fail, fmtShape } from '../errors.js';
+import { BatchNorm2d } from '../nn/batchnorm.js';
+import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Dtype } from './safetensors.js';
@@ -32,6 +34,10 @@ function registerLayouts(): void {
   registered = true;
   // lepton keeps a Linear's weight [in, out] (x·W); PyTorch keeps [out, in] (x·Wᵀ).
   torchLayout(Linear, { weight: { perm: [1, 0], axes: '[out, in]' } });
+  // lepton keeps a Conv2d's weight HWIO [kh, kw, in / groups, out] (NHWC convolution); PyTorch keeps OIHW.
+  torchLayout(Conv2d, { weight: { perm: [3, 2, 0, 1], axes: '[out, in / groups, kh, kw]' } });
+  // PyTorch counts BatchNorm's batches in an int64 scalar; lepton in a float32 one.
+  torchLayout(BatchNorm2d, { num_batches_tracked: { dtype: 'I64' } });
 }
 
 function entryFor(m: Module): Record<string, KeyLayout> | undefined {

@@ -2,7 +2,7 @@ export { Module } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { MLP, type MLPOptions } from './mlp.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';
-export { MaxPool2d, AvgPool2d, type MaxPool2dOptions, type AvgPool2dLayerOptions } from './pool.js';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type MaxPool2dOptions, type AvgPool2dLayerOptions } from './pool.js';
 export { Sequential, Flatten } from './sequential.js';
 export { Dropout, type DropoutOptions } from './dropout.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';

@@ -2,7 +2,7 @@
 // arguments: the stride defaults to the kernel size).
 import { fail } from '../errors.js';
 import type { Pair } from '../ops/conv-geometry.js';
-import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d } from '../ops/pool.js';
 import { bool, options, type OptionSpec } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { pairOf } from './conv.js';
@@ -59,5 +59,15 @@ export class AvgPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad });
+  }
+}
+
+/**
+ * The mean of each channel over the image: [N, H, W, C] → [N, C] (Keras's
+ * GlobalAveragePooling2D; PyTorch writes nn.AdaptiveAvgPool2d(1) + nn.Flatten()).
+ */
+export class GlobalAvgPool2d extends Module {
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(x);
   }
 }

@@ -36,10 +36,36 @@ const mlp = (name: string, sizes: number[], activation: lp.Activation, outputAct
   name, spec: { kind: 'mlp', sizes, activation, outputActivation, seed: 7 }, input: [9, sizes[0]], classes: sizes.at(-1)!,
   build: (device, seed) => new nn.MLP(sizes, { activation, outputActivation, seed, device }),
 });
+// A CNN as PyTorch builds it (torch_roundtrip.py's CNN): lepton's NHWC input, permuted to NCHW for PyTorch's layers.
+type Layer = { type: 'conv'; cin: number; cout: number; k: number; stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean; act?: lp.Activation }
+  | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number } | { type: 'bn'; c: number } | { type: 'flatten' }
+  | { type: 'linear'; in: number; out: number; act?: lp.Activation };
+const cnn = (name: string, input: number[], layers: Layer[], classes: number): Case => ({
+  name, spec: { kind: 'cnn', layers, seed: 11 }, input, classes,
+  build: (device, seed) => new nn.Sequential(...layers.map((l, i) => {
+    const s = seed + i;
+    switch (l.type) {
+      case 'conv': return new nn.Conv2d(l.cin, l.cout, l.k, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, bias: l.bias, activation: l.act, seed: s, device });
+      case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding });
+      case 'avgpool': return new nn.AvgPool2d(l.k, { stride: l.stride, padding: l.padding });
+      case 'bn': return new nn.BatchNorm2d(l.c, { device });
+      case 'flatten': return new nn.Flatten();
+      case 'linear': return new nn.Linear(l.in, l.out, { activation: l.act, seed: s, device });
+    }
+  })),
+});
 const CASES: Case[] = [
   mlp('MLP [5, 16, 12, 3] relu', [5, 16, 12, 3], 'relu'),
   mlp('MLP [4, 10, 10, 4] gelu, sigmoid output', [4, 10, 10, 4], 'gelu', 'sigmoid'),
   mlp('MLP [2, 64, 64, 3] tanh (the demo\'s shape)', [2, 64, 64, 3], 'tanh'),
+  cnn('CNN conv 5×5 relu → maxpool → conv 3×3 pad 1 relu → maxpool → flatten → linear (the MNIST demo\'s kind)', [4, 12, 12, 1], [
+    { type: 'conv', cin: 1, cout: 4, k: 5, act: 'relu' }, { type: 'maxpool', k: 2 },
+    { type: 'conv', cin: 4, cout: 6, k: 3, padding: 1, act: 'relu' }, { type: 'maxpool', k: 2 }, { type: 'flatten' }, { type: 'linear', in: 2 * 2 * 6, out: 5 },
+  ], 5),
+  cnn('CNN grouped strided dilated conv tanh → BatchNorm2d (training) → avgpool padded → flatten → linear', [3, 9, 9, 4], [
+    { type: 'conv', cin: 4, cout: 6, k: 3, stride: 2, padding: 2, dilation: 2, groups: 2, act: 'tanh' }, { type: 'bn', c: 6 },
+    { type: 'avgpool', k: 3, stride: 2, padding: 1 }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 6, out: 3 },
+  ], 3),
 ];
 
 if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.test.ts)')) {

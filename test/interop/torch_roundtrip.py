@@ -43,7 +43,7 @@ def read_safetensors(path):
 def write_safetensors(path, tensors, meta):
     header, blobs, off = {'__metadata__': meta}, [], 0
     for name, a in tensors.items():
-        a = np.ascontiguousarray(a, dtype='<f4')
+        a = np.array(a, dtype='<f4', order='C')  # not ascontiguousarray: it makes a 0-d scalar (num_batches_tracked) 1-d
         header[name] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [off, off + a.nbytes]}
         blobs.append(a.tobytes())
         off += a.nbytes
@@ -77,8 +77,56 @@ class MLP(torch.nn.Module):
         return x
 
 
+class CNN(torch.nn.Module):
+    """lepton's nn.Sequential of image layers, taking lepton's NHWC input.
+
+    Children are named '0', '1', ... as in lepton (and torch.nn.Sequential); a
+    conv's fused activation is applied after it without a module of its own,
+    so the indices match. PyTorch's layers are NCHW: the input is permuted to
+    NCHW at the first image layer and back to NHWC before a flatten or a
+    linear layer, so lepton's flatten order (H, W, C) and Linear weights hold.
+    """
+
+    def __init__(self, layers):
+        super().__init__()
+        self.kinds, self.acts = [], []
+        for i, l in enumerate(layers):
+            t = l['type']
+            if t == 'conv':
+                pad = l.get('padding', 0)
+                m = torch.nn.Conv2d(l['cin'], l['cout'], l['k'], stride=l.get('stride', 1), padding=pad,
+                                    dilation=l.get('dilation', 1), groups=l.get('groups', 1), bias=l.get('bias', True))
+            elif t == 'maxpool':
+                m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0))
+            elif t == 'avgpool':
+                m = torch.nn.AvgPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), count_include_pad=l.get('countIncludePad', True))
+            elif t == 'bn':
+                m = torch.nn.BatchNorm2d(l['c'])
+            elif t == 'flatten':
+                m = torch.nn.Flatten()
+            elif t == 'linear':
+                m = torch.nn.Linear(l['in'], l['out'])
+            else:
+                raise ValueError(t)
+            self.add_module(str(i), m)
+            self.kinds.append(t)
+            self.acts.append(ACT[l.get('act', 'none')])
+
+    def forward(self, x):
+        nchw = False
+        for i, (kind, act) in enumerate(zip(self.kinds, self.acts)):
+            image = kind in ('conv', 'maxpool', 'avgpool', 'bn')
+            if image and not nchw:
+                x, nchw = x.permute(0, 3, 1, 2), True
+            if not image and nchw:
+                x, nchw = x.permute(0, 2, 3, 1), False
+            x = act(getattr(self, str(i))(x))
+        return x.permute(0, 2, 3, 1) if nchw else x
+
+
 BUILDERS = {
     'mlp': lambda s: MLP(s['sizes'], s.get('activation', 'relu'), s.get('outputActivation', 'none')),
+    'cnn': lambda s: CNN(s['layers']),
 }
 
 

@@ -45,6 +45,25 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.Linear(6, 3, { bias: false, activation: 'relu', seed, device }) },
   { name: 'Linear 4 → 5 on [batch, 3, 4] inputs', inputShape: [2, 3, 4], nodes: ['MatMul', 'Add', 'Sigmoid'],
     build: (device, seed) => new nn.Linear(4, 5, { activation: 'sigmoid', seed, device }) },
+  // Image models: NHWC in and out, NCHW inside (Transpose at the edges and before Flatten).
+  { name: 'CNN: Conv2d 5×5 relu → MaxPool2d → Conv2d 3×3 same stride 2 → Flatten → Dropout → Linear (the demo\'s kind)', inputShape: [2, 12, 12, 1],
+    nodes: ['Transpose', 'Conv', 'Relu', 'MaxPool', 'Conv', 'Transpose', 'Flatten', 'Gemm'],
+    build: (device, seed) => new nn.Sequential(
+      new nn.Conv2d(1, 4, 5, { activation: 'relu', seed, device }), new nn.MaxPool2d(2),
+      new nn.Conv2d(4, 6, 3, { padding: 'same', stride: 2, seed: seed + 1, device }), new nn.Flatten(), new nn.Dropout(0.5), new nn.Linear(2 * 2 * 6, 3, { seed, device })) },
+  { name: 'CNN: grouped dilated Conv2d, BatchNorm2d (trained statistics), AvgPool2d padded, GlobalAvgPool2d', inputShape: [3, 9, 10, 4],
+    nodes: ['Transpose', 'Conv', 'Tanh', 'BatchNormalization', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'Flatten', 'Gemm', 'Sigmoid'],
+    build: (device, seed) => {
+      const m = new nn.Sequential(
+        new nn.Conv2d(4, 6, [3, 2], { groups: 2, dilation: [2, 1], padding: [1, 0, 2, 1], activation: 'tanh', seed, device }),
+        new nn.BatchNorm2d(6, { device }), new nn.AvgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }),
+        new nn.MaxPool2d([2, 3], { stride: [1, 2], padding: [1, 1] }), new nn.GlobalAvgPool2d(), new nn.Linear(6, 2, { activation: 'sigmoid', seed, device }));
+      // Training batches move BatchNorm's running statistics away from 0 and 1.
+      for (let i = 0; i < 3; i++) noGrad(() => lp.scope(() => m.forward(lp.randn([4, 9, 10, 4], { device, seed: seed + i, mean: i, std: 2 })))).dispose();
+      return m;
+    } },
+  { name: 'Conv2d alone (depthwise, bias-free): NHWC output', inputShape: [1, 6, 7, 3], nodes: ['Transpose', 'Conv', 'Transpose'],
+    build: (device, seed) => new nn.Conv2d(3, 6, 3, { groups: 3, bias: false, padding: 'same', seed, device }) },
 ];
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
@@ -124,6 +143,13 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   const fixed = decodeModel(await exportOnnx(m, { inputShape: [2, 3], dynamicBatch: false })) as { graph: { input: { type: { tensorType: { shape: { dim: unknown[] } } } }[] } };
   assert.equal(fixed.graph.input[0].type.tensorType.shape.dim, [{ dimValue: 2 }, { dimValue: 3 }]);
   m.dispose();
+  const cnn = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.Flatten(0));
+  await rejects(exportOnnx(cnn, { inputShape: [1, 5, 5, 2] }), /exportOnnx: layer '0' \(Conv2d 3 → 4\) gets 2 channels; needs 3/);
+  await rejects(exportOnnx(cnn, { inputShape: [1, 'h', 5, 3] }), /exportOnnx: layer '0' \(Conv2d 3 → 4\) needs fixed image sizes/);
+  await rejects(exportOnnx(cnn, { inputShape: [1, 5, 5, 3] }), /exportOnnx: layer '1' \(Flatten\(0, -1\)\).*Flatten\(1, -1\)/);
+  await rejects(exportOnnx(new nn.Conv2d(3, 4, 3), { inputShape: [1, 5, 3] }), /exportOnnx: layer 'the model' needs a 4-D image input/);
+  await rejects(exportOnnx(new nn.BatchNorm2d(3, { trackRunningStats: false }), { inputShape: [1, 5, 5, 3] }), /no running statistics/);
+  cnn.dispose();
 });
 
 test.run();

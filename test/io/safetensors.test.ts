@@ -165,6 +165,32 @@ test("saveSafetensors: PyTorch's names and layouts ([out, in] weights), F32, for
   }
 });
 
+test("saveSafetensors of a CNN: Conv2d weights [out, in / groups, kh, kw] (OIHW), BatchNorm2d's buffers with num_batches_tracked as I64; loads back", async () => {
+  for (const device of devices) {
+    const build = (seed: number) => new nn.Sequential(
+      new nn.Conv2d(4, 6, [3, 2], { groups: 2, device, seed }), new nn.BatchNorm2d(6, { device }), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(6, 3, { device, seed }));
+    const m = build(rng.int(1, 1e6));
+    // Two training batches: running statistics and the counter move away from their initial values.
+    for (let i = 0; i < 2; i++) lp.noGrad(() => lp.scope(() => m.forward(lp.randn([2, 4, 3, 4], { device, seed: i })))).dispose();
+    const f = await lp.readSafetensors(await lp.saveSafetensors(m));
+    assert.equal(Object.keys(f.tensors), ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked', '4.weight', '4.bias']);
+    assert.equal(f.tensors['0.weight'].shape, [6, 2, 3, 2]);
+    assert.equal(f.tensors['1.num_batches_tracked'].shape, []);
+    assert.is(f.tensors['1.num_batches_tracked'].dtype, 'I64');
+    assert.equal([...f.tensors['1.num_batches_tracked'].data], [2]);
+    // File [o][i][y][x] = lepton HWIO [y][x][i][o], written out from the definition.
+    const w = await m.stateDict()['0.weight'].data(), file = f.tensors['0.weight'].data;
+    for (let o = 0; o < 6; o++) for (let i = 0; i < 2; i++) for (let y = 0; y < 3; y++) for (let x = 0; x < 2; x++) {
+      assert.is(file[((o * 2 + i) * 3 + y) * 2 + x], w[((y * 2 + x) * 2 + i) * 6 + o]);
+    }
+    const fresh = build(1);
+    await lp.loadSafetensors(fresh, await lp.saveSafetensors(m));
+    const read = async (mm: lp.nn.Module) => Promise.all(Object.values(mm.stateDict()).map(async (t) => [...await t.data()]));
+    assert.equal(await read(fresh), await read(m));
+    m.dispose(); fresh.dispose();
+  }
+});
+
 test('loadSafetensors from a Node path, a file: URL, an ArrayBuffer, an unaligned view, a Blob and a Response', async () => {
   const m = new nn.MLP([4, 3, 2], { seed: rng.int(1, 1e6) });
   const path = `${OUT}/mlp.safetensors`;

@@ -27,7 +27,9 @@ const VERSION = '0.1.0';
  * mode): graph input 'input' of `inputShape` (the first dimension dynamic by
  * default), output 'output', weights as float32 initializers. Runs in ONNX
  * Runtime (web, node, Python) and passes onnx.checker. Every layer must have
- * an ONNX entry (Linear, MLP and the activations today); another throws a
+ * an ONNX entry (Linear, MLP, the activations, Sequential, Conv2d, the pools,
+ * BatchNorm2d, Dropout, Flatten; image layers run NCHW inside, the input
+ * and output stay NHWC as lepton's); another throws a
  * LeptonError naming it. With `path` (Node) the file is written too.
  */
 export async function exportOnnx(model: Module, options: ExportOnnxOptions): Promise<Uint8Array> {

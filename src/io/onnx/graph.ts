@@ -14,6 +14,12 @@ export type Dim = number | string;
 export interface OnnxValue {
   name: string;
   shape: Dim[];
+  /**
+   * 'nchw': a 4-D image value in ONNX's channels-first order, as Conv and
+   * the pools take it; `shape` is then [N, C, H, W]. Absent: lepton's own
+   * layout (NHWC for images).
+   */
+  layout?: 'nchw';
 }
 
 export type AttrValue = number | string | number[] | { floats: number[] };
@@ -26,14 +32,17 @@ type LayerClass<M> = abstract new (...args: any[]) => M;
 const registry = new Map<LayerClass<Module>, OnnxLayerExport<Module>>();
 
 /** Registers the export of a layer class (subclasses inherit it). One entry per layer: see docs/io.md. */
-export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>): void {
+export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>, opts: { nchw?: boolean } = {}): void {
   registry.set(cls as LayerClass<Module>, fn as OnnxLayerExport<Module>);
+  if (opts.nchw) takesNchw.add(cls as LayerClass<Module>);
 }
+/** Layers whose export takes an NCHW value as it is (convolutions, pools, containers); every other one gets NHWC back. */
+const takesNchw = new Set<LayerClass<Module>>();
 
-function exporterFor(m: Module): OnnxLayerExport<Module> | undefined {
+function exporterFor(m: Module): { fn: OnnxLayerExport<Module>; nchw: boolean } | undefined {
   for (let p = Object.getPrototypeOf(m); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    const e = registry.get(p.constructor as LayerClass<Module>);
-    if (e) return e;
+    const cls = p.constructor as LayerClass<Module>, fn = registry.get(cls);
+    if (fn) return { fn, nchw: takesNchw.has(cls) };
   }
   return undefined;
 }
@@ -91,12 +100,27 @@ export class OnnxGraph {
 
   /** Exports a sub-module through the registry. */
   layer(m: Module, x: OnnxValue, path: string): OnnxValue {
-    const fn = exporterFor(m);
-    if (!fn) {
+    const e = exporterFor(m);
+    if (!e) {
       fail(OP, `no ONNX export for ${path ? `layer '${path}'` : 'the model'} (class ${m.constructor.name}); lepton exports `
         + `${[...registry.keys()].map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
     }
-    return fn(m, x, this, path);
+    return e.fn(m, e.nchw ? x : this.nhwc(x, path), this, path);
+  }
+
+  /** `x` in ONNX's NCHW order (a Transpose from lepton's NHWC unless it is already). */
+  nchw(x: OnnxValue, path: string): OnnxValue {
+    if (x.layout === 'nchw') return x;
+    if (x.shape.length !== 4) fail(OP, `layer '${path || 'the model'}' needs a 4-D image input [N, H, W, C] (channels last), got [${x.shape.join(', ')}]`);
+    const [n, h, w, c] = x.shape;
+    return { ...this.node('Transpose', [x.name], [n, c, h, w], `${path || 'model'}.to_nchw`, { perm: [0, 3, 1, 2] }), layout: 'nchw' };
+  }
+
+  /** `x` back in lepton's NHWC order, where a layer (Flatten, Linear) or the graph's output needs it. */
+  nhwc(x: OnnxValue, path: string): OnnxValue {
+    if (x.layout !== 'nchw') return x;
+    const [n, c, h, w] = x.shape;
+    return this.node('Transpose', [x.name], [n, h, w, c], `${path || 'model'}.to_nhwc`, { perm: [0, 2, 3, 1] });
   }
 
   /** A fused activation of lepton's ('none' adds nothing). GELU is the tanh form: one node from opset 20, composed before. */
@@ -124,6 +148,8 @@ export class OnnxGraph {
 
   /** The GraphProto: reads every module tensor from its device. */
   async finish(input: OnnxValue, output: OnnxValue): Promise<Record<string, unknown>> {
+    // The graph gives lepton's layout back, as the model's forward does.
+    output = this.nhwc(output, 'output');
     if (output.name === input.name) output = this.node('Identity', [input.name], input.shape, 'output');
     // The graph's output is called 'output' (session.run(...).output), whatever node made it.
     if (!this.names.has('output') && this.inits.every((i) => i.name !== output.name)) {

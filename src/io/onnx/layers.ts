@@ -4,6 +4,7 @@
 import { fail } from '../../errors.js';
 import { Linear } from '../../nn/linear.js';
 import { MLP } from '../../nn/mlp.js';
+import { registerImageLayers } from './conv-layers.js';
 import { onnxLayer, OP, type OnnxValue } from './graph.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
@@ -38,4 +39,7 @@ export function registerLayers(): void {
 
   // MLP: its layers in order.
   onnxLayer(MLP, (m, x, g, path) => m.layers.reduce((h, l, i) => g.layer(l, h, at(path, `layers.${i}`)), x));
+
+  // Sequential, Conv2d, the pools, BatchNorm2d, Dropout, Flatten.
+  registerImageLayers();
 }
