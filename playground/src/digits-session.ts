@@ -3,7 +3,7 @@
 // evaluation in slices between training chunks, and the drawing pad's
 // predictions, all through one queue so they never interleave. No DOM: the
 // tab subscribes with onEvent().
-import type { RecoveryEvent } from 'lepton';
+import { saveSafetensors, type RecoveryEvent } from 'lepton';
 import type { App } from './app.js';
 import type { LossPoint } from './charts.js';
 import { CLASSES, digitSet, loadDigits, normalise, pixelStats, splitIndices, type Digits, type DigitSet, type Norm } from './digits-data.js';
@@ -14,7 +14,7 @@ import {
 import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
 import { nextFrame } from './dom.js';
 import { nextChunk } from './model.js';
-import type { RaceBackend, Settings } from './state.js';
+import { serializeSettings, type RaceBackend, type Settings } from './state.js';
 
 /** Training time per animation frame; the steps per frame adapt to it. */
 const BUDGET_MS = 30;
@@ -288,6 +288,18 @@ export class DigitsSession {
       useThreads(this.backend);
       const norm = this.norm;
       return predict(this.net, image.map((v) => normalise(v, norm)));
+    });
+  }
+
+  /**
+   * The net's weights as a safetensors file (lepton's saveSafetensors:
+   * PyTorch's layouts, keys '0.weight' … as its nn.Sequential names them),
+   * with the page's settings in the metadata ('playground': the URL state).
+   */
+  saveWeights(): Promise<Uint8Array> {
+    return this.exclusive(() => {
+      if (!this.net) throw new Error('the digits are still loading');
+      return saveSafetensors(this.net, { metadata: { playground: serializeSettings(this.app.settings) } });
     });
   }
 

@@ -105,11 +105,25 @@ function create(app: App): TabInstance {
   // ---- what the net learned ----
   const filterGrid = h('div', { class: 'filters', id: 'digits-filters-view', role: 'img', 'aria-label': 'The first convolution layer’s filters' });
   const mistakes = h('div', { class: 'mistakes', id: 'digits-mistakes' });
+  const download = h('button', { type: 'button', class: 'text-button', id: 'digits-download', title: 'Download the CNN’s weights as a safetensors file (PyTorch’s layouts)' }, 'Download weights');
+  download.addEventListener('click', async () => {
+    try {
+      const url = URL.createObjectURL(new Blob([(await sess.saveWeights()).slice()], { type: 'application/octet-stream' }));
+      const a = h('a', { href: url, download: 'digits.safetensors', hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      app.messages.show(`Digits: could not save the weights: ${(e as Error).message}`, 'error', 'digits-weights');
+    }
+  });
   const learned = h('section', { class: 'learned-col', 'aria-labelledby': 'h-learned' },
     h('h2', { id: 'h-learned' }, 'First-layer filters'), filterGrid,
     h('p', { class: 'hint' }, '5 × 5 weights each, orange negative, blue positive, each scaled to its largest weight.'),
     h('h2', {}, 'Misclassified held-out digits'), mistakes,
-    h('p', { class: 'hint' }, 'The true digit → the net’s reading, with its confidence; the most confident mistakes of the last pass.'));
+    h('p', { class: 'hint' }, 'The true digit → the net’s reading, with its confidence; the most confident mistakes of the last pass.'),
+    h('div', { class: 'weights-io' }, download));
 
   const element = h('div', { class: 'digits' }, topbar, h('div', { class: 'digits-grid' }, padCol, curves, learned));
 

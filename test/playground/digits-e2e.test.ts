@@ -11,10 +11,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DigitsStats } from '../../playground/src/digits-session.js';
+import { readSafetensors } from '../../src/index.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-output/playground');
@@ -154,6 +155,12 @@ if (!existsSync(CHROMIUM)) {
         assert.ok(ev.heldOutAcc > 0.8, `held-out accuracy after ${c.steps} steps: ${ev.heldOutAcc}`);
         assert.ok((await page.locator('#digits-mistakes figure').count()) > 0, 'misclassified held-out digits are shown');
         assert.is(best, 1, `a drawn 1 is read as a 1 (probabilities ${probs!.map((p) => p.toFixed(3))})`);
+        // The weights download as safetensors: Conv2d weights in PyTorch's OIHW layout, the settings in the metadata.
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#digits-download')]);
+        const file = await readSafetensors(new Uint8Array(readFileSync((await dl.path())!)));
+        assert.equal(file.tensors['0.weight'].shape, [8, 1, 5, 5]);
+        assert.equal(file.tensors['5.weight'].shape, [10, 7 * 7 * 16]);
+        assert.ok(file.metadata?.playground?.includes('digitsFilters=8'), `metadata ${JSON.stringify(file.metadata)}`);
         console.log(`  digits e2e, wasm: ${c.steps} steps at ${Math.round(st.imagesPerSec)} images/s, held-out accuracy ${(100 * ev.heldOutAcc).toFixed(1)}%, the drawn 1 at ${(100 * probs![1]).toFixed(1)}%`);
       }
       await page.screenshot({ path: join(OUT, `digits-${c.backend}.png`), fullPage: true });
