@@ -96,6 +96,9 @@ them in the server (nginx: \`add_header\`; Apache: \`Header set\`). Without them
 the playground still works, on WebGPU and single-threaded WASM. GitHub Pages
 cannot set headers.
 
-Serve \`.js\` as \`text/javascript\`. Built by \`npm run build:playground\`.
+Serve \`.js\` as \`text/javascript\`. \`${DIGITS_FILE}\` (the Digits tab's MNIST
+digits) is gzipped already and the page unpacks it itself: serve it as is
+(any type; a server that adds \`Content-Encoding: gzip\` works too). Built
+by \`npm run build:playground\`.
 `);
 }

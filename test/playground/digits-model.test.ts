@@ -6,10 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { decodeDigits, digitSet, HELD_OUT_COUNT, PIXELS, pixelStats, splitIndices, TRAIN_COUNT, type Digits } from '../../playground/src/digits-data.js';
+import { decodeDigits, digitSet, HELD_OUT_COUNT, loadDigits, PIXELS, pixelStats, splitIndices, TRAIN_COUNT, type Digits } from '../../playground/src/digits-data.js';
 import {
   argmaxRows, DigitsTrainer, flatFeatures, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot,
 } from '../../playground/src/digits-model.js';
@@ -43,6 +44,30 @@ test('the packed asset holds the mnist package’s 10,000 digits: labels in orde
     at += count;
   }
   assert.is(at, digits.count, 'labels are grouped 0, 1, … 9 as in the package');
+});
+
+test('loadDigits: the asset over HTTP, as a gzip file or with Content-Encoding: gzip (then already decoded), and a 404', async () => {
+  const gz = readFileSync(ensureDigitsAsset());
+  const server = createServer((req, res) => {
+    if (req.url === '/plain.gz') res.writeHead(200, { 'Content-Type': 'application/gzip' }).end(gz);
+    else if (req.url === '/encoded') res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip' }).end(gz);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    for (const path of ['/plain.gz', '/encoded']) {
+      const d = await loadDigits(base + path);
+      assert.is(d.count, digits.count);
+      assert.equal(d.labels, digits.labels);
+      assert.ok(d.pixels.every((v, i) => v === digits.pixels[i]), `${path}: the same pixels`);
+    }
+    let message = '';
+    await loadDigits(`${base}/missing`).catch((e: Error) => { message = e.message; });
+    assert.match(message, /HTTP 404/);
+  } finally {
+    server.close();
+  }
 });
 
 test('decodeDigits refuses what is not the packed layout', () => {
