@@ -36,12 +36,13 @@ function create(app: App): TabInstance {
         app.messages.show(`Digits: could not classify the drawing: ${(e as Error).message}`, 'error', 'digits-pad');
       }
     }
-    pump = null;
   };
-  const pad = new DrawingPad((image) => {
+  /** Classifies `image` after the one in flight. (pump is cleared in a finally: a loop that ends synchronously, as for a blank pad, must not leave it set.) */
+  const classify = (image: Float32Array | null) => {
     pending = image;
-    pump ??= predictLoop();
-  });
+    pump ??= predictLoop().finally(() => { pump = null; });
+  };
+  const pad = new DrawingPad(classify);
   const clear = h('button', { type: 'button', class: 'text-button', id: 'digit-clear', title: 'Clear the pad (C)' }, 'Clear');
   clear.addEventListener('click', () => pad.clear());
   bars.show(null);
@@ -164,7 +165,7 @@ function create(app: App): TabInstance {
     if (e === 'data') status.textContent = `${TRAIN_COUNT.toLocaleString('en')} training digits, ${HELD_OUT_COUNT.toLocaleString('en')} held out (MNIST, from the page’s own server). Press play, then draw.`;
     if (e === 'error') status.textContent = 'The digits could not be loaded (see the message above).';
     // New weights: the drawing on the pad is classified again.
-    if ((e === 'net' || e === 'eval') && pad.image) { pending = pad.image; pump ??= predictLoop(); }
+    if ((e === 'net' || e === 'eval') && pad.image) classify(pad.image);
     if (e === 'net' || e === 'eval') paintEval();
     if (e === 'stats' && (!sess.playing || performance.now() - lastPaint > 200)) { lastPaint = performance.now(); paintStats(); }
   });

@@ -168,7 +168,7 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  test('digits at phone width: the tab fits the screen and a finger draws', async () => {
+  test('digits at phone width: the tab fits the screen, a finger draws, the keyboard clears and trains', async () => {
     const page = await open('#tab=digits&backend=wasm', { width: 390, height: 844 }, true);
     const layout = await page.evaluate(() => ({
       overflow: document.documentElement.scrollWidth - innerWidth,
@@ -179,6 +179,20 @@ if (!existsSync(CHROMIUM)) {
     await drawOne(page, 'touch');
     const { probs, shown } = await readProbabilities(page);
     checkProbabilities(probs, shown); // untrained: any digit, but still a distribution
+    // Keyboard: C clears the pad (no probabilities), Space trains and pauses.
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('c');
+    assert.is(await hook(page, 'settled'), null, 'a cleared pad has no probabilities');
+    assert.is(await page.locator('#digit-guess').textContent(), 'draw a digit');
+    await page.keyboard.press('Space');
+    await page.waitForTimeout(1500);
+    await page.keyboard.press('Space');
+    const st: DigitsStats = await hook(page, 'stats');
+    assert.ok(st.steps > 0 && !st.playing, `Space trained ${st.steps} steps, then paused`);
+    // After a clear, a new drawing is classified again.
+    await drawOne(page, 'touch');
+    const again = await readProbabilities(page);
+    checkProbabilities(again.probs, again.shown);
     await page.screenshot({ path: join(OUT, 'digits-phone.png'), fullPage: true });
     await page.close();
   });
