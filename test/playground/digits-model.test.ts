@@ -14,6 +14,7 @@ import { decodeDigits, digitSet, HELD_OUT_COUNT, loadDigits, PIXELS, pixelStats,
 import {
   argmaxRows, DigitsTrainer, flatFeatures, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot,
 } from '../../playground/src/digits-model.js';
+import { loadMnist } from '../../examples/mnist-data.js';
 import { ensureDigitsAsset } from '../../tools/pack-digits.mjs';
 import { devices } from '../helpers/backends.js';
 import { relErr } from '../helpers/error.js';
@@ -99,6 +100,18 @@ test('normalisation by the training pixels: the training set has mean 0 and stan
   for (const v of x) { s += v; s2 += v * v; }
   const mean = s / x.length, sd = Math.sqrt(s2 / x.length - mean * mean);
   assert.ok(Math.abs(mean) < 1e-5 && Math.abs(sd - 1) < 1e-5, `normalised: mean ${mean}, sd ${sd}`);
+});
+
+test('the same split and normalisation as the MNIST demo (examples/mnist-data.ts), up to the asset’s uint8 pixels', () => {
+  const demo = loadMnist();
+  assert.equal(Array.from(split.train, (i) => digits.labels[i]), Array.from(demo.train.y), 'training labels, in the same order');
+  assert.equal(Array.from(split.heldOut, (i) => digits.labels[i]), Array.from(demo.heldOut.y), 'held-out labels, in the same order');
+  assert.ok(Math.abs(norm.mean - demo.mean) < 1e-3 && Math.abs(norm.std - demo.std) < 1e-3, `page ${JSON.stringify(norm)}, demo ${demo.mean} ${demo.std}`);
+  const held = digitSet(digits, split.heldOut, norm);
+  let worst = 0;
+  for (let i = 0; i < held.x.length; i++) worst = Math.max(worst, Math.abs(held.x[i] - demo.heldOut.x[i]));
+  // The package's 3-decimal pixels vs round(255·v)/255: at most 0.5/255 + 5e-4 before dividing by the std.
+  assert.ok(worst < (0.5 / 255 + 5e-4) / norm.std + 1e-3, `worst normalised pixel difference ${worst}`);
 });
 
 /** The net in float64 from the definitions: conv 'same' + bias + ReLU, 2×2 max-pool, twice, then flatten (NHWC order) and dense. */
