@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelAssets } from './kernel-assets.mjs';
+import { ensureDigitsAsset } from './pack-digits.mjs';
 
 export const root = new URL('..', import.meta.url).pathname;
 export const defaultOutdir = join(root, 'playground/dist');
@@ -28,9 +29,12 @@ function ensureWasm() {
 }
 
 const STATIC = ['index.html', 'style.css'];
+/** The Digits tab's data, packed from the `mnist` devDependency at build time (tools/pack-digits.mjs). */
+export const DIGITS_FILE = 'digits.bin.gz';
 
 function copyStatic(outdir) {
   for (const f of STATIC) copyFileSync(join(root, 'playground', f), join(outdir, f));
+  copyFileSync(ensureDigitsAsset(), join(outdir, DIGITS_FILE));
 }
 
 function esbuildOptions(outdir) {
@@ -92,6 +96,9 @@ them in the server (nginx: \`add_header\`; Apache: \`Header set\`). Without them
 the playground still works, on WebGPU and single-threaded WASM. GitHub Pages
 cannot set headers.
 
-Serve \`.js\` as \`text/javascript\`. Built by \`npm run build:playground\`.
+Serve \`.js\` as \`text/javascript\`. \`${DIGITS_FILE}\` (the Digits tab's MNIST
+digits) is gzipped already and the page unpacks it itself: serve it as is
+(any type; a server that adds \`Content-Encoding: gzip\` works too). Built
+by \`npm run build:playground\`.
 `);
 }

@@ -23,7 +23,7 @@ const outdir = flag('outdir') ? resolve(flag('outdir')) : defaultOutdir;
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.map': 'application/json', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.md': 'text/markdown; charset=utf-8',
+  '.png': 'image/png', '.md': 'text/markdown; charset=utf-8', '.gz': 'application/gzip',
 };
 
 const t0 = performance.now();

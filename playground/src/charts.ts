@@ -3,9 +3,9 @@ import { num, svg } from './dom.js';
 
 export interface LossPoint { step: number; train: number; test: number }
 
-/** Train (grey) and test (dark) loss against steps, y from 0 to the largest value shown. */
+/** Train (grey) and test (dark) loss against steps, y from 0 to the largest value shown (or a fixed `top`, e.g. 1 for accuracy). */
 export class LossChart {
-  constructor(readonly canvas: HTMLCanvasElement) {}
+  constructor(readonly canvas: HTMLCanvasElement, readonly opts: { top?: number } = {}) {}
 
   draw(history: readonly LossPoint[]): void {
     const c = this.canvas, dpr = devicePixelRatio || 1;
@@ -18,8 +18,8 @@ export class LossChart {
     g.strokeRect(0.5, 0.5, w - 1, hgt - 1);
     if (history.length < 2) return;
     const first = history[0].step, last = history[history.length - 1].step;
-    let top = 1e-9;
-    for (const p of history) { if (Number.isFinite(p.train)) top = Math.max(top, p.train); if (Number.isFinite(p.test)) top = Math.max(top, p.test); }
+    let top = this.opts.top ?? 1e-9;
+    if (this.opts.top === undefined) for (const p of history) { if (Number.isFinite(p.train)) top = Math.max(top, p.train); if (Number.isFinite(p.test)) top = Math.max(top, p.test); }
     const pad = 4 * dpr;
     const x = (s: number) => pad + ((s - first) / Math.max(last - first, 1)) * (w - 2 * pad);
     const y = (v: number) => hgt - pad - (Math.min(v, top) / top) * (hgt - 2 * pad);

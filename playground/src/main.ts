@@ -3,6 +3,7 @@
 import { App } from './app.js';
 import { benchTab } from './bench-tab.js';
 import { deviceInfo, loseWebGPUDevice, probeDevices } from './devices.js';
+import { digits, digitsTab } from './digits-tab.js';
 import { h } from './dom.js';
 import { playgroundTab, session } from './playground-tab.js';
 import { raceTab } from './race.js';
@@ -10,10 +11,10 @@ import { parseSettings, type Settings } from './state.js';
 import { Tabs, type TabDef } from './tabs.js';
 
 /** The tabs, in order. A new tab (digits, sequences) is one module and one entry here. */
-const TABS: TabDef[] = [playgroundTab, raceTab, benchTab];
+const TABS: TabDef[] = [playgroundTab, raceTab, benchTab, digitsTab];
 
 /** Keys handled by the page itself, whatever tab is shown. */
-const GLOBAL_SHORTCUTS: [string, string][] = [['1 / 2 / 3', 'switch tab'], ['?', 'show / hide this list']];
+const GLOBAL_SHORTCUTS: [string, string][] = [[TABS.map((_, i) => i + 1).join(' / '), 'switch tab'], ['?', 'show / hide this list']];
 
 const isEditable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement
   || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'range', 'button'].includes(t.type)));
@@ -47,7 +48,7 @@ async function boot(root: HTMLElement): Promise<void> {
     tabs.nav, helpBtn);
   const footer = h('footer', { class: 'site' },
     h('p', {}, 'Keyboard: ', h('kbd', {}, 'Space'), ' play / pause · ', h('kbd', {}, '.'), ' step · ', h('kbd', {}, 'R'), ' reset · ',
-      h('kbd', {}, '1'), '–', h('kbd', {}, '3'), ' tabs · ', h('kbd', {}, '?'), ' all shortcuts. Every control is reachable with Tab.'),
+      h('kbd', {}, '1'), '–', h('kbd', {}, String(TABS.length)), ' tabs · ', h('kbd', {}, '?'), ' all shortcuts. Every control is reachable with Tab.'),
     h('p', {}, 'Ideas from the TensorFlow Playground (Smilkov & Carter); every number here comes from lepton’s own kernels. Settings live in the URL: copy it to share the setup.'));
   root.replaceChildren(h('a', { class: 'skip', href: '#panel-playground' }, 'Skip to the playground'), header, app.messages.element, help, tabs.panels, footer);
 
@@ -99,6 +100,20 @@ async function boot(root: HTMLElement): Promise<void> {
     // Racing and benching open their tab first (tabs are created when first shown).
     race: (ms: number) => { tabs.select('race'); return (g.__race as (ms: number) => Promise<unknown>)(ms); },
     bench: (opts: unknown) => { tabs.select('bench'); return (g.__bench as (o: unknown) => Promise<unknown>)(opts); },
+    /** The Digits tab (opened first): its session, pad and the last drawing's probabilities. */
+    digits: {
+      open: () => { tabs.select('digits'); return digits!.session.ready.then(() => digits!.session.stats()); },
+      stats: () => digits!.session.stats(),
+      runSteps: (n: number) => digits!.session.runSteps(n),
+      evaluate: () => digits!.session.evaluate(),
+      play: () => digits!.session.play(),
+      pause: () => digits!.session.pause(),
+      /** Resolves, once the predictions for the drawing so far are shown, to its ten probabilities (null: blank pad). */
+      settled: () => digits!.settled(),
+      image: () => (digits!.pad.image ? Array.from(digits!.pad.image) : null),
+      mistakes: () => digits!.session.mistakes,
+      filters: () => Array.from(digits!.session.filters ?? []),
+    },
   });
 }
 

@@ -35,11 +35,18 @@ export interface Settings {
   discretize: boolean;
   raceA: RaceBackend;
   raceB: RaceBackend;
+  /** Digits tab: first-layer filters of the CNN (the second layer has twice as many). */
+  digitsFilters: number;
+  /** Digits tab: Adam's learning rate, the batch size, the seed of the initial weights and the batch order. */
+  digitsLr: number;
+  digitsBatch: number;
+  digitsSeed: number;
 }
 
 export const LIMITS = {
   noise: [0, 50], trainPct: [10, 90], batch: [1, 512], seed: [0, 2 ** 31 - 1],
   layers: [0, 8], neurons: [1, 256], lr: [1e-5, 10], regRate: [0, 1],
+  digitsFilters: [1, 32], digitsLr: [1e-5, 1], digitsBatch: [1, 256],
 } as const;
 
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'gelu', 'linear'];
@@ -75,6 +82,12 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   discretize: false,
   raceA: 'webgpu',
   raceB: 'wasm',
+  // 8 and 16 filters, Adam 0.002, batch 32: about 92% held-out accuracy after
+  // 80 steps and 94% after 150 (a few seconds on one WASM thread).
+  digitsFilters: 8,
+  digitsLr: 0.002,
+  digitsBatch: 32,
+  digitsSeed: 1,
 }) as Readonly<Settings>;
 
 export function defaults(): Settings {
@@ -148,7 +161,8 @@ const DATASET_IDS = DATASETS.map((d) => d.id);
 
 /** The URL keys, in the order they are written. */
 const KEYS = ['tab', 'problem', 'dataset', 'noise', 'train', 'batch', 'seed', 'init', 'features', 'hidden', 'act', 'lr',
-  'opt', 'reg', 'regRate', 'backend', 'showTest', 'discretize', 'raceA', 'raceB'] as const;
+  'opt', 'reg', 'regRate', 'backend', 'showTest', 'discretize', 'raceA', 'raceB',
+  'digitsFilters', 'digitsLr', 'digitsBatch', 'digitsSeed'] as const;
 
 /**
  * Settings from a URL hash or query string ("#dataset=xor&lr=0.01" or
@@ -190,6 +204,7 @@ export function parseSettings(hash: string, tabs: readonly string[] = ['playgrou
   if (has('discretize')) s.discretize = take(checkBool('discretise output', get('discretize'), DEFAULTS.discretize));
   if (has('raceA')) s.raceA = take(checkEnum('race backend A', get('raceA'), RACE_BACKENDS, DEFAULTS.raceA));
   if (has('raceB')) s.raceB = take(checkEnum('race backend B', get('raceB'), RACE_BACKENDS, DEFAULTS.raceB));
+  for (const k of ['digitsFilters', 'digitsLr', 'digitsBatch', 'digitsSeed'] as const) if (has(k)) s[k] = take(checkNumeric(k, get(k), DEFAULTS[k]));
   return { value: s, problems };
 }
 
@@ -216,6 +231,10 @@ export function serializeSettings(s: Settings): string {
   q.set('discretize', s.discretize ? '1' : '0');
   q.set('raceA', s.raceA);
   q.set('raceB', s.raceB);
+  q.set('digitsFilters', String(s.digitsFilters));
+  q.set('digitsLr', String(s.digitsLr));
+  q.set('digitsBatch', String(s.digitsBatch));
+  q.set('digitsSeed', String(s.digitsSeed));
   // Commas read better than %2C and URLSearchParams parses them back either way.
   return q.toString().replace(/%2C/g, ',');
 }
@@ -229,6 +248,10 @@ const NUMERIC = {
   init: { label: 'weight seed', limits: LIMITS.seed, integer: true },
   lr: { label: 'learning rate', limits: LIMITS.lr, integer: false },
   regRate: { label: 'regularisation rate', limits: LIMITS.regRate, integer: false },
+  digitsFilters: { label: 'digits: first-layer filters', limits: LIMITS.digitsFilters, integer: true },
+  digitsLr: { label: 'digits: learning rate', limits: LIMITS.digitsLr, integer: false },
+  digitsBatch: { label: 'digits: batch size', limits: LIMITS.digitsBatch, integer: true },
+  digitsSeed: { label: 'digits: weight seed', limits: LIMITS.seed, integer: true },
 } as const;
 
 function checkNumeric(key: keyof typeof NUMERIC, raw: unknown, fallback: number): Checked<number> {
@@ -237,7 +260,7 @@ function checkNumeric(key: keyof typeof NUMERIC, raw: unknown, fallback: number)
 }
 
 /** Checks one setting typed into the page, by its URL key; the same rules as the URL. */
-export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate', raw: unknown, current: number): Checked<number> {
+export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate' | 'digitsLr' | 'digitsBatch', raw: unknown, current: number): Checked<number> {
   return checkNumeric(key, raw, current);
 }
 

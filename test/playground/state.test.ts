@@ -56,6 +56,24 @@ test('too many layers, no features, a dataset of the other problem type', () => 
   assert.is(parseSettings('#tab=nope', TABS).value.tab, 'playground');
 });
 
+test('the Digits settings: a round trip, and bad values clamped or replaced with a sentence', () => {
+  const s: Settings = { ...defaults(), tab: 'digits', digitsFilters: 16, digitsLr: 0.0005, digitsBatch: 64, digitsSeed: 42 };
+  const hash = serializeSettings(s);
+  assert.ok(hash.includes('digitsFilters=16&digitsLr=0.0005&digitsBatch=64&digitsSeed=42'), hash);
+  assert.equal(parseSettings(hash, [...TABS, 'digits']).value, s);
+  const { value, problems } = parseSettings('#digitsFilters=99&digitsLr=abc&digitsBatch=0&digitsSeed=1.5', TABS);
+  assert.is(value.digitsFilters, 32);
+  assert.is(value.digitsLr, defaults().digitsLr);
+  assert.is(value.digitsBatch, 1);
+  assert.is(value.digitsSeed, 2);
+  const text = problems.join('\n');
+  for (const bit of ['digits: first-layer filters: 99 is out of range [1, 32]', 'digits: learning rate: "abc" is not a number',
+    'digits: batch size: 0 is out of range [1, 256]', 'digits: weight seed: 1.5 is not a whole number']) {
+    assert.ok(text.includes(bit), `expected "${bit}" in:\n${text}`);
+  }
+  assert.equal(checkInput('digitsBatch', '300', 32).value, 256);
+});
+
 test('checkInput applies the same ranges to values typed into the page', () => {
   assert.equal(checkInput('lr', '0.1', 0.03), { value: 0.1, problems: [] });
   const c = checkInput('batch', '9999', 16);
