@@ -6,8 +6,9 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_BINARY, JOB_FILL, JOB_MATMUL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_FILL, JOB_MATMUL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
 } from '../build/gen/jobs';
+import { attentionPart } from './attention';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
 import { matmulPart } from './matmul';
 import { adamPart, sgdPart } from './optim';
@@ -15,6 +16,7 @@ import { reducePart } from './reduce';
 import { softmaxPart } from './softmax';
 import { stridedPart } from './strided';
 
+export { attentionScratch } from './attention';
 export { matmulScratch, matmulTileRows } from './matmul';
 export { reduceScratch } from './reduce';
 
@@ -39,6 +41,7 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_STRIDED: stridedPart(desc, part); break;
     case JOB_SGD: sgdPart(desc, part); break;
     case JOB_ADAM: adamPart(desc, part); break;
+    case JOB_ATTENTION: attentionPart(desc, part, slot); break;
     default: break;
   }
 }

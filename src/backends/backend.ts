@@ -9,6 +9,7 @@
  * once, in src/backends/primitives/<family>.ts; the build generates what the
  * WGSL and AssemblyScript kernels need from those declarations.
  */
+import type { AttentionKernels } from './primitives/attention.js';
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { OptimKernels } from './primitives/optim.js';
@@ -17,6 +18,7 @@ import type { SoftmaxKernels } from './primitives/softmax.js';
 import type { StridedKernels } from './primitives/strided.js';
 
 export { ACTIVATIONS, type Activation } from './primitives/activation.js';
+export type { AttentionParams } from './primitives/attention.js';
 export {
   BINARY_OPS, UNARY_OPS, type ActGradOp, type BinaryOp, type BroadcastParams, type UnaryOp,
 } from './primitives/elementwise.js';
@@ -66,7 +68,8 @@ export interface PrepareWork {
  * queues them); `read` resolves once every earlier kernel has finished.
  */
 export interface Backend<H = unknown> extends Runtime<H>,
-  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {
+  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
+  AttentionKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

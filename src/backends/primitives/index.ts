@@ -3,6 +3,7 @@
 // A new primitive adds one line here.
 import type { Decl } from './declare.js';
 import * as activation from './activation.js';
+import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
@@ -14,6 +15,7 @@ import * as strided from './strided.js';
 
 export const DECLS: Record<string, readonly Decl[]> = {
   activation: activation.DECLS,
+  attention: attention.DECLS,
   elementwise: elementwise.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,

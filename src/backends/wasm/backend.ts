@@ -4,12 +4,14 @@
 // memory owned by this backend; with threads, that memory is shared with
 // worker threads and a job is split between them.
 import type { Backend } from '../backend.js';
+import type { AttentionParams } from '../primitives/attention.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { importNode, isNode } from '../node-import.js';
+import * as attn from './kernels/attention.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as mm from './kernels/matmul.js';
 import * as optim from './kernels/optim.js';
@@ -109,6 +111,8 @@ async function start(flavour: Flavour, memory: WebAssembly.Memory, maxPages: num
 export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   /** A matmul prologue is always fused here: the packing applies it once per panel. */
   readonly fusedPrologueMaxReads = Infinity;
+  /** Any head dimension: the attention tiles are sized from it. */
+  readonly attentionMaxHeadDim = Infinity;
 
   // ---- kernels: one line each, the work is in kernels/<family>.ts ----
 
@@ -121,4 +125,7 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
+  attention(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, p: AttentionParams<WasmHandle>): void { attn.attention(this, q, k, v, out, lse, p); }
+  attentionBackward(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, dout: WasmHandle, dq: WasmHandle, dk: WasmHandle, dv: WasmHandle,
+    p: AttentionParams<WasmHandle>, dbias: WasmHandle | null): void { attn.attentionBackward(this, q, k, v, out, lse, dout, dq, dk, dv, p, dbias); }
 }
