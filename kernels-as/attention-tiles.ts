@@ -2,12 +2,14 @@
 // and the two small products every pass is made of, each a register-blocked
 // f32x4 micro-kernel of MR rows by 8 columns (as matmul.ts's):
 //   scores: S[rows × keys] = A·Bᵀ, A packed into MR-row panels [D][MR]
-//           (queries, or output gradients), Bᵀ packed as [D][LD] (keys, or values)
+//           (queries, or output gradients), Bᵀ packed into 8-key panels [D][8]
+//           (keys, or values)
 //   accumulate: C[rows × D] += A[rows × n]·B[n × D], A a score tile (row-major,
-//           or read transposed), B rows of a tensor read in place
-// Tiles are LD floats wide, so both orientations of a score tile read A
-// with constant offsets. Rows past the valid ones are zero in every A
-// operand, so the micro-kernels always run full MR-row panels.
+//           or read transposed), B packed into 8-column chunks [n][8]
+// Every operand a micro-kernel streams is packed, so its loads are sequential.
+// Score tiles are LD floats wide, so both orientations read A with constant
+// offsets. Rows past the valid ones are zero in every A operand, so the
+// micro-kernels always run full MR-row panels.
 import { fma4, loadPartial } from './math';
 
 /** Rows of a micro-tile: 6 with fused multiply-add, 5 without (register budget, as matmul.ts). */
@@ -40,7 +42,13 @@ export function packRows(src: usize, ld: usize, m: i32, D: i32, scale: f32, dst:
   }
 }
 
-/** Packs rows [0, n) of a tensor (rows D floats apart) transposed into [D][LD] at `dst`; columns n .. n rounded to 8 are zero. */
+// @ts-ignore: decorator
+@inline function panelAt(dst: usize, D: i32, d: i32, j: i32): usize { return dst + ((<usize>((j >> 3) * D + d) << 5) + (<usize>(j & 7) << 2)); }
+
+/**
+ * Packs rows [0, n) of a tensor (rows D floats apart) transposed into 8-row
+ * panels [n8 / 8][D][8] at `dst`; rows n .. n rounded to 8 are zero.
+ */
 export function packT(src: usize, n: i32, D: i32, dst: usize): void {
   const n8 = roundUp(n, 8);
   const ld = <usize>D << 2;
@@ -54,36 +62,54 @@ export function packT(src: usize, n: i32, D: i32, dst: usize): void {
       const a = v128.load(s0 + at), b = v128.load(s1 + at), c = v128.load(s2 + at), e = v128.load(s3 + at);
       const ab0 = i32x4.shuffle(a, b, 0, 4, 1, 5), ab1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
       const ce0 = i32x4.shuffle(c, e, 0, 4, 1, 5), ce1 = i32x4.shuffle(c, e, 2, 6, 3, 7);
-      const o = dst + ((<usize>d * LD + j) << 2);
+      const o = panelAt(dst, D, d, j);
       v128.store(o, i64x2.shuffle(ab0, ce0, 0, 2));
-      v128.store(o + LD * 4, i64x2.shuffle(ab0, ce0, 1, 3));
-      v128.store(o + LD * 8, i64x2.shuffle(ab1, ce1, 0, 2));
-      v128.store(o + LD * 12, i64x2.shuffle(ab1, ce1, 1, 3));
+      v128.store(o, i64x2.shuffle(ab0, ce0, 1, 3), 32);
+      v128.store(o, i64x2.shuffle(ab1, ce1, 0, 2), 64);
+      v128.store(o, i64x2.shuffle(ab1, ce1, 1, 3), 96);
     }
     for (; d < D; d++) {
       const at = <usize>d << 2;
-      const o = dst + ((<usize>d * LD + j) << 2);
+      const o = panelAt(dst, D, d, j);
       store<f32>(o, load<f32>(s0 + at)); store<f32>(o, load<f32>(s1 + at), 4);
       store<f32>(o, load<f32>(s2 + at), 8); store<f32>(o, load<f32>(s3 + at), 12);
     }
   }
-  for (; j < n; j++) {
-    let s = src + <usize>j * ld;
-    let o = dst + (<usize>j << 2);
-    for (let d = 0; d < D; d++, s += 4, o += LD * 4) store<f32>(o, load<f32>(s));
-  }
   for (; j < n8; j++) {
-    let o = dst + (<usize>j << 2);
-    for (let d = 0; d < D; d++, o += LD * 4) store<f32>(o, 0);
+    const s = src + <usize>j * ld;
+    for (let d = 0; d < D; d++) store<f32>(panelAt(dst, D, d, j), j < n ? load<f32>(s + (<usize>d << 2)) : 0);
   }
 }
 
-// S[MR × 8] (rows LD floats apart) = panel a [D][MR] · bt [D][LD] (8 columns from bt).
+/**
+ * Packs rows [0, n) of a tensor (D floats each) into 8-column chunks
+ * [D8 / 8][n][8] at `dst` (chunk c at dst + c·n·32 bytes); columns past D are zero.
+ */
+export function packChunks(src: usize, n: i32, D: i32, dst: usize): void {
+  const ld = <usize>D << 2, chunk = <usize>n << 5;
+  const full = D & ~7;
+  for (let t = 0; t < n; t++) {
+    const s = src + <usize>t * ld;
+    let o = dst + (<usize>t << 5);
+    let d = 0;
+    for (; d < full; d += 8, o += chunk) {
+      v128.store(o, v128.load(s + (<usize>d << 2)));
+      v128.store(o, v128.load(s + (<usize>d << 2), 16), 16);
+    }
+    if (d < D) {
+      const w = D - d, p = s + (<usize>d << 2);
+      v128.store(o, w >= 4 ? v128.load(p) : loadPartial(p, w, 0));
+      v128.store(o, w > 4 ? loadPartial(p + 16, w - 4, 0) : f32x4.splat(0), 16);
+    }
+  }
+}
+
+// S[MR × 8] (rows LD floats apart) = panel a [D][MR] · panel bt [D][8].
 // @ts-ignore: decorator
 @inline function scoresTile(a: usize, bt: usize, D: i32, s: usize): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (let d = 0; d < D; d++, a += MR * 4, bt += LD * 4) {
+  for (let d = 0; d < D; d++, a += MR * 4, bt += 32) {
     const b0 = v128.load(bt), b1 = v128.load(bt, 16);
     let x = v128.load32_splat(a);
     c00 = fma4(x, b0, c00); c01 = fma4(x, b1, c01);
@@ -103,35 +129,27 @@ export function packT(src: usize, n: i32, D: i32, dst: usize): void {
 
 /**
  * S[rows × n8] = A·Bᵀ for the m packed rows at `ap` (panels [D][MR]) and the
- * packed [D][LD] tile `bt`, n8 a multiple of 8; S rows are LD floats apart.
+ * n8 (a multiple of 8) packed rows at `bt` (panels [D][8]); S rows are LD floats apart.
  */
 export function scores(ap: usize, m: i32, bt: usize, n8: i32, D: i32, s: usize): void {
   for (let p = 0; p < m; p += MR) {
     const a = ap + ((<usize>p * D) << 2);
     const sp = s + ((<usize>p * LD) << 2);
-    for (let j = 0; j < n8; j += 8) scoresTile(a, bt + (<usize>j << 2), D, sp + (<usize>j << 2));
+    for (let j = 0; j < n8; j += 8) scoresTile(a, bt + ((<usize>j * D) << 2), D, sp + (<usize>j << 2));
   }
 }
 
 // C[MR × 8] += Σ_t A[r][t] · B[t][0..8]. A[r][t] is a[t·4 + r·LD·4] (row-major
-// tile) or a[t·LD·4 + r·4] (trans); B rows `ldb` bytes apart; C rows `ldc`
-// bytes apart. `w` < 8 valid B columns when `partial` (the rest read as 0).
+// tile) or a[t·LD·4 + r·4] (trans); B is a packed chunk [n][8]; C rows `ldc` bytes apart.
 // @ts-ignore: decorator
-@inline function accTile(trans: bool, partial: bool, w: i32, a: usize, n: i32, b: usize, ldb: usize, c: usize, ldc: usize): void {
+@inline function accTile(trans: bool, a: usize, n: i32, b: usize, c: usize, ldc: usize): void {
   const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
   let c00 = v128.load(c), c01 = v128.load(c, 16), c10 = v128.load(r1), c11 = v128.load(r1, 16);
   let c20 = v128.load(r2), c21 = v128.load(r2, 16), c30 = v128.load(r3), c31 = v128.load(r3, 16);
   let c40 = v128.load(r4), c41 = v128.load(r4, 16), c50 = c40, c51 = c41;
   if (MR > 5) { c50 = v128.load(r5); c51 = v128.load(r5, 16); }
-  const zero = f32x4.splat(0);
-  for (let t = 0; t < n; t++, b += ldb) {
-    let b0: v128, b1: v128;
-    if (partial) {
-      b0 = w >= 4 ? v128.load(b) : loadPartial(b, w, 0);
-      b1 = w > 4 ? loadPartial(b + 16, w - 4, 0) : zero;
-    } else {
-      b0 = v128.load(b); b1 = v128.load(b, 16);
-    }
+  for (let t = 0; t < n; t++, b += 32) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x: v128;
     if (trans) {
       x = v128.load32_splat(a); c00 = fma4(x, b0, c00); c01 = fma4(x, b1, c01);
@@ -157,32 +175,23 @@ export function scores(ap: usize, m: i32, bt: usize, n8: i32, D: i32, s: usize):
   if (MR > 5) { v128.store(r5, c50); v128.store(r5, c51, 16); }
 }
 
-function accRowMajor(a: usize, n: i32, b: usize, ldb: usize, c: usize, ldc: usize): void { accTile(false, false, 8, a, n, b, ldb, c, ldc); }
-function accRowMajorPartial(w: i32, a: usize, n: i32, b: usize, ldb: usize, c: usize, ldc: usize): void { accTile(false, true, w, a, n, b, ldb, c, ldc); }
-function accTrans(a: usize, n: i32, b: usize, ldb: usize, c: usize, ldc: usize): void { accTile(true, false, 8, a, n, b, ldb, c, ldc); }
-function accTransPartial(w: i32, a: usize, n: i32, b: usize, ldb: usize, c: usize, ldc: usize): void { accTile(true, true, w, a, n, b, ldb, c, ldc); }
+function accRowMajor(a: usize, n: i32, b: usize, c: usize, ldc: usize): void { accTile(false, a, n, b, c, ldc); }
+function accTrans(a: usize, n: i32, b: usize, c: usize, ldc: usize): void { accTile(true, a, n, b, c, ldc); }
 
 /**
- * C[rows × D] += A·B over n: A is the score tile at `a` (row-major [rows][LD],
- * or with `trans` [n][LD] read transposed), B the n rows of a tensor at `b`
- * (D floats each, read in place), C rows `ldc` bytes apart (at least D
- * rounded up to 8 floats). Rows past the valid ones must be zero in A.
+ * C[rows × D8] += A·B over n: A is the score tile at `a` (row-major [rows][LD],
+ * or with `trans` [n][LD] read transposed), B the n rows packed by packChunks
+ * at `b`, C rows `ldc` bytes apart (D rounded up to 8 floats). Rows past the
+ * valid ones must be zero in A.
  */
 export function accumulate(trans: bool, a: usize, rows: i32, n: i32, b: usize, D: i32, c: usize, ldc: usize): void {
-  const ldb = <usize>D << 2;
-  for (let p = 0; p < rows; p += MR) {
-    const ap = a + (trans ? <usize>p << 2 : (<usize>p * LD) << 2);
-    const cp = c + <usize>p * ldc;
-    let d = 0;
-    for (; d + 8 <= D; d += 8) {
-      const at = <usize>d << 2;
-      if (trans) accTrans(ap, n, b + at, ldb, cp + at, ldc);
-      else accRowMajor(ap, n, b + at, ldb, cp + at, ldc);
-    }
-    if (d < D) {
-      const at = <usize>d << 2;
-      if (trans) accTransPartial(D - d, ap, n, b + at, ldb, cp + at, ldc);
-      else accRowMajorPartial(D - d, ap, n, b + at, ldb, cp + at, ldc);
+  const chunk = <usize>n << 5;
+  for (let d = 0; d < D; d += 8) {
+    const bc = b + <usize>(d >> 3) * chunk, cd = c + (<usize>d << 2);
+    for (let p = 0; p < rows; p += MR) {
+      const ap = a + (trans ? <usize>p << 2 : (<usize>p * LD) << 2);
+      if (trans) accTrans(ap, n, bc, cd + <usize>p * ldc, ldc);
+      else accRowMajor(ap, n, bc, cd + <usize>p * ldc, ldc);
     }
   }
 }

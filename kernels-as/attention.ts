@@ -19,7 +19,7 @@
 // every P = exp(s − lse) of the backward is 0 for it: zero gradients, no NaN.
 import { ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
 import { align64, exp4, hmax4, hsum4, load4, store4 } from './math';
-import { accumulate, BK, BQ, LD, MR, packRows, packT, roundUp, scores } from './attention-tiles';
+import { accumulate, BK, BQ, LD, MR, packChunks, packRows, packT, roundUp, scores } from './attention-tiles';
 
 const NEG_INF = f32x4.splat(-Infinity);
 
@@ -59,6 +59,8 @@ function maskAt(b: i32, h: i32, i: i32, j: i32): usize {
 @inline function panelBytes(D: i32): usize { return align64((<usize>roundUp(BQ, MR) * D) << 2); }
 // @ts-ignore: decorator
 @inline function tileTBytes(D: i32): usize { return align64((<usize>D * LD) << 2); }
+// @ts-ignore: decorator
+@inline function chunkBytes(D: i32): usize { return align64((<usize>max(BQ, BK) * roundUp(D, 8)) << 2); }
 const SCORE_BYTES: usize = <usize>BQ * LD * 4;
 // @ts-ignore: decorator
 @inline function accBytes(D: i32): usize { return align64((<usize>max(BQ, BK) * roundUp(D, 8)) << 2); }
@@ -66,17 +68,18 @@ const ROW_BYTES: usize = 256;
 
 /** Bytes of scratch one thread needs for attention with head dimension D (any pass). */
 export function attentionScratch(D: i32): f64 {
-  return <f64>(2 * panelBytes(D) + 2 * tileTBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 3 * ROW_BYTES);
+  return <f64>(2 * panelBytes(D) + 2 * tileTBytes(D) + 2 * chunkBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 2 * ROW_BYTES);
 }
 
 // This thread's scratch blocks (set per part from its slot).
-let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, S: usize = 0, T: usize = 0;
+let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, C1: usize = 0, C2: usize = 0, S: usize = 0, T: usize = 0;
 let ACC: usize = 0, ACC2: usize = 0, RA: usize = 0, RB: usize = 0;
 
 function scratchAt(base: usize, D: i32): void {
   QP = base; OP = QP + panelBytes(D);
   KT = OP + panelBytes(D); VT = KT + tileTBytes(D);
-  S = VT + tileTBytes(D); T = S + SCORE_BYTES;
+  C1 = VT + tileTBytes(D); C2 = C1 + chunkBytes(D);
+  S = C2 + chunkBytes(D); T = S + SCORE_BYTES;
   ACC = T + SCORE_BYTES; ACC2 = ACC + accBytes(D);
   RA = ACC2 + accBytes(D); RB = RA + ROW_BYTES;
 }
@@ -103,14 +106,15 @@ function maskRow(s: usize, lim: i32, m: usize): f32 {
 // @ts-ignore: decorator
 @inline function visible(i: i32, j0: i32, n: i32): i32 { return CAUSAL ? min(n, i - j0 + 1) : n; }
 
-/** Zeroes a score row from column c (a multiple of 4) to LD. */
-// @ts-ignore: decorator
-@inline function zeroFrom(s: usize, c: i32): void { memory.fill(s + (<usize>c << 2), 0, <usize>(LD - c) << 2); }
+/** Zeroes a score row from column c (a multiple of 4) to LD (stores: memory.fill is a call). */
+function zeroFrom(s: usize, c: i32): void {
+  const z = f32x4.splat(0);
+  for (; c < LD; c += 4) v128.store(s + (<usize>c << 2), z);
+}
 
 /** Zeroes rows [m, m rounded up to MR) of a score tile: A operands are read in whole panels. */
 function zeroTail(s: usize, m: i32): void {
-  const end = roundUp(m, MR);
-  if (end > m) memory.fill(s + ((<usize>m * LD) << 2), 0, (<usize>(end - m) * LD) << 2);
+  for (let r = m; r < roundUp(m, MR); r++) zeroFrom(s + ((<usize>r * LD) << 2), 0);
 }
 
 /** Index of (batch, kv head) of query head h of batch b. */
@@ -130,6 +134,7 @@ function forwardUnit(u: i32): void {
     const n = min(BK, kEnd - j0);
     const kt = row(K, kvh, LK, j0), vt = row(V, kvh, LK, j0);
     packT(kt, n, D, KT);
+    packChunks(vt, n, D, C1);
     scores(QP, m, KT, roundUp(n, 8), D, S);
     for (let r = 0; r < m; r++) {
       const i = i0 + r, s = S + ((<usize>r * LD) << 2);
@@ -158,7 +163,7 @@ function forwardUnit(u: i32): void {
       }
     }
     zeroTail(S, m);
-    accumulate(false, S, m, n, vt, D, ACC, ldc);
+    accumulate(false, S, m, n, C1, D, ACC, ldc);
   }
   for (let r = 0; r < m; r++) {
     const l = load<f32>(RB + (<usize>r << 2));
@@ -221,6 +226,7 @@ function backwardQUnit(u: i32): void {
     const kt = row(K, kvh, LK, j0), vt = row(V, kvh, LK, j0);
     packT(kt, n, D, KT);
     packT(vt, n, D, VT);
+    packChunks(kt, n, D, C1);
     scores(QP, m, KT, n8, D, S);
     scores(OP, m, VT, n8, D, T);
     for (let r = 0; r < m; r++) {
@@ -229,7 +235,7 @@ function backwardQUnit(u: i32): void {
       if (DBIAS) memory.copy(DBIAS + (((<usize>bh * LQ + i) * LK + j0) << 2), T + off, <usize>n << 2);
     }
     zeroTail(T, m);
-    accumulate(false, T, m, n, kt, D, ACC, ldc);
+    accumulate(false, T, m, n, C1, D, ACC, ldc);
   }
   const vs = f32x4.splat(SCALE);
   for (let r = 0; r < m; r++) {
@@ -258,6 +264,8 @@ function backwardKVUnit(u: i32): void {
         const q = row(Q, bh, LQ, i0), dout = row(DOUT, bh, LQ, i0);
         packRows(q, ld, m, D, SCALE, QP);
         packRows(dout, ld, m, D, 1, OP);
+        packChunks(dout, m, D, C1);
+        packChunks(q, m, D, C2);
         scores(QP, m, KT, roundUp(n, 8), D, S);
         scores(OP, m, VT, roundUp(n, 8), D, T);
         for (let r = 0; r < m; r++) {
@@ -265,8 +273,8 @@ function backwardKVUnit(u: i32): void {
           gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), load<f32>(LSE + at), load<f32>(DROW + at));
         }
         // Rows = keys (the tiles read transposed), summed over the m queries.
-        accumulate(true, S, n, m, dout, D, ACC2, ldc);
-        accumulate(true, T, n, m, q, D, ACC, ldc);
+        accumulate(true, S, n, m, C1, D, ACC2, ldc);
+        accumulate(true, T, n, m, C2, D, ACC, ldc);
       }
     }
   }

@@ -26,7 +26,7 @@ function maskStrides(shape: number[]): number[] {
   return st;
 }
 
-function makeCase(i: number, rr: Rng): Case {
+function makeCase(i: number, rr: Rng, dims = DIMS): Case {
   // The first cases pin the corners: one query and key, headDim 1 and 256, seq 1 with causal.
   const fixed: Partial<Case>[] = [
     { B: 1, H: 1, Hkv: 1, Lq: 1, Lk: 1, D: 1 }, { B: 1, H: 2, Hkv: 1, Lq: 1, Lk: 5, D: 256, causal: true },
@@ -36,7 +36,7 @@ function makeCase(i: number, rr: Rng): Case {
   const f = fixed[i] ?? {};
   const H = f.H ?? rr.pick([1, 2, 3, 4, 6]);
   const divisors = [1, 2, 3, 4, 6].filter((d) => H % d === 0);
-  const D = f.D ?? rr.pick(DIMS);
+  const D = f.D ?? rr.pick(dims);
   // Keep each case small enough for SwiftShader: B·H·Lq·Lk·D under ~1.5M multiply-adds.
   let Lq = f.Lq ?? rr.pick(LENS), Lk = f.Lk ?? (rr.next() < 0.5 ? Lq : rr.pick(LENS));
   const B = f.B ?? rr.pick([1, 1, 2, 3]);
@@ -121,6 +121,37 @@ test('attention forward and backward match float64 on 56 random configurations, 
       runs.push(got);
     }
     for (const key of ['out', 'dq', 'dk', 'dv'] as const) agree(runs.map((x) => x[key]), `${where} ${key}`, TOL, key === 'out' ? outScale : gs[key]);
+  }
+});
+
+test('the WebGPU workgroup-tile kernels (the GPU path) match float64 too', async () => {
+  const gpu = backends.find((be) => be.name === 'webgpu') as (Backend & { attentionVariant: string }) | undefined;
+  if (!gpu) return;
+  gpu.attentionVariant = 'tiled';
+  try {
+    for (let i = 0; i < 8; i++) {
+      // Ragged lengths around the tile sizes (16 rows and tiles here), every mask kind. Head
+      // dimensions up to 4: one pipeline class (SwiftShader compiles tiled kernels slowly, more so
+      // for wider rows); the row arithmetic is the direct kernels', tested above on every width.
+      const c = makeCase(100 + i, r, [1, 2, 3, 4]);
+      const where = `tiled ${describe(c)}`;
+      const nq = c.B * c.H * c.Lq, nk = c.B * c.Hkv * c.Lk;
+      const q = r.array(nq * c.D), k = r.array(nk * c.D), v = r.array(nk * c.D), g = r.array(nq * c.D);
+      const ref = attentionForward(q, k, v, c), outScale = attentionForward(q, k, v, c, true).out;
+      const vjp = attentionVjp(q, k, v, c, g), gs = attentionVjp(q, k, v, c, g, true);
+      const got = await run(gpu, c, q, k, v, g);
+      const errs: [string, number][] = [
+        ['forward', relErr(got.out, ref.out, outScale)], ['lse', lseErr(got.lse, ref.lse)],
+        ['dq', relErr(got.dq, vjp.dq, gs.dq)], ['dk', relErr(got.dk, vjp.dk, gs.dk)], ['dv', relErr(got.dv, vjp.dv, gs.dv)],
+      ];
+      if (got.dbias) errs.push(['dbias', relErr(got.dbias, vjp.dbias, gs.dbias)]);
+      for (const [what, err] of errs) {
+        record(`attention ${what} · webgpu-tiled`, err, where);
+        assert.ok(err < TOL, `${where}: ${what} relative error ${err}`);
+      }
+    }
+  } finally {
+    gpu.attentionVariant = 'auto';
   }
 });
 

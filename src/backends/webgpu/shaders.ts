@@ -3,6 +3,7 @@
 // the family's own kernel file. WGSL has no includes, so this list is where a
 // module's parts are named. A new kernel family adds one entry.
 import activationDecls from '../../../build/gen/activation.wgsl';
+import attentionDecls from '../../../build/gen/attention.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
@@ -11,6 +12,7 @@ import reduceDecls from '../../../build/gen/reduce.wgsl';
 import softmaxDecls from '../../../build/gen/softmax.wgsl';
 import stridedDecls from '../../../build/gen/strided.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
+import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
@@ -39,5 +41,7 @@ export const SOURCES = {
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + reduce,
   strided: limitsDecls + stridedDecls + strided,
+  // exp1 / log1 come from activations.wgsl.
+  attention: withActivations(attentionDecls, attention),
 } as const;
 export type ShaderModule = keyof typeof SOURCES;
