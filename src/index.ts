@@ -23,6 +23,7 @@ export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
+export { attention, type AttentionOptions } from './ops/attention.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

@@ -1,16 +1,67 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
+  attention, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName, type Tensor,
 } from 'lepton';
-import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
 
+/**
+ * Peak bytes the backend allocates while `run` runs, above what was live before. lepton has no
+ * public memory() yet (issue 10 adds one): until then this reads the backend behind a tensor
+ * (an internal field) and counts its allocator's blocks (WASM) or its pooled buffers (WebGPU).
+ */
+async function peakDuring(probe: Tensor, run: () => Promise<void>): Promise<number> {
+  const be = (probe as unknown as { backend: { mem?: { inUse: number; alloc: (n: number) => unknown }; pool?: { acquire: (n: number) => { size: number }; release: (b: { size: number }) => void } } }).backend;
+  let live = 0, peak = 0;
+  let undo: () => void;
+  if (be.mem) {
+    const mem = be.mem, alloc = mem.alloc, base = mem.inUse;
+    mem.alloc = (n) => { const r = alloc.call(mem, n); peak = Math.max(peak, mem.inUse - base); return r; };
+    undo = () => { mem.alloc = alloc; };
+  } else {
+    const pool = be.pool!, acquire = pool.acquire, release = pool.release;
+    pool.acquire = (n) => { const b = acquire.call(pool, n); live += b.size; peak = Math.max(peak, live); return b; };
+    pool.release = (b) => { live -= b.size; release.call(pool, b); };
+    undo = () => { pool.acquire = acquire; pool.release = release; };
+  }
+  try { await run(); } finally { undo(); }
+  return peak;
+}
+
+/** Attention forward (read back the output) or forward + backward (read back dq, dk, dv). */
+function attentionCase(p: AttentionProblem, device: DeviceName) {
+  const { q: Q, k: K, v: V, g: G } = attentionInputs(p);
+  const shape = [1, p.heads, p.seq, p.headDim];
+  const grad = p.backward;
+  const q = tensor(Q, shape, { device, requiresGrad: grad }), k = tensor(K, shape, { device, requiresGrad: grad });
+  const v = tensor(V, shape, { device, requiresGrad: grad }), g = tensor(G, shape, { device });
+  const call = async () => {
+    const y = attention(q, k, v);
+    if (!grad) {
+      const out = await y.data();
+      y.dispose();
+      return out;
+    }
+    y.backward(g);
+    y.dispose();
+    const [dq] = await Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+    for (const t of [q, k, v]) { t.grad!.dispose(); t.grad = null; }
+    return dq;
+  };
+  return {
+    run: call,
+    peak: () => peakDuring(q, async () => { await call(); }),
+    dispose: () => { for (const t of [q, k, v, g]) t.dispose(); },
+  };
+}
+
 function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
+      if (p.kind === 'attention') return attentionCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });
