@@ -1,15 +1,18 @@
 // npm run demo: trains an MLP on the 3-class spiral in Node on the best
 // available backend, with a progress bar per epoch.
 //   npm run demo -- --backend wasm|webgpu --epochs 40
-import { data, init, describeDevice, metrics, nn, optim, scope, tensor, noGrad, type DeviceName } from 'lepton';
+//   npm run demo -- --save spiral.safetensors --onnx spiral.onnx   (keep the trained model)
+import { data, init, describeDevice, exportOnnx, metrics, nn, optim, saveSafetensors, scope, tensor, noGrad, type DeviceName } from 'lepton';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
 const backend = (opt('backend') ?? 'auto') as DeviceName | 'auto';
 const epochs = Number(opt('epochs') ?? 40);
 const batch = Number(opt('batch') ?? 64);
-if (!['auto', 'wasm', 'webgpu'].includes(backend) || !(Number.isInteger(epochs) && epochs > 0) || !(Number.isInteger(batch) && batch > 0)) {
-  console.error('usage: npm run demo -- [--backend auto|wasm|webgpu] [--epochs N] [--batch N]');
+const save = opt('save'), onnx = opt('onnx');
+if (!['auto', 'wasm', 'webgpu'].includes(backend) || !(Number.isInteger(epochs) && epochs > 0) || !(Number.isInteger(batch) && batch > 0)
+  || (args.includes('--save') && !save) || (args.includes('--onnx') && !onnx)) {
+  console.error('usage: npm run demo -- [--backend auto|wasm|webgpu] [--epochs N] [--batch N] [--save model.safetensors] [--onnx model.onnx]');
   process.exit(1);
 }
 
@@ -86,3 +89,14 @@ console.log(`\nfinal loss      ${loss.toFixed(4)}`);
 console.log(`accuracy        train ${(trainAcc * 100).toFixed(1)}%  held-out ${(testAcc * 100).toFixed(1)}%`);
 console.log(`backend         ${device} (${describeDevice()})`);
 console.log(`time per step   ${(totalMs / steps).toFixed(2)} ms (${steps} steps, forward + backward + Adam; the epoch loss is read back once)`);
+
+// The trained model leaves the process: its weights as safetensors (PyTorch's
+// names and layouts: torch.nn.Linear modules load them), the network as ONNX.
+if (save) {
+  await saveSafetensors(model, save, { metadata: { model: 'MLP [2, 64, 64, 3] relu', data: 'spiral, 3 classes' } });
+  console.log(`saved           ${save} (safetensors; load with loadSafetensors(model, …) or in PyTorch)`);
+}
+if (onnx) {
+  await exportOnnx(model.eval(), { inputShape: [1, 2], path: onnx });
+  console.log(`exported        ${onnx} (ONNX opset 17, dynamic batch)`);
+}

@@ -7,7 +7,7 @@
 // vector loop.
 import {
   BINARY_ADD, BINARY_DIV, BINARY_EQ, BINARY_GELU_BWD, BINARY_GT, BINARY_MAXIMUM, BINARY_MINIMUM, BINARY_MUL, BINARY_RELU_BWD,
-  BINARY_SIGMOID_BWD, BINARY_SUB, BINARY_TANH_BWD, BinaryJob, FillJob, UNARY_ABS, UNARY_AFFINE, UNARY_COPY, UNARY_EXP,
+  BINARY_SIGMOID_BWD, BINARY_SUB, BINARY_TANH_BWD, BINARY_XMUL, BinaryJob, FillJob, UNARY_ABS, UNARY_AFFINE, UNARY_COPY, UNARY_EXP,
   UNARY_GELU, UNARY_LOG, UNARY_NEG, UNARY_RDIV, UNARY_RELU, UNARY_SIGMOID, UNARY_SIGN, UNARY_SQRT, UNARY_SQUARE, UNARY_TANH, UnaryJob,
 } from '../build/gen/elementwise';
 import {
@@ -25,7 +25,7 @@ import { partStart } from './parts';
     case UNARY_ABS: return f32x4.abs(x);
     case UNARY_SQRT: return f32x4.sqrt(x);
     case UNARY_SQUARE: return f32x4.mul(x, x);
-    case UNARY_SIGN: // sign: 1, -1, or 0 (also for NaN)
+    case UNARY_SIGN: // sign: 1, -1, or 0 (also for NaN, as PyTorch 1.13's)
       return v128.or(v128.and(f32x4.gt(x, f32x4.splat(0)), one), v128.and(f32x4.lt(x, f32x4.splat(0)), minusOne4()));
     case UNARY_RELU: return relu4(x);
     case UNARY_GELU: return gelu4(x);
@@ -102,6 +102,8 @@ function unary(op: i32, x: usize, out: usize, n: i32, alpha: f32, beta: f32): vo
     case BINARY_GELU_BWD: return actGrad4(BINARY_GELU_BWD, a, b); // gelu_bwd(x, dy)
     case BINARY_TANH_BWD: return actGrad4(BINARY_TANH_BWD, a, b); // tanh_bwd(y, dy)
     case BINARY_SIGMOID_BWD: return actGrad4(BINARY_SIGMOID_BWD, a, b); // sigmoid_bwd(y, dy)
+    // a·b, but 0 where a == 0 and b is not NaN (b == b)
+    case BINARY_XMUL: return v128.andnot(f32x4.mul(a, b), v128.and(f32x4.eq(a, f32x4.splat(0)), f32x4.eq(b, b)));
     default: return a;
   }
 }
@@ -235,6 +237,7 @@ function bReluBwd(desc: usize, part: i32): void { binaryRun(BINARY_RELU_BWD, des
 function bGeluBwd(desc: usize, part: i32): void { binaryRun(BINARY_GELU_BWD, desc, part); }
 function bTanhBwd(desc: usize, part: i32): void { binaryRun(BINARY_TANH_BWD, desc, part); }
 function bSigmoidBwd(desc: usize, part: i32): void { binaryRun(BINARY_SIGMOID_BWD, desc, part); }
+function bXmul(desc: usize, part: i32): void { binaryRun(BINARY_XMUL, desc, part); }
 
 /**
  * Part `part` of the BinaryJob at `desc`: out = op(a, b) over the row-major
@@ -256,6 +259,7 @@ export function binaryPart(desc: usize, part: i32): void {
     case BINARY_GELU_BWD: bGeluBwd(desc, part); break;
     case BINARY_TANH_BWD: bTanhBwd(desc, part); break;
     case BINARY_SIGMOID_BWD: bSigmoidBwd(desc, part); break;
+    case BINARY_XMUL: bXmul(desc, part); break;
     default: break;
   }
 }

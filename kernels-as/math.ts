@@ -81,7 +81,7 @@ const enum C {
   /** 9 coefficients, highest power first */
   LOG_POLY,
   SQRT_HALF = LOG_POLY + 9, FLT_MIN, TWO_POW_25, LN2_LO, LN2_HI, MINUS_HALF, ZERO, HALF_EXPONENT, SUBNORMAL_SHIFT,
-  GELU_DU_X2, GELU_DU_0, MINUS_ONE, GELU_K, GELU_C, GELU_EXACT,
+  GELU_DU_X2, GELU_DU_0, MINUS_ONE, GELU_K, GELU_C, GELU_EXACT, GELU_CLAMP, MINUS_GELU_CLAMP,
 }
 const F = memory.data<f32>([
   88.72283935546875, // EXP_HI = ln(FLT_MAX)
@@ -132,6 +132,8 @@ const F = memory.data<f32>([
   1.5957691216057308, // GELU_K = 2 sqrt(2/pi)
   0.044715, // GELU_C
   -3, // GELU_EXACT: below this x, 2u is formed in f64
+  20, // GELU_CLAMP: beyond +-20 gelu' is s exactly in f32
+  -20, // MINUS_GELU_CLAMP
 ], 16);
 
 /** The f32 constant `c` of F, in all four lanes. */
@@ -214,9 +216,9 @@ const F = memory.data<f32>([
   // Clamping keeps e^2|x| finite, so no inf/inf NaN; NaN passes pmin.
   const c = f32x4.pmin(ax, k(C.TANH_CLAMP));
   const e = exp4(f32x4.add(c, c));
-  let big = f32x4.sub(k(C.ONE), f32x4.div(k(C.TWO), f32x4.add(e, k(C.ONE))));
-  big = v128.or(big, v128.and(x, k(C.SIGN))); // sign of x
-  return v128.bitselect(small, big, f32x4.lt(ax, k(C.TANH_SMALL)));
+  const big = f32x4.sub(k(C.ONE), f32x4.div(k(C.TWO), f32x4.add(e, k(C.ONE))));
+  // tanh is odd: x's sign bit on |tanh x| (the polynomial's x + x·(z·p) turns −0 into +0).
+  return v128.bitselect(x, v128.bitselect(small, big, f32x4.lt(ax, k(C.TANH_SMALL))), k(C.SIGN));
 }
 
 // f64 constants of the GELU argument, same reasoning as F (CD names their indices).
@@ -273,15 +275,20 @@ const D = memory.data<f64>([
  * d gelu / dx = s + 2 x s (1 - s) u', with s = sigmoid(2u) = (1 + tanh u) / 2
  * = 1 / (1 + E), E = e^-2u. 1 - s = 1 / (1 + 1/E) directly: 1 - s by
  * subtraction loses ~2e-6 of the result at x = 5 (and E·s is inf·0 at x << 0).
+ * The second term is 0 in f32 beyond |x| = 20 (s (1 - s) < e^-600), so x is
+ * clamped there: x u' overflows from |x| = 1e13 on, and inf·0 would be NaN
+ * (gelu'(±3e38) is 1 and 0). At ±inf the result is NaN, as PyTorch's.
  */
 // @ts-ignore: decorator
 @inline export function geluGrad4(x: v128): v128 {
   const E = expNeg2u(x);
   const s = f32x4.div(k(C.ONE), f32x4.add(k(C.ONE), E));
   const q = f32x4.div(k(C.ONE), f32x4.add(k(C.ONE), f32x4.div(k(C.ONE), E)));
+  const xc = f32x4.pmax(f32x4.pmin(x, k(C.GELU_CLAMP)), k(C.MINUS_GELU_CLAMP)); // NaN passes
   // u' = sqrt(2/pi) (1 + 3c x^2) = K/2 + (3cK/2) x^2
-  const du = fma4(f32x4.mul(x, x), k(C.GELU_DU_X2), k(C.GELU_DU_0));
-  return fma4(f32x4.mul(f32x4.add(x, x), f32x4.mul(s, q)), du, s);
+  const du = fma4(f32x4.mul(xc, xc), k(C.GELU_DU_X2), k(C.GELU_DU_0));
+  const g = fma4(f32x4.mul(f32x4.add(xc, xc), f32x4.mul(s, q)), du, s);
+  return v128.or(g, f32x4.eq(f32x4.abs(x), k(C.INF))); // ±inf: all-ones bits, a NaN
 }
 
 /** 1 and -1 in every lane (from the constant table, see F). */
@@ -290,10 +297,10 @@ const D = memory.data<f64>([
 // @ts-ignore: decorator
 @inline export function minusOne4(): v128 { return k(C.MINUS_ONE); }
 
-/** relu that maps NaN to 0, as the reference's `x > 0 ? x : 0` does. */
+/** relu as PyTorch's, `x < 0 ? 0 : x`: NaN stays NaN (a diverging network shows it) and −0 stays −0. */
 // @ts-ignore: decorator
 @inline export function relu4(x: v128): v128 {
-  return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
+  return v128.andnot(x, f32x4.lt(x, k(C.ZERO)));
 }
 
 /** Applies activation `act` to one vector. */
@@ -314,7 +321,8 @@ const D = memory.data<f64>([
  */
 // @ts-ignore: decorator
 @inline export function actGrad4(op: i32, a: v128, b: v128): v128 {
-  if (op == BINARY_RELU_BWD) return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
+  // Zero only where a <= 0 (PyTorch's threshold_backward): a NaN input passes the gradient.
+  if (op == BINARY_RELU_BWD) return v128.andnot(b, f32x4.le(a, k(C.ZERO)));
   if (op == BINARY_GELU_BWD) return f32x4.mul(b, geluGrad4(a));
   // (1-y)(1+y) keeps 1 - y^2 exact near |y| = 1
   if (op == BINARY_TANH_BWD) return f32x4.mul(b, f32x4.mul(f32x4.sub(k(C.ONE), a), f32x4.add(k(C.ONE), a)));

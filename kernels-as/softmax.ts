@@ -4,6 +4,8 @@
 // The max element's own term (exactly 1) is left out of the sum and added
 // back as log1p: for a confident row, log(1 + tiny) would otherwise lose the
 // tiny part to rounding, and that is the loss a trained classifier reports.
+// A row whose max is not finite (a NaN anywhere, +inf, or only −inf) is NaN
+// throughout, as PyTorch's: e^(x − max) is NaN at x = max = ±inf.
 import { SoftmaxJob } from '../build/gen/softmax';
 import { exp4, hsum4, loadPartial, storePartial } from './math';
 import { partStart } from './parts';
@@ -52,6 +54,11 @@ function expSum(x: usize, out: usize, n: i32, mx: f32, keep: bool): f64 {
   return total + <f64>(maxTerms - 1);
 }
 
+/** Writes `v` to `n` floats at `p`. */
+function fill(p: usize, v: f32, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), v);
+}
+
 /** Softmax (log = false) or log-softmax of each of `rows` rows of `cols` floats; out may equal x. */
 function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): void {
   if (rows <= 0 || cols <= 0) return;
@@ -61,7 +68,11 @@ function softmax(x: usize, out: usize, rows: i32, cols: i32, log: bool): void {
   for (let row = 0; row < rows; row++) {
     const xr = x + <usize>row * rowBytes;
     const or = out + <usize>row * rowBytes;
-    const mx = maxRow(xr, cols);
+    const mx = maxRow(xr, cols); // NaN if the row holds one
+    if (!isFinite<f32>(mx)) {
+      fill(or, NaN, cols);
+      continue;
+    }
     const rest = expSum(xr, or, cols, mx, !log);
     if (log) {
       // x - mx - log(sum), with the two subtractions in that order (as the reference).

@@ -2,8 +2,11 @@
 // One invocation per element; workgroups are linearised (x + y * num_workgroups.x)
 // so that more than 65535 × WG elements still dispatch. The op is the
 // override OP. Codes (UNARY_*, BINARY_*) and parameter structs come from
-// src/backends/primitives/elementwise.ts; exp1, log1, sigmoid1, tanh1, gelu1
-// and actGrad1 from activations.wgsl (both prepended: src/backends/webgpu/shaders.ts).
+// src/backends/primitives/elementwise.ts; exp1, log1, relu1, sigmoid1, tanh1,
+// gelu1 and actGrad1 from activations.wgsl, the bit tests of special values
+// from ieee.wgsl (all prepended: src/backends/webgpu/shaders.ts). Answers at
+// NaN, ±inf and ±0 are PyTorch's, decided on the bits where WGSL would let
+// the device assume finite values.
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -33,17 +36,30 @@ fn linear(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
 
 // ---- unary ----
 
+// sqrt: x itself at +inf and −0, NaN below 0 and at NaN.
+fn sqrt1(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  if (b < 0x7f800000u) { return sqrt(x); } // +0 and positive finite
+  return select(nanOf(x), x, b == 0x7f800000u || b == 0x80000000u);
+}
+
+// sign: ±1, and 0 at ±0 and at NaN (as PyTorch 1.13's).
+fn sign1(x: f32) -> f32 {
+  let a = bitcast<u32>(x) & 0x7fffffffu;
+  return select(withSignOf(x, 1.0), 0.0, a == 0u || a > 0x7f800000u);
+}
+
 fn unary1(x: f32) -> f32 {
   switch OP {
     case UNARY_COPY: { return x; }
     case UNARY_NEG: { return -x; }
     case UNARY_EXP: { return exp1(x); }
     case UNARY_LOG: { return log1(x); }
-    case UNARY_ABS: { return abs(x); }
-    case UNARY_SQRT: { return sqrt(x); }
+    case UNARY_ABS: { return bitcast<f32>(bitcast<u32>(x) & 0x7fffffffu); }
+    case UNARY_SQRT: { return sqrt1(x); }
     case UNARY_SQUARE: { return x * x; }
-    case UNARY_SIGN: { return sign(x); }
-    case UNARY_RELU: { return max(x, 0.0); }
+    case UNARY_SIGN: { return sign1(x); }
+    case UNARY_RELU: { return relu1(x); }
     case UNARY_GELU: { return gelu1(x); }
     case UNARY_TANH: { return tanh1(x); }
     case UNARY_SIGMOID: { return sigmoid1(x); }
@@ -84,11 +100,14 @@ fn binary1(a: f32, b: f32) -> f32 {
     case BINARY_SUB: { return a - b; }
     case BINARY_MUL: { return a * b; }
     case BINARY_DIV: { return a / b; }
-    case BINARY_MAXIMUM: { return max(a, b); }
-    case BINARY_MINIMUM: { return min(a, b); }
-    case BINARY_EQ: { return select(0.0, 1.0, a == b); }
-    case BINARY_GT: { return select(0.0, 1.0, a > b); }
+    case BINARY_MAXIMUM: { return maxNan(a, b); }
+    case BINARY_MINIMUM: { return minNan(a, b); }
+    // Comparisons with a NaN are false (a device assuming no NaN may compare unordered).
+    case BINARY_EQ: { return select(0.0, 1.0, a == b && !(isNan(a) || isNan(b))); }
+    case BINARY_GT: { return select(0.0, 1.0, a > b && !(isNan(a) || isNan(b))); }
     case BINARY_RELU_BWD, BINARY_GELU_BWD, BINARY_TANH_BWD, BINARY_SIGMOID_BWD: { return actGrad1(OP, a, b); }
+    // a·b, but 0 where a is 0 and b is not NaN (0 · ±inf = 0; a flushed denormal a counts as 0).
+    case BINARY_XMUL: { return select(a * b, 0.0, a == 0.0 && !(isNan(a) || isNan(b))); }
     default: { return a; }
   }
 }

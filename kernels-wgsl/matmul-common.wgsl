@@ -36,7 +36,7 @@ override SUM_B: bool = false;   // write Σ_k op(B)[k, n] to SUMB
 
 fn act1(x: f32) -> f32 {
   switch ACT {
-    case ACT_RELU: { return max(x, 0.0); }
+    case ACT_RELU: { return relu1(x); }
     case ACT_GELU: { return gelu1(x); }
     case ACT_TANH: { return tanh1(x); }
     case ACT_SIGMOID: { return sigmoid1(x); }

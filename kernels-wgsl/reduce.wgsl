@@ -14,6 +14,9 @@
 //                apart (neighbouring invocations read neighbouring columns).
 // Mean divides by P.div (the full axis length) and is only used on the last
 // pass; earlier passes sum. Workgroups are linearised (x + y * num_workgroups.x).
+// Max starts from −inf (max([−inf, −inf]) = −inf) and is NaN if any value is
+// (as PyTorch's), with the bit tests of ieee.wgsl (prepended by
+// src/backends/webgpu/shaders.ts): WGSL's max may drop a NaN.
 
 override WG: u32 = 256u;  // power of two
 override OP: u32 = 0u;
@@ -24,10 +27,10 @@ override OP: u32 = 0u;
 
 var<workgroup> partial: array<f32, WG>;
 
-fn identity() -> f32 { return select(0.0, -0x1.fffffep+127f, OP == REDUCE_MAX); }
+fn identity() -> f32 { return select(0.0, negInf(), OP == REDUCE_MAX); }
 
 fn combine(a: f32, b: f32) -> f32 {
-  if (OP == REDUCE_MAX) { return max(a, b); }
+  if (OP == REDUCE_MAX) { return maxNan(a, b); }
   return a + b;
 }
 
@@ -75,7 +78,7 @@ fn reduce_cols(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   for (; k + 4u <= len; k += 4u) {
     let v = vec4<f32>(X[base + k * P.inner], X[base + (k + 1u) * P.inner],
                       X[base + (k + 2u) * P.inner], X[base + (k + 3u) * P.inner]);
-    if (OP == REDUCE_MAX) { acc = max(acc, v); } else { acc += v; }
+    if (OP == REDUCE_MAX) { acc = maxNan4(acc, v); } else { acc += v; }
   }
   for (; k < len; k++) { acc.x = combine(acc.x, X[base + k * P.inner]); }
   OUT[i] = finish(combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));

@@ -18,6 +18,11 @@
 // to 1024 long, where even one tree costs more than a lane walking its row.
 // It reads the row three times (max, sum, write); the max and the sum run in
 // 4 interleaved chains (shorter f32 summation chains).
+//
+// Special values, as PyTorch: a row holding a NaN or a +inf, or only −inf, is
+// NaN throughout (e^(x − max) is NaN at x = max = ±inf); a −inf entry of any
+// other row gets 0 (log-softmax: −inf). NaNs are found on the bits (ieee.wgsl):
+// a device that assumes finite values may skip them in max() and comparisons.
 
 override WG: u32 = 256u;   // power of two
 override LOG: bool = false;
@@ -44,8 +49,15 @@ fn logTotal(z: f32, s: f32) -> f32 {
   return select(log1(z), 0.0, z == 1.0) + log1pPos(s / z);
 }
 
-// Writes the row's outputs from its max and its z + s.
+// Writes the row's outputs from its max and its z + s. A NaN s (a NaN in the
+// row), a max that is not finite, or none reached (z = 0: only −inf, below
+// LOWEST) give a NaN row.
 fn writeRow(base: u32, first: u32, step: u32, mx: f32, z: f32, s: f32) {
+  if (isNan(s) || !isFinite(mx) || !(z >= 1.0)) {
+    let q = nanOf(s);
+    for (var c = first; c < P.cols; c += step) { OUT[base + c] = q; }
+    return;
+  }
   if (LOG) {
     let lt = logTotal(z, s);
     for (var c = first; c < P.cols; c += step) { OUT[base + c] = (X[base + c] - mx) - lt; }
@@ -64,8 +76,10 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var m = LOWEST;
   var z = 0.0;
   var s = 0.0;
+  var nan = false;
   for (var c = lid.x; c < P.cols; c += WG) {
     let v = X[base + c];
+    nan = nan || isNan(v);
     if (v > m) {
       s = (s + z) * exp1(m - v);
       z = 1.0;
@@ -78,7 +92,7 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
   wmax[lid.x] = m;
   wz[lid.x] = z;
-  wsum[lid.x] = s;
+  wsum[lid.x] = select(s, nanOf(s), nan); // the merges below carry a NaN sum through
   workgroupBarrier();
   for (var h = WG / 2u; h > 0u; h >>= 1u) {
     if (lid.x < h) {
@@ -112,11 +126,22 @@ fn softmax_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let base = row * P.cols;
   let n4 = P.cols / 4u * 4u;
   var m4 = vec4<f32>(LOWEST);
+  var a4 = vec4<u32>(0u); // the largest |x| bits: above +inf's if the row holds a NaN
   for (var c = 0u; c < n4; c += 4u) {
-    m4 = max(m4, vec4<f32>(X[base + c], X[base + c + 1u], X[base + c + 2u], X[base + c + 3u]));
+    let v = vec4<f32>(X[base + c], X[base + c + 1u], X[base + c + 2u], X[base + c + 3u]);
+    m4 = max(m4, v);
+    a4 = max(a4, bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu));
   }
   var mx = max(max(m4.x, m4.y), max(m4.z, m4.w));
-  for (var c = n4; c < P.cols; c++) { mx = max(mx, X[base + c]); }
+  var amax = max(max(a4.x, a4.y), max(a4.z, a4.w));
+  for (var c = n4; c < P.cols; c++) {
+    mx = max(mx, X[base + c]);
+    amax = max(amax, bitcast<u32>(X[base + c]) & 0x7fffffffu);
+  }
+  if (amax > 0x7f800000u || !isFinite(mx)) { // a NaN, or +inf: no sums needed
+    writeRow(base, 0u, 1u, mx, 0.0, nanOf(mx));
+    return;
+  }
   var z4 = vec4<f32>(0.0);
   var s4 = vec4<f32>(0.0);
   for (var c = 0u; c < n4; c += 4u) {

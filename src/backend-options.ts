@@ -6,6 +6,8 @@ import { getBackend } from './backends/registry.js';
 import type { WasmBackend } from './backends/wasm/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/backend.js';
 import { fail } from './errors.js';
+import { THREADS } from './backends/init-options.js';
+import { options } from './options.js';
 
 export interface WasmProperties {
   device: 'wasm';
@@ -67,15 +69,8 @@ export function setBackendOptions(device: 'wasm', opts: WasmRuntimeOptions): Was
   const op = 'setBackendOptions';
   if ((device as string) === 'webgpu') fail(op, "the WebGPU backend has no options to change while it runs; choose its adapter and tuning with init({ backend: 'webgpu', ... })");
   if (device !== 'wasm') fail(op, `argument 'device' must be 'wasm', got ${JSON.stringify(device)}`);
-  if (!opts || typeof opts !== 'object') fail(op, `argument 'options' must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) if (k !== 'threads') fail(op, `unknown WASM option '${k}'; the options are: threads`);
+  const t = options(op, opts, { threads: THREADS }).threads;
   const be = getBackend('wasm') as unknown as WasmBackend;
-  const t = opts.threads;
-  if (t !== undefined) {
-    if (t !== 'auto' && !(Number.isInteger(t) && (t as number) >= 1)) {
-      fail(op, `option 'threads' must be 'auto' or a positive integer, got ${JSON.stringify(t)}`);
-    }
-    be.limitThreads(t === 'auto' ? be.threads : t);
-  }
+  if (t !== undefined) be.limitThreads(t === 'auto' ? be.threads : t);
   return getDeviceProperties('wasm');
 }

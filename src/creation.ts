@@ -2,9 +2,10 @@
 import type { DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
+import { bool, describe, device, finite, number, options, type OptionSpec } from './options.js';
 import { generatorFor } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
-import { Storage, Tensor, type NestedArray } from './tensor.js';
+import { newStorage, Tensor, type NestedArray } from './tensor.js';
 
 export interface TensorOptions {
   /** Make a leaf that backward() computes a gradient for (a parameter). */
@@ -18,12 +19,34 @@ export interface RandomOptions extends TensorOptions {
   seed?: number;
 }
 
+const TENSOR_OPTIONS: OptionSpec<TensorOptions> = { requiresGrad: bool, device };
+const RANDN_OPTIONS: OptionSpec<RandnOptions> = { ...TENSOR_OPTIONS, seed: finite, mean: finite, std: number(0, Infinity) };
+const RAND_OPTIONS: OptionSpec<RandOptions> = { ...TENSOR_OPTIONS, seed: finite, low: finite, high: finite };
+
 function place(op: string, values: Float32Array, shape: number[], opts: TensorOptions): Tensor {
-  if (opts.requiresGrad !== undefined && typeof opts.requiresGrad !== 'boolean') fail(op, `option 'requiresGrad' must be a boolean`);
   const be = getBackend(opts.device);
-  const h = be.alloc(values.length);
-  be.write(h, values);
-  return new Tensor(new Storage(be, h, values.length), shape, opts.requiresGrad ?? false);
+  const s = newStorage(be, values.length, op);
+  be.write(s.handle, values);
+  return new Tensor(s, shape, opts.requiresGrad ?? false);
+}
+
+/** Host data as float32 values: a typed array of numbers, or an array-like whose every entry is a number. */
+function flatValues(data: ArrayLike<number>): Float32Array {
+  if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      fail('tensor', `argument 'data' is a ${data.constructor.name}; needs numbers: a Float32Array or another numeric typed array`);
+    }
+    return Float32Array.from(data as ArrayLike<number>);
+  }
+  const n = data.length;
+  if (!Number.isSafeInteger(n) || n < 0) fail('tensor', `argument 'data' has length ${describe(n)}; needs a non-negative integer`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (typeof v !== 'number') fail('tensor', `argument 'data' has no number at index ${i} (got ${describe(v)}); needs an array-like of numbers`);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Shape of a nested array, checking that it is rectangular and numeric. */
@@ -65,19 +88,21 @@ function flatten(data: NestedArray, out: Float32Array) {
  */
 export function tensor(data: NestedArray | ArrayLike<number>, shapeOrOpts?: number[] | TensorOptions, maybeOpts?: TensorOptions): Tensor {
   const shapeArg = Array.isArray(shapeOrOpts) ? shapeOrOpts : undefined;
-  const opts = (Array.isArray(shapeOrOpts) ? maybeOpts : shapeOrOpts) ?? {};
+  const opts = options('tensor', Array.isArray(shapeOrOpts) ? maybeOpts : shapeOrOpts, TENSOR_OPTIONS);
   if (typeof data === 'number') {
     const shape = shapeArg ? checkShape('tensor', 'shape', shapeArg) : [];
     if (sizeOf(shape) !== 1) fail('tensor', `a single number needs a shape with one element, got ${fmtShape(shape)}`);
     return place('tensor', Float32Array.of(data), shape, opts);
   }
-  if (ArrayBuffer.isView(data) || (!Array.isArray(data) && data && typeof (data as ArrayLike<number>).length === 'number')) {
-    const flat = data as ArrayLike<number>;
-    const shape = shapeArg ? checkShape('tensor', 'shape', shapeArg) : [flat.length];
-    if (sizeOf(shape) !== flat.length) fail('tensor', `data has ${flat.length} values but shape ${fmtShape(shape)} needs ${sizeOf(shape)}`);
-    return place('tensor', Float32Array.from(flat), shape, opts);
+  // Strings have a length too, but are not numeric data ('123' is not [1, 2, 3]).
+  const arrayLike = data !== null && typeof data === 'object' && !Array.isArray(data) && ('length' in data || ArrayBuffer.isView(data));
+  if (arrayLike) {
+    const values = flatValues(data as ArrayLike<number>);
+    const shape = shapeArg ? checkShape('tensor', 'shape', shapeArg) : [values.length];
+    if (sizeOf(shape) !== values.length) fail('tensor', `data has ${values.length} values but shape ${fmtShape(shape)} needs ${sizeOf(shape)}`);
+    return place('tensor', values, shape, opts);
   }
-  if (!Array.isArray(data)) fail('tensor', `argument 'data' must be a number, an array or a typed array, got ${data === null ? 'null' : typeof data}`);
+  if (!Array.isArray(data)) fail('tensor', `argument 'data' must be a number, an array or a typed array, got ${describe(data)}`);
   const inferred = inferShape(data as NestedArray);
   const values = new Float32Array(sizeOf(inferred));
   flatten(data as NestedArray, values);
@@ -89,36 +114,53 @@ export function tensor(data: NestedArray | ArrayLike<number>, shapeOrOpts?: numb
   return place('tensor', values, inferred, opts);
 }
 
-export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  const s = checkShape('full', 'shape', shape);
-  if (typeof value !== 'number') fail('full', `argument 'value' must be a number, got ${typeof value}`);
-  const be = getBackend(opts.device);
+function filled(op: string, shape: number[], value: number, opts: TensorOptions | undefined): Tensor {
+  const s = checkShape(op, 'shape', shape);
+  if (typeof value !== 'number') fail(op, `argument 'value' must be a number, got ${describe(value)}`);
+  const o = options(op, opts, TENSOR_OPTIONS);
+  const be = getBackend(o.device);
   const n = sizeOf(s);
-  const h = be.alloc(n);
-  be.fill(h, n, value);
-  return new Tensor(new Storage(be, h, n), s, opts.requiresGrad ?? false);
+  const st = newStorage(be, n, op);
+  be.fill(st.handle, n, value);
+  return new Tensor(st, s, o.requiresGrad ?? false);
 }
 
-export const zeros = (shape: number[], opts: TensorOptions = {}) => full(shape, 0, opts);
-export const ones = (shape: number[], opts: TensorOptions = {}) => full(shape, 1, opts);
+export const full = (shape: number[], value: number, opts?: TensorOptions) => filled('full', shape, value, opts);
+export const zeros = (shape: number[], opts?: TensorOptions) => filled('zeros', shape, 0, opts);
+export const ones = (shape: number[], opts?: TensorOptions) => filled('ones', shape, 1, opts);
+
+export interface RandnOptions extends RandomOptions {
+  /** Default 0. */
+  mean?: number;
+  /** Standard deviation, >= 0 (0 gives the constant `mean`). Default 1. */
+  std?: number;
+}
+
+export interface RandOptions extends RandomOptions {
+  /** The interval [low, high); default [0, 1). */
+  low?: number;
+  high?: number;
+}
 
 /** Normal samples, mean 0 and std 1 unless given. */
-export function randn(shape: number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn(shape: number[], opts?: RandnOptions): Tensor {
   const s = checkShape('randn', 'shape', shape);
-  const g = generatorFor(opts.seed);
-  const mean = opts.mean ?? 0, std = opts.std ?? 1;
+  const o = options('randn', opts, RANDN_OPTIONS);
+  const g = generatorFor(o.seed);
+  const mean = o.mean ?? 0, std = o.std ?? 1;
   const v = new Float32Array(sizeOf(s));
   for (let i = 0; i < v.length; i++) v[i] = mean + std * g.normal();
-  return place('randn', v, s, opts);
+  return place('randn', v, s, o);
 }
 
 /** Uniform samples in [low, high), default [0, 1). */
-export function rand(shape: number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+export function rand(shape: number[], opts?: RandOptions): Tensor {
   const s = checkShape('rand', 'shape', shape);
-  const g = generatorFor(opts.seed);
-  const low = opts.low ?? 0, high = opts.high ?? 1;
+  const o = options('rand', opts, RAND_OPTIONS);
+  const g = generatorFor(o.seed);
+  const low = o.low ?? 0, high = o.high ?? 1;
   if (!(high > low)) fail('rand', `needs low < high, got low ${low}, high ${high}`);
   const v = new Float32Array(sizeOf(s));
   for (let i = 0; i < v.length; i++) v[i] = low + (high - low) * g.next();
-  return place('rand', v, s, opts);
+  return place('rand', v, s, o);
 }

@@ -4,9 +4,10 @@
 // TypeScript keeps a reference directive in declarations only when asked).
 /// <reference lib="esnext.disposable" preserve="true" />
 export { init, currentDevice, describeDevice, type InitOptions } from './backends/registry.js';
+export type { RecoveryEvent, RecoveryOptions } from './backends/recovery.js';
 export type { Activation, DeviceName } from './backends/backend.js';
-export { Tensor, type NestedArray } from './tensor.js';
-export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions } from './creation.js';
+export { Tensor, type NestedArray, type BackwardOptions } from './tensor.js';
+export { tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions, type RandnOptions, type RandOptions } from './creation.js';
 export { manualSeed, Generator } from './random.js';
 export {
   setBackendOptions, getDeviceProperties,
@@ -14,6 +15,7 @@ export {
 } from './backend-options.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { scope, keep, dispose } from './memory.js';
+export { memory, resetPeakMemoryStats, emptyCache, type MemoryInfo } from './memory-stats.js';
 export { LeptonError } from './errors.js';
 export { add, sub, mul, div, maximum, minimum, neg, exp, log, abs, sqrt, square, relu, gelu, tanh, sigmoid } from './ops/elementwise.js';
 export { sum, mean, max } from './ops/reduce.js';
@@ -29,3 +31,9 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics.js';
 export * as testing from './testing.js';
+export {
+  saveSafetensors, loadSafetensors, readSafetensors, writeSafetensors, saveCheckpoint, loadCheckpoint,
+  type SaveOptions, type CheckpointParts, type LoadCheckpointParts, type CheckpointInfo, type BinarySource, type UrlLike,
+  type SafetensorsDtype, type SafetensorsWriteDtype, type SafetensorsTensor, type SafetensorsEntry, type SafetensorsFile,
+} from './io/index.js';
+export { exportOnnx, type ExportOnnxOptions } from './io/onnx/export.js';

@@ -2,6 +2,7 @@
 // `using`; scope() frees every tensor made inside it except what it returns.
 // A FinalizationRegistry (in tensor.ts) is only a safety net.
 import { fail } from './errors.js';
+import { isThenable, syncFunction } from './options.js';
 import type { Tensor } from './tensor.js';
 
 const scopes: Set<Tensor>[] = [];
@@ -46,7 +47,7 @@ export function scopeMade<T>(fn: () => T): { result: T; made: Set<Tensor> } {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) {
+  if (isThenable(result)) {
     for (const t of mine) t.dispose();
     fail('scope', 'the function returned a Promise; scopes are synchronous. Do the tensor work inside, await data() outside.');
   }
@@ -72,6 +73,7 @@ export function scopeMade<T>(fn: () => T): { result: T; made: Set<Tensor> } {
  * synchronous: await the result's data() after the scope.
  */
 export function scope<T>(fn: () => T): T {
+  syncFunction('scope', fn, 'tensors made after its first await would escape the scope. Put scope(() => ...) around the synchronous tensor work and await data() outside it');
   return scopeMade(fn).result;
 }
 

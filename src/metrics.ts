@@ -38,7 +38,7 @@ export async function accuracy(logits: Tensor, labels: Tensor | ArrayLike<number
       if (!Number.isInteger(c) || c < 0 || c >= C) fail(op, `argument 'labels' has class id ${c} at index ${i}; needs an integer in [0, ${C - 1}] for logits ${fmtShape(logits.shape)}`);
       host[i] = c;
     }
-    ids = empty(logits.backend, lead);
+    ids = empty(logits.backend, lead, op);
     logits.backend.write(ids.handle(op, 'labels'), host);
   }
   let right: Tensor;

@@ -2,6 +2,7 @@
 // on the host, before a kernel is queued.
 import { MAX_RANK } from './backends/backend.js';
 import { fail, fmtShape } from './errors.js';
+import { describe } from './options.js';
 
 export type Shape = readonly number[];
 
@@ -63,6 +64,11 @@ export function stridesIn(shape: Shape, out: Shape): number[] {
 /** Normalises `axis` (number, array, or undefined = all) against `rank`; negative axes count from the end. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const isInt = (a: unknown) => typeof a === 'number' && Number.isInteger(a);
+  if (!isInt(axis) && !(Array.isArray(axis) && axis.every(isInt))) {
+    const hint = axis !== null && typeof axis === 'object' && !Array.isArray(axis) ? `; the axis is positional: ${op}(x, 1, true) or x.${op}(1, true)` : '';
+    fail(op, `argument 'axis' must be an integer or an array of integers, got ${describe(axis)}${hint}`);
+  }
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const seen = new Set<number>();
   for (const a of list) {

@@ -5,6 +5,8 @@ import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
 import { setTensorCheck, track } from './memory.js';
+import { countStorage, countTensor, uncountStorage } from './memory-stats.js';
+import { bool, describe, options } from './options.js';
 import * as ew from './ops/elementwise.js';
 import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
@@ -17,14 +19,20 @@ import { sizeOf, type Shape } from './shape.js';
 
 /**
  * Device memory shared by a tensor, its views (reshape) and the autograd
- * graph's saved references; freed when the last of them lets go.
+ * graph's saved references; freed when the last of them lets go. `backend`
+ * and `handle` change only when device-loss recovery moves the values to
+ * another backend (src/backends/webgpu/recovery.ts).
  */
 export class Storage {
   /** @internal Storages alive now, on every backend (a test hook for leak checks). */
   static live = 0;
+  /** @internal Bumped by every in-place write (optimizer steps, loadStateDict): a graph that saved this storage is stale. */
+  version = 0;
   private refs = 1;
-  constructor(readonly backend: Backend, readonly handle: unknown, readonly size: number) {
+  constructor(public backend: Backend, public handle: unknown, readonly size: number) {
     Storage.live++;
+    countStorage(backend, size);
+    backend.adopt?.(handle, this);
   }
   retain(): this {
     this.refs++;
@@ -33,14 +41,44 @@ export class Storage {
   release(): void {
     if (--this.refs > 0) return;
     Storage.live--;
+    uncountStorage(this.backend, this.size);
     this.backend.free(this.handle);
   }
 }
 
-const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+/** @internal Makes a tensor's storage: `n` values on `be`, asked for by `op` (named in an allocation error). */
+export function newStorage(be: Backend, n: number, op: string): Storage {
+  return new Storage(be, be.alloc(n, op), n);
+}
+
+// The safety net for tensors dropped without dispose(): their storage is
+// released once the garbage collector has found them unreachable. V8 does
+// that only in a full (mark-compact) collection and runs the callbacks in a
+// task of their own, never between microtasks: reads therefore resolve after
+// a macrotask on every backend (see WasmRuntime.read), so a loop whose only
+// await is `await loss.item()` still gives them their turn.
+const release = (s: Storage) => {
+  try {
+    s.release();
+  } catch {
+    // Nothing may escape a collector callback (it would be an uncaught exception); a destroyed backend frees nothing.
+  }
+};
+/** User-visible tensors: their storage, and the count memory() reports. */
+const finalizer = new FinalizationRegistry<Storage>((s) => {
+  countTensor(s.backend, -1);
+  release(s);
+});
+/** The autograd graph's own references (not counted as tensors). */
+const graphFinalizer = new FinalizationRegistry<Storage>(release);
 let nextId = 1;
 
 export type NestedArray = number | NestedArray[];
+
+export interface BackwardOptions {
+  /** Keep the graph (its saved tensors) for another backward() through it. Default false. */
+  retainGraph?: boolean;
+}
 
 export class Tensor {
   readonly id = nextId++;
@@ -55,6 +93,8 @@ export class Tensor {
   /** @internal Recorded nodes not yet released that take this tensor as an input. */
   consumers = 0;
   private storage: Storage | null;
+  /** Counted in memory().numTensors (every tensor but the graph's own references). */
+  private readonly counted: boolean;
 
   /**
    * For lepton's own ops: use tensor(), zeros(), randn()… to make tensors.
@@ -67,7 +107,9 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.requiresGrad = requiresGrad;
-    finalizer.register(this, storage, this);
+    this.counted = tracked || requiresGrad;
+    if (this.counted) countTensor(storage.backend, 1);
+    (this.counted ? finalizer : graphFinalizer).register(this, storage, this);
     if (tracked) track(this);
   }
 
@@ -115,7 +157,12 @@ export class Tensor {
    */
   dispose(): void {
     if (!this.storage) return;
-    finalizer.unregister(this);
+    if (this.counted) {
+      finalizer.unregister(this);
+      countTensor(this.storage.backend, -1);
+    } else {
+      graphFinalizer.unregister(this);
+    }
     this.storage.release();
     this.storage = null;
     // A graph that a recorded consumer can still reach stays: backward walks
@@ -162,9 +209,9 @@ export class Tensor {
   async to(device: DeviceName): Promise<Tensor> {
     const target = getBackend(device);
     const values = await this.data();
-    const h = target.alloc(this.size);
-    target.write(h, values);
-    return new Tensor(new Storage(target, h, this.size), this.shape, this.requiresGrad);
+    const s = newStorage(target, this.size, 'to');
+    target.write(s.handle, values);
+    return new Tensor(s, this.shape, this.requiresGrad);
   }
 
   /** Same values, cut from the graph. Shares storage. */
@@ -175,10 +222,25 @@ export class Tensor {
   /**
    * Computes gradients of this tensor with respect to every leaf that
    * requires one, accumulating into their `.grad`. A non-scalar tensor needs
-   * `grad`, the gradient flowing into it.
+   * `grad`, the gradient flowing into it. PyTorch's forms: `backward()`,
+   * `backward(grad)`, `backward(grad, { retainGraph })`, and
+   * `backward({ retainGraph })`. The graph is freed as it is used unless
+   * `retainGraph`; a second backward through a freed graph is an error.
    */
-  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  backward(grad?: Tensor | null, opts?: BackwardOptions): void;
+  backward(opts: BackwardOptions): void;
+  backward(gradOrOpts?: Tensor | BackwardOptions | null, maybeOpts?: BackwardOptions): void {
     this.live('backward', 'this');
+    // An options object in first place (nothing after it) is backward({ retainGraph }).
+    const optsFirst = maybeOpts === undefined && gradOrOpts !== null && typeof gradOrOpts === 'object'
+      && !(gradOrOpts instanceof Tensor) && !Array.isArray(gradOrOpts) && !ArrayBuffer.isView(gradOrOpts);
+    const grad = optsFirst ? undefined : gradOrOpts ?? undefined;
+    const opts = options('backward', optsFirst ? gradOrOpts as BackwardOptions : maybeOpts, { retainGraph: bool });
+    if (grad !== undefined && !(grad instanceof Tensor)) {
+      fail('backward', `argument 'grad' must be a Tensor of the tensor's shape ${fmtShape(this.shape)}, got ${describe(grad)}; `
+        + (this.size === 1 ? 'a scalar needs none: call backward()' : 'e.g. ones(t.shape)'));
+    }
+    grad?.live('backward', 'grad');
     runBackward(this, grad, opts.retainGraph ?? false, (t) => ew.full(t.backend, t.shape, 1), (a, b) => ew.add(a, b));
   }
 
@@ -220,10 +282,9 @@ export class Tensor {
 
 setTensorCheck((v): v is Tensor => v instanceof Tensor);
 
-/** @internal A fresh tensor with uninitialised storage on `backend`. */
-export function empty(backend: Backend, shape: Shape): Tensor {
-  const n = sizeOf(shape);
-  return new Tensor(new Storage(backend, backend.alloc(n), n), shape);
+/** @internal A fresh tensor with uninitialised storage on `backend`, for op `op` (named if the memory cannot be had). */
+export function empty(backend: Backend, shape: Shape, op: string): Tensor {
+  return new Tensor(newStorage(backend, sizeOf(shape), op), shape);
 }
 
 /** Frees and drops each tensor's gradient (Module.zeroGrad, Optimizer.zeroGrad). */

@@ -144,8 +144,8 @@ test('a throwing step leaves nothing half-updated', async () => {
 
 test('optimizers validate their options', () => {
   const w = randn([2], { requiresGrad: true });
-  assert.throws(() => new optim.SGD([w], { lr: -1 }), /optim.SGD: option 'lr' must be a number in \(0, Infinity\), got -1/);
-  assert.throws(() => new optim.Adam([w], { betas: [0.9, 1] }), /optim.Adam: option 'betas\[1\]'/);
+  assert.throws(() => new optim.SGD([w], { lr: -1 }), /optim.SGD: option 'lr' must be a finite number > 0, got -1/);
+  assert.throws(() => new optim.Adam([w], { betas: [0.9, 1] }), /optim.Adam: option 'betas' must be an array of 2 values \(a number in \[0, 1\), a number in \[0, 1\)\), got \[0.9, 1\]/);
   assert.throws(() => new optim.SGD([tensor([1])]), /does not require a gradient/);
   assert.throws(() => new nn.MLP([2, 0, 3]), /nn.MLP: argument 'sizes'/);
   assert.throws(() => new nn.Linear(2, 3, { activation: 'swish' as lp.Activation }), /option 'activation' must be one of/);
@@ -158,7 +158,7 @@ test('init() rejects unknown backends; dataSync works on WASM only', async () =>
     await lp.init({ backend: 'cuda' as lp.DeviceName });
     assert.unreachable('should throw');
   } catch (e) {
-    assert.match((e as Error).message, /init: option 'backend' must be 'auto', 'webgpu' or 'wasm', got "cuda"/);
+    assert.match((e as Error).message, /init: option 'backend' must be one of 'auto', 'webgpu', 'wasm', got "cuda"/);
   }
   const t = tensor([1, 2]);
   assert.equal([...t.dataSync()], [1, 2]);

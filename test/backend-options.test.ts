@@ -1,6 +1,6 @@
 // Public per-backend knobs: getDeviceProperties, setBackendOptions('wasm', {
 // threads }) (checked by the split the WASM matmul actually makes), and
-// testing.loseDevice (in a child process, since a lost device stays lost).
+// testing.loseDevice (in a child process, with recovery off: a lost device stays lost).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -60,13 +60,13 @@ test("setBackendOptions('wasm', { threads }): caps the threads a product is spli
   lp.dispose(a, b);
   expectError(() => setBackendOptions('wasm', { threads: 0 }), /setBackendOptions: option 'threads' must be 'auto' or a positive integer, got 0/);
   expectError(() => setBackendOptions('wasm', { threads: 1.5 }), /got 1.5/);
-  expectError(() => setBackendOptions('wasm', { thread: 1 } as unknown as lp.WasmRuntimeOptions), /unknown WASM option 'thread'; the options are: threads/);
+  expectError(() => setBackendOptions('wasm', { thread: 1 } as unknown as lp.WasmRuntimeOptions), /unknown option 'thread' \(did you mean 'threads'\?\); the options are: threads/);
   expectError(() => setBackendOptions('webgpu' as 'wasm', { threads: 1 }), /the WebGPU backend has no options to change while it runs/);
   expectError(() => setBackendOptions('cuda' as 'wasm', {}), /argument 'device' must be 'wasm', got "cuda"/);
   assert.equal(getDeviceProperties('wasm').threads, max, 'a refused call changed nothing');
 });
 
-test('testing.loseDevice: a real device loss; reads reject and new work throws on WebGPU; WASM carries on', async () => {
+test('testing.loseDevice with recovery off: a real device loss; reads reject and new work throws on WebGPU; WASM carries on', async () => {
   try { await lp.testing.loseDevice('wasm'); assert.unreachable('no error'); } catch (e) {
     assert.instance(e, LeptonError);
     assert.match((e as Error).message, /testing.loseDevice: only the WebGPU backend has a device to lose, got "wasm"/);
@@ -81,7 +81,7 @@ test('testing.loseDevice: a real device loss; reads reject and new work throws o
   assert.is(out.lost.ok, true, JSON.stringify(out.lost));
   for (const k of ['read', 'op', 'create']) {
     assert.is(out[k].ok, false, `${k} after the loss: ${JSON.stringify(out[k])}`);
-    assert.match(out[k].error, /the GPU device was lost \(destroyed\)/);
+    assert.match(out[k].error, /the GPU device was lost \(destroyed\).*recovery was off/);
   }
   assert.equal(out.wasm, { ok: true, value: [3, 6] });
   assert.is(out.props, 'webgpu', 'the lost backend stays registered');

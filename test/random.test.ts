@@ -129,7 +129,7 @@ test('bad arguments throw LeptonErrors naming the call', () => {
     [() => g.randint(0.5), /Generator.randint/],
     [() => g.randint(0, 2 ** 32 + 1), /high - low <= 2\^32/],
     [() => g.randperm(-1), /Generator.randperm: argument 'n' must be a non-negative integer, got -1/],
-    [() => randn([2], { seed: NaN }), /argument 'seed' must be a finite number/],
+    [() => randn([2], { seed: NaN }), /randn: option 'seed' must be a finite number, got NaN/],
   ];
   for (const [f, re] of bad) {
     try { f(); assert.unreachable(`no error for ${re}`); } catch (e) {

@@ -65,7 +65,8 @@ test("'lepton' resolves to the built package from a README block's place", () =>
 
 for (const b of found) {
   test(`runs: ${where(b)}`, () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', b.file], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    // Run where the blocks are: files a block writes (spiral.safetensors) land in test-output/readme/.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', b.file], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
     assert.ok(r.status === 0, `${where(b)} failed (exit ${r.status ?? r.signal}):\n${r.stderr.slice(-3000)}`);
   });
 }

@@ -34,6 +34,31 @@ if (only === 'wasm') process.exit(0);
 // From scratch: a file removed from src/ must not leave its declarations behind in the tarball.
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const esbuild = await import('esbuild');
+// exportOnnx imports the protobuf encoder (protobufjs + the ONNX schema) on
+// first use, from a file of its own (dist/onnx-proto.js): a bundle that never
+// exports leaves it out, and index.js stays one file.
+const onnxProto = {
+  name: 'onnx-proto',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/proto\.js$/ }, (a) => a.importer.endsWith('src/io/onnx/export.ts') ? { path: './onnx-proto.js', external: true } : undefined);
+  },
+};
+await esbuild.build({
+  entryPoints: { 'onnx-proto': 'src/io/onnx/proto.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  mainFields: ['module', 'main'], // protobufjs's packages name only "main"
+  target: 'es2022',
+  minify: true, // third-party code, no source map: 96 KB
+  // The licences of what it bundles travel with it.
+  banner: { js: `/*! lepton's ONNX encoder bundles protobufjs ${JSON.parse(readFileSync(new URL('../node_modules/protobufjs/package.json', import.meta.url), 'utf8')).version}:\n\n`
+    + `${readFileSync(new URL('../node_modules/protobufjs/LICENSE', import.meta.url), 'utf8').replaceAll('*/', '* /')}\n`
+    + 'and the ONNX schema (onnx.proto, onnx 1.12), Copyright (c) ONNX Project Contributors, SPDX-License-Identifier: Apache-2.0. */' },
+  logLevel: 'warning',
+  absWorkingDir: new URL('..', import.meta.url).pathname,
+});
 await esbuild.build({
   entryPoints: ['src/index.ts'],
   outfile: 'dist/index.js',
@@ -42,6 +67,7 @@ await esbuild.build({
   platform: 'neutral',
   target: 'es2022',
   ...kernelAssets,
+  plugins: [onnxProto, ...kernelAssets.plugins],
   // Dawn's Node addon is loaded at run time and only in Node; browsers never see it.
   external: ['webgpu', 'node:*'],
   sourcemap: true,

@@ -118,7 +118,7 @@ if (wasm.length) {
 if (want('lepton webgpu')) {
   try {
     // Autotune as a user on this adapter would get it (forced on for software adapters too, bounded).
-    await init({ backend: 'webgpu', autotune: { budgetMs: plan.quick ? 1500 : 6000 } });
+    await init({ backend: 'webgpu', autotune: { budgetMs: plan.quick ? 1500 : 6000 }, recovery: process.env.LEPTON_RECOVERY !== 'off' });
     const gpu = getDeviceProperties('webgpu');
     describe('lepton webgpu', gpu.description);
     await runConfig('lepton webgpu', cases('webgpu'), plan, { fallback: gpu.fallbackAdapter });

@@ -3,7 +3,7 @@
 // backend per page): it is started with threads where the page is
 // cross-origin isolated, and lepton's setBackendOptions('wasm', { threads })
 // switches between one thread and all of them before each piece of work.
-import { describeDevice, getDeviceProperties, init, setBackendOptions, testing, type DeviceName } from 'lepton';
+import { describeDevice, getDeviceProperties, init, setBackendOptions, testing, type DeviceName, type RecoveryEvent } from 'lepton';
 import type { BackendChoice, RaceBackend } from './state.js';
 
 export interface DeviceInfo {
@@ -20,6 +20,23 @@ export interface DeviceInfo {
 }
 
 let info: DeviceInfo | null = null;
+const recoveryListeners = new Set<(e: RecoveryEvent) => void>();
+
+/** Called after lepton recovered from a lost GPU device (a new device, or its tensors moved to WASM). */
+export function onDeviceRecovered(listener: (e: RecoveryEvent) => void): void {
+  recoveryListeners.add(listener);
+}
+
+/**
+ * lepton's device-loss recovery (on by default) keeps every tensor, the
+ * optimizer state included, through a lost device: on a new device where the
+ * browser gives one, else moved to WASM. The page only follows where the
+ * tensors went.
+ */
+function recovered(e: RecoveryEvent): void {
+  if (e.device !== 'webgpu') markWebGPULost(e.reason);
+  for (const l of recoveryListeners) l(e);
+}
 
 /** The lepton device behind a choice. */
 export const deviceOf = (c: RaceBackend): DeviceName => (c === 'webgpu' ? 'webgpu' : 'wasm');
@@ -45,7 +62,7 @@ export async function probeDevices(): Promise<DeviceInfo> {
   // A software adapter (SwiftShader) runs WebGPU on the CPU: 'auto' then prefers WASM, as lepton's init() does.
   let hardwareGpu = false;
   try {
-    await init({ backend: 'webgpu' });
+    await init({ backend: 'webgpu', recovery: { onRecovered: recovered } });
     describe.webgpu = describeDevice('webgpu');
     hardwareGpu = !getDeviceProperties('webgpu').fallbackAdapter;
   } catch (e) {
@@ -77,9 +94,9 @@ export function resolve(choice: BackendChoice): { backend: RaceBackend; note: st
   return { backend: fallback, note: `${LABELS[want]} is unavailable: ${why} Training runs on ${LABELS[fallback]}.` };
 }
 
-/** Records that WebGPU died (device lost); later resolves fall back to WASM. */
-export function markWebGPULost(reason: string): void {
-  deviceInfo().unavailable.webgpu = `the GPU device was lost (${reason}); reload the page to try WebGPU again.`;
+/** Records that WebGPU is gone for good (lost, and no new device); later resolves fall back to WASM. */
+function markWebGPULost(reason: string): void {
+  deviceInfo().unavailable.webgpu = `the GPU device was lost (${reason}) and the browser gave no new one; reload the page to try WebGPU again.`;
 }
 
 /**
@@ -95,11 +112,12 @@ export function useThreads(c: RaceBackend): void {
 
 /**
  * Test hook: loses lepton's real GPUDevice (lepton's testing.loseDevice), so
- * the page meets a genuine device loss (lepton then rejects reads and
- * refuses new work). Resolves to false where WebGPU is not in use.
+ * the page meets a genuine device loss, which lepton recovers from; with
+ * `permanent`, as if no GPU came back (lepton moves the tensors to WASM).
+ * Resolves to false where WebGPU is not in use.
  */
-export async function loseWebGPUDevice(): Promise<boolean> {
+export async function loseWebGPUDevice(permanent = false): Promise<boolean> {
   if (deviceInfo().unavailable.webgpu) return false;
-  await testing.loseDevice('webgpu');
+  await testing.loseDevice('webgpu', { permanent });
   return true;
 }

@@ -87,13 +87,14 @@ async function boot(root: HTMLElement): Promise<void> {
     /** Resolves when the work queued so far (rebuilds after a settings change, evaluations) is done. */
     idle: () => session!.exclusive(() => session!.stats()),
     runSteps: (n: number) => session!.runSteps(n),
+    /** The heatmap's values of the last evaluation (the network's predictions over the grid). */
+    grid: () => Array.from(session!.lastEval?.grid ?? []),
     play: () => session!.play(),
     pause: () => session!.pause(),
     selectTab: (id: string) => tabs.select(id),
     messages: () => app.messages.texts(),
     devices: () => deviceInfo(),
-    simulateDeviceLoss: () => session!.simulateDeviceLoss(),
-    /** Loses lepton's GPUDevice (testing.loseDevice): a real device loss, met by the next step. */
+    /** Loses lepton's GPUDevice (testing.loseDevice): a real device loss, which lepton recovers from; `permanent`: no GPU comes back. */
     loseWebGPUDevice,
     // Racing and benching open their tab first (tabs are created when first shown).
     race: (ms: number) => { tabs.select('race'); return (g.__race as (ms: number) => Promise<unknown>)(ms); },

@@ -13,6 +13,7 @@ import {
   type ActivationName, type BackendChoice, type OptimizerName, type RegName, type Settings,
 } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
+import { weightsControls } from './weights-io.js';
 
 const LR_VALUES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const ACT_LABELS: Record<ActivationName, string> = { relu: 'ReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', gelu: 'GELU', linear: 'Linear' };
@@ -130,7 +131,7 @@ function create(app: App): TabInstance {
   // ---- network column ----
   const net = new NetworkView(change);
   const threadNote = h('p', { class: 'hint thread-note' });
-  const netCol = h('section', { class: 'net-col', 'aria-labelledby': 'h-net' }, h('h2', { id: 'h-net' }, 'Network'), net.element, threadNote);
+  const netCol = h('section', { class: 'net-col', 'aria-labelledby': 'h-net' }, h('h2', { id: 'h-net' }, 'Network'), net.element, weightsControls(app, sess), threadNote);
 
   // ---- output column ----
   const testLoss = h('output', { id: 'test-loss' }, '–');

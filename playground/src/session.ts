@@ -1,18 +1,18 @@
 // The playground's training session: data, features and net built from the
 // settings, a requestAnimationFrame-paced training loop, evaluation for the
-// heatmap and losses, live speed, and the fall-back to WASM when WebGPU fails.
-// No DOM: views subscribe with onEvent().
-import type { nn } from 'lepton';
+// heatmap and losses, live speed, and what the page says when lepton recovers
+// from a lost GPU device. No DOM: views subscribe with onEvent().
+import { loadSafetensors, readSafetensors, saveSafetensors, type nn, type RecoveryEvent } from 'lepton';
 import type { App } from './app.js';
 import { EXTENT, generate, split, DEFAULT_POINTS, type Points } from './data.js';
-import { deviceOf, LABELS, markWebGPULost, resolve, useThreads } from './devices.js';
+import { deviceOf, LABELS, onDeviceRecovered, resolve, useThreads } from './devices.js';
 import { nextFrame } from './dom.js';
 import { featureMatrix, gridPoints } from './features.js';
 import {
   evaluate, initWeights, makeModel, nextChunk, outputsFor, snapshot, stepFlops, Trainer,
   type Arch, type Evaluation, type FeatureSet, type HostWeights, type TrainConfig,
 } from './model.js';
-import { showsThumbnails, type RaceBackend, type Settings } from './state.js';
+import { parseSettings, serializeSettings, showsThumbnails, type RaceBackend, type Settings } from './state.js';
 import type { LossPoint } from './charts.js';
 
 /** Heatmap grid: RES × RES points over [-EXTENT, EXTENT]², one batched forward per redraw. */
@@ -79,8 +79,6 @@ export class Session {
   history: LossPoint[] = [];
   lastEval: Evaluation | null = null;
   weights: HostWeights | null = null;
-  /** The training step `weights` were read back at (a fall-back resumes from there). */
-  private weightsStep = 0;
   playing = false;
   private k = 1;
   private rate: { steps: number; ms: number; at: number }[] = [];
@@ -98,6 +96,7 @@ export class Session {
     if (r.note) app.messages.show(r.note, 'warning', 'backend');
     this.rebuildData();
     this.rebuildNet();
+    onDeviceRecovered((e) => this.recovered(e));
     app.onChange((s, changed) => {
       const has = (keys: (keyof Settings)[]) => keys.some((k) => changed.has(k));
       if (has(DATA_KEYS) || has(NET_KEYS)) void this.exclusive(async () => { this.rebuildData(); this.rebuildNet(); await this.evaluateNow(true); });
@@ -128,7 +127,6 @@ export class Session {
     const s = this.app.settings;
     this.arch = archOf(s);
     this.weights = initWeights(this.arch, s.initSeed);
-    this.weightsStep = 0;
     this.net = makeModel(this.arch, deviceOf(this.backend), this.weights);
     this.trainer = new Trainer(this.net, this.data.trainSet, trainConfig(s), s.initSeed);
     this.history = [];
@@ -161,30 +159,28 @@ export class Session {
   }
 
   /**
-   * An error while training or evaluating. On WebGPU (no device, device
-   * lost, a GPU error) the session carries on on WASM from the last weights
-   * read back; on WASM it pauses. Either way the page says what happened.
+   * lepton recovered from a lost GPU device: the net, its optimizer state and
+   * every step are intact, on a new device or moved to WASM (the tensors went
+   * there by themselves; the page follows them for the speed and the label).
    */
-  private failed(e: unknown): boolean {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (this.backend === 'webgpu') {
-      markWebGPULost(msg);
-      const to = resolve('webgpu').backend;
-      this.app.messages.show(`WebGPU failed: ${msg}. Training continues on ${LABELS[to]} from the weights of step ${this.weightsStep}, the last read back.`, 'error', 'backend');
-      this.moveTo(to, this.weights ?? initWeights(this.arch, this.app.settings.initSeed));
-      // Steps after that snapshot were lost with the device.
-      this.trainer!.steps = this.weightsStep;
-      this.history = this.history.filter((p) => p.step <= this.weightsStep);
-      return true;
+  private recovered(e: RecoveryEvent): void {
+    const onGpu = this.backend === 'webgpu';
+    if (onGpu && e.device !== 'webgpu') {
+      this.backend = resolve('webgpu').backend; // WebGPU is marked unavailable now
+      this.rate = [];
+      this.k = 1;
+      this.emit('backend');
     }
-    this.pause();
-    this.app.messages.show(`Training stopped: ${msg}`, 'error', 'training');
-    return false;
+    const what = e.device === 'webgpu' ? 'lepton re-created it' : `no new one could be had, so lepton moved ${onGpu ? 'the network' : 'its tensors'} to ${onGpu ? LABELS[this.backend] : 'WASM'}`;
+    this.app.messages.show(`The GPU device was lost (${e.reason}); ${what} and replayed the work since its last checkpoint `
+      + `(${e.replayedCalls} kernel calls in ${Math.round(e.ms)} ms). Training continues with no lost step.`, 'warning', 'backend');
   }
 
-  /** For the test hooks and a "simulate" button: handles a device loss as a real one would be. */
-  simulateDeviceLoss(): Promise<void> {
-    return this.exclusive(() => { if (this.backend === 'webgpu') this.failed(new Error('the GPU device was lost (simulated)')); return undefined; });
+  /** An error while training or evaluating (device losses never get here: lepton recovers from them): pause and say it. */
+  private failed(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.pause();
+    this.app.messages.show(`Training stopped: ${msg}`, 'error', 'training');
   }
 
   play(): void {
@@ -244,7 +240,6 @@ export class Session {
     const d = this.data;
     // Both reads are queued before either is awaited (one round trip on WebGPU).
     const wantWeights = force || performance.now() - this.lastSnapshotAt > 400;
-    const stepAtRead = this.trainer!.steps;
     const [e, weights] = await Promise.all([
       evaluate(this.net, d.rows, d.trainSet.f, d.train.label, d.test.label, showsThumbnails(this.arch.hidden)),
       wantWeights ? snapshot(this.net) : null,
@@ -260,7 +255,6 @@ export class Session {
     this.emit('eval');
     if (weights) {
       this.weights = weights;
-      this.weightsStep = stepAtRead;
       this.lastSnapshotAt = performance.now();
       this.emit('weights');
     }
@@ -278,17 +272,12 @@ export class Session {
   runSteps(n: number): Promise<Stats> {
     this.pause();
     return this.exclusive(async () => {
-      // Counted on the trainer: after a fall-back it resumes from an earlier step and catches up.
       const target = this.trainer!.steps + n;
-      for (let tries = 0; tries < 3;) {
-        try {
-          while (this.trainer!.steps < target) await this.chunk(Math.min(this.k, target - this.trainer!.steps));
-          await this.evaluateNow(true);
-          break;
-        } catch (e) {
-          tries++;
-          if (!this.failed(e)) break;
-        }
+      try {
+        while (this.trainer!.steps < target) await this.chunk(Math.min(this.k, target - this.trainer!.steps));
+        await this.evaluateNow(true);
+      } catch (e) {
+        this.failed(e);
       }
       return this.stats();
     });
@@ -299,6 +288,46 @@ export class Session {
     this.pause();
     if (newSeed) this.app.update({ initSeed: (this.app.settings.initSeed % 99991) + 1 });
     else void this.exclusive(async () => { this.rebuildNet(); await this.evaluateNow(true); });
+  }
+
+  /**
+   * The current network's weights as a safetensors file (PyTorch's names and
+   * layouts), with the page's settings in its metadata ('playground': the URL
+   * state) so that loading it rebuilds the same architecture.
+   */
+  saveWeights(): Promise<Uint8Array> {
+    return this.exclusive(() => saveSafetensors(this.net!, { metadata: { playground: serializeSettings(this.app.settings) } }));
+  }
+
+  /**
+   * Loads a weights file (from saveWeights, or any safetensors file with this
+   * network's names and shapes): the architecture its metadata names first,
+   * then the weights, all or nothing; training restarts from them. Rejects
+   * with lepton's error (the key and both shapes) on a mismatch.
+   */
+  async loadWeights(source: Uint8Array | Blob): Promise<void> {
+    this.pause();
+    const bytes = source instanceof Blob ? new Uint8Array(await source.arrayBuffer()) : source;
+    const file = await readSafetensors(bytes); // a broken file fails here, before anything changes
+    const saved = file.metadata?.playground;
+    if (saved) {
+      const s = parseSettings(saved).value;
+      const patch: Partial<Settings> = { features: s.features, hidden: s.hidden, activation: s.activation };
+      if (s.problem !== this.app.settings.problem) Object.assign(patch, { problem: s.problem, dataset: s.dataset });
+      this.app.update(patch); // queues the rebuild the load below waits for
+    }
+    return this.exclusive(async () => {
+      await loadSafetensors(this.net!, bytes);
+      this.trainer?.dispose();
+      this.trainer = new Trainer(this.net!, this.data.trainSet, trainConfig(this.app.settings), this.app.settings.initSeed);
+      this.history = [];
+      this.lastEval = null;
+      this.rate = [];
+      this.k = 1;
+      this.batchLoss = NaN;
+      this.emit('net');
+      await this.evaluateNow(true);
+    });
   }
 
   stats(): Stats {

@@ -30,14 +30,28 @@ export type { StridedParams } from './primitives/strided.js';
 
 export type DeviceName = 'webgpu' | 'wasm';
 
+/**
+ * Who holds a handle (a tensor's Storage): device-loss recovery re-points it
+ * when it moves the handle's values to another backend (webgpu/recovery.ts).
+ */
+export interface StorageRef {
+  backend: Backend;
+  handle: unknown;
+}
+
 /** Device memory and the work queue: what every backend has besides its kernels. */
 export interface Runtime<H = unknown> {
   readonly name: DeviceName;
   /** Human-readable description of the device, e.g. the adapter or the SIMD flavour. */
   readonly description: string;
 
-  /** Storage for `n` f32 values; contents are unspecified. Throws if `n` exceeds a device limit. */
-  alloc(n: number): H;
+  /**
+   * Storage for `n` f32 values; contents are unspecified. `op` names the op
+   * that asks, for the LeptonError thrown when the memory cannot be had (a
+   * device limit, an exhausted heap) or, where the device says so only later
+   * (WebGPU), for the error every later use of the storage meets.
+   */
+  alloc(n: number, op?: string): H;
   /** Returns storage to the backend (pooled). The handle must not be used again. */
   free(h: H): void;
   /** Copies `data` into the start of `h`. */
@@ -46,10 +60,18 @@ export interface Runtime<H = unknown> {
   read(h: H, n: number): Promise<Float32Array>;
   /** Synchronous read where the device allows it (WASM); undefined elsewhere. */
   readSync?(h: H, n: number): Float32Array;
+  /** Device memory held now, in bytes: live storage, pooled buffers, staging (memory()'s reservedBytes). */
+  reservedBytes(): number;
+  /** Gives back pooled memory no storage uses (emptyCache()); live storage is untouched. */
+  trim(): void;
   /** Submits queued work now (no-op where work runs eagerly). */
   flush(): void;
   /** Frees every resource; the backend is unusable afterwards. */
   destroy(): void;
+  /** Tells the backend which Storage holds `h` (a backend that may move its storage elsewhere keeps it). */
+  adopt?(h: H, owner: StorageRef): void;
+  /** True once the backend is unusable for good (its device lost, nothing recovered it): init() then starts a new one. */
+  readonly lost?: boolean;
 }
 
 /**

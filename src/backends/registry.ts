@@ -1,8 +1,11 @@
 // Which backends are initialised, and which one new tensors go to.
 import { fail } from '../errors.js';
 import type { Backend, DeviceName } from './backend.js';
+import { describe, options } from '../options.js';
+import { checkRestart, INIT_OPTIONS, recordStart } from './init-options.js';
 import { isNode } from './node-import.js';
 import { dawnUnavailable } from './webgpu/gpu.js';
+import { checkRecoveryOptions, type RecoveryOptions } from './recovery.js';
 
 export interface InitOptions {
   /**
@@ -33,15 +36,39 @@ export interface InitOptions {
   webgpuTuning?: unknown;
   /** Passed to requestAdapter (the values of WebGPU's GPUPowerPreference, spelled out so consumers need no WebGPU types). */
   powerPreference?: 'low-power' | 'high-performance';
+  /**
+   * WebGPU device-loss recovery (default on): the backend journals its work
+   * and keeps host checkpoints, so that after a lost device it continues on a
+   * new one, or moves its tensors to WASM, with nothing lost (README, "When
+   * the GPU is lost"). false turns it off; an object tunes the checkpoints.
+   */
+  recovery?: boolean | RecoveryOptions;
 }
 
 const ready = new Map<DeviceName, Backend>();
+/** A backend that took over another's tensors after its device was lost for good: 'webgpu' -> the WASM backend. */
+const movedTo = new Map<DeviceName, Backend>();
 const pending = new Map<DeviceName, Promise<Backend | null>>();
 let current: Backend | null = null;
 
+/** Recovery moved every storage of `from` to `to`: the name and the default follow them. */
+function moved(from: Backend, to: Backend): void {
+  if (ready.get(from.name) === from) {
+    ready.delete(from.name);
+    movedTo.set(from.name, to);
+  }
+  if (current === from) current = to;
+  console.warn(`lepton: the ${from.name} device was lost and no new one could be had; its tensors moved to the ${to.name} backend, `
+    + `which '${from.name}' now names until init({ backend: '${from.name}' }) starts a new one`);
+}
+
 async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean): Promise<Backend | null> {
   const have = ready.get(name);
-  if (have) return have;
+  if (have && !have.lost) {
+    checkRestart(have, opts);
+    return have;
+  }
+  if (have) ready.delete(name); // its device is gone for good: start afresh
   let p = pending.get(name);
   if (!p) {
     // Loaded on demand: a WASM-only program never evaluates the WebGPU code, and the reverse.
@@ -49,12 +76,21 @@ async function start(name: DeviceName, opts: InitOptions, allowFallback: boolean
       ? import('./wasm/backend.js').then((m) => m.createWasmBackend({ simd: opts.simd ?? 'auto', threads: opts.threads ?? 'auto' }))
       : import('./webgpu/backend.js').then((m) => m.createWebGPUBackend({
         allowFallbackAdapter: allowFallback, powerPreference: opts.powerPreference, autotune: opts.autotune, tuning: opts.webgpuTuning,
+        recovery: opts.recovery,
+        recoveryHooks: {
+          fallback: async () => (await start('wasm', opts, false)) ?? fail('lepton', 'the WASM backend failed to start'),
+          moved,
+        },
       }));
     p = made.finally(() => pending.delete(name));
     pending.set(name, p);
   }
   const be = await p;
-  if (be) ready.set(name, be);
+  if (be) {
+    if (!ready.has(name)) recordStart(be, opts);
+    ready.set(name, be);
+    movedTo.delete(name);
+  }
   return be;
 }
 
@@ -69,11 +105,10 @@ export function useBackend(be: Backend): void {
  * name. Calling it again switches the default; initialised backends stay
  * usable (tensors carry their device).
  */
-export async function init(opts: InitOptions = {}): Promise<DeviceName> {
+export async function init(options_?: InitOptions): Promise<DeviceName> {
+  const opts = options('init', options_, INIT_OPTIONS);
   const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'webgpu' && want !== 'wasm') {
-    fail('init', `option 'backend' must be 'auto', 'webgpu' or 'wasm', got ${JSON.stringify(want)}`);
-  }
+  checkRecoveryOptions(opts.recovery);
   let be: Backend | null = null;
   if (want === 'webgpu' || want === 'auto') {
     be = await start('webgpu', opts, want === 'webgpu' || opts.allowFallbackAdapter === true);
@@ -96,7 +131,8 @@ export function getBackend(name?: DeviceName): Backend {
     if (!current) fail('lepton', 'no backend is initialised: call `await init()` first');
     return current;
   }
-  const be = ready.get(name);
+  if (name !== 'wasm' && name !== 'webgpu') fail('lepton', `unknown device ${describe(name)}; the devices are 'wasm' and 'webgpu'`);
+  const be = ready.get(name) ?? movedTo.get(name);
   if (!be) fail('lepton', `the '${name}' backend is not initialised: call \`await init({ backend: '${name}' })\` first`);
   return be;
 }

@@ -3,6 +3,7 @@
 // next batch prepared while the current one trains.
 import type { DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import { bool, device, finite, instanceOf, integer, options, type OptionSpec } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Dataset } from './dataset.js';
@@ -22,7 +23,9 @@ export interface DataLoaderOptions {
   device?: DeviceName;
 }
 
-const OPTIONS = ['batchSize', 'shuffle', 'generator', 'seed', 'dropLast', 'device'];
+const SPEC: OptionSpec<DataLoaderOptions> = {
+  batchSize: integer(1), shuffle: bool, generator: instanceOf(Generator, 'Generator'), seed: finite, dropLast: bool, device,
+};
 
 /** Frees the tensors of a batch (a tensor, or an array / object of them). */
 function release(batch: unknown): void {
@@ -48,17 +51,12 @@ export class DataLoader<B> implements Iterable<B>, AsyncIterable<B> {
   private readonly generator: Generator | null;
   private readonly device: DeviceName | undefined;
 
-  constructor(readonly dataset: Dataset<B>, opts: DataLoaderOptions = {}) {
+  constructor(readonly dataset: Dataset<B>, options_?: DataLoaderOptions) {
     const op = 'data.DataLoader';
     if (!dataset || typeof dataset.length !== 'number' || typeof dataset.batch !== 'function') fail(op, "argument 'dataset' must be a Dataset (e.g. a data.TensorDataset)");
-    if (!opts || typeof opts !== 'object') fail(op, `argument 'options' must be an object, got ${typeof opts}`);
-    for (const k of Object.keys(opts)) if (!OPTIONS.includes(k)) fail(op, `unknown option '${k}'; the options are: ${OPTIONS.join(', ')}`);
+    const opts = options(op, options_, SPEC, { batch_size: 'batchSize', drop_last: 'dropLast' });
     const bs = opts.batchSize ?? 1;
-    if (!Number.isInteger(bs) || bs < 1) fail(op, `option 'batchSize' must be a positive integer, got ${bs}`);
-    for (const k of ['shuffle', 'dropLast'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'boolean') fail(op, `option '${k}' must be a boolean, got ${typeof opts[k]}`);
-    if (opts.generator !== undefined && !(opts.generator instanceof Generator)) fail(op, "option 'generator' must be a Generator");
     if (opts.generator && opts.seed !== undefined) fail(op, "give option 'generator' or 'seed', not both");
-    if (opts.device !== undefined && opts.device !== 'wasm' && opts.device !== 'webgpu') fail(op, `option 'device' must be 'wasm' or 'webgpu', got ${JSON.stringify(opts.device)}`);
     this.batchSize = bs;
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;

@@ -3,7 +3,8 @@ import { ACTIVATIONS, type Activation, type DeviceName } from '../backends/backe
 import { tensor } from '../creation.js';
 import { fail } from '../errors.js';
 import { linear, linearWork } from '../ops/linear.js';
-import { generatorFor, type Generator } from '../random.js';
+import { bool, device, finite, instanceOf, keyOf, oneOf, options, type OptionSpec } from '../options.js';
+import { Generator, generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { initValues, type InitName } from './init.js';
 import { Module } from './module.js';
@@ -20,18 +21,26 @@ export interface LinearOptions {
   generator?: Generator;
 }
 
+/** The initialisers' names (initValues). */
+export const INIT = oneOf('he', 'xavier', 'zeros');
+export const ACTIVATION = keyOf(ACTIVATIONS);
+
+const SPEC: OptionSpec<LinearOptions> = {
+  bias: bool, activation: ACTIVATION, init: INIT, seed: finite, device, generator: instanceOf(Generator, 'Generator'),
+};
+
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly activation: Activation;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options_?: LinearOptions) {
     super();
     for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v <= 0) fail('nn.Linear', `argument '${name}' must be a positive integer, got ${v}`);
     }
+    const opts = options('nn.Linear', options_, SPEC);
     const act = opts.activation ?? 'none';
-    if (!(act in ACTIVATIONS)) fail('nn.Linear', `option 'activation' must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(act)}`);
     this.activation = act;
     const g = opts.generator ?? generatorFor(opts.seed);
     const kind = opts.init ?? (act === 'relu' || act === 'gelu' ? 'he' : 'xavier');

@@ -2,10 +2,11 @@
 // outputs raw values (logits) unless `outputActivation` says otherwise.
 import type { Activation, DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import { device, finite, options, type OptionSpec } from '../options.js';
 import { generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import type { InitName } from './init.js';
-import { Linear } from './linear.js';
+import { ACTIVATION, INIT, Linear } from './linear.js';
 import { Module } from './module.js';
 
 export interface MLPOptions {
@@ -18,12 +19,15 @@ export interface MLPOptions {
   device?: DeviceName;
 }
 
+const SPEC: OptionSpec<MLPOptions> = { activation: ACTIVATION, outputActivation: ACTIVATION, init: INIT, seed: finite, device };
+
 export class MLP extends Module {
   readonly layers: Linear[];
 
   /** `sizes` = [inputs, hidden..., outputs], e.g. [2, 64, 64, 3]. */
-  constructor(readonly sizes: number[], opts: MLPOptions = {}) {
+  constructor(readonly sizes: number[], options_?: MLPOptions) {
     super();
+    const opts = options('nn.MLP', options_, SPEC);
     if (!Array.isArray(sizes) || sizes.length < 2) fail('nn.MLP', `argument 'sizes' needs at least [inputs, outputs], got ${JSON.stringify(sizes)}`);
     for (const s of sizes) if (!Number.isInteger(s) || s <= 0) fail('nn.MLP', `argument 'sizes' ${JSON.stringify(sizes)} has ${s}; sizes must be positive integers`);
     const g = generatorFor(opts.seed);

@@ -2,18 +2,27 @@
 import type { DeviceName } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { keep } from '../memory.js';
+import { bool, describe, options } from '../options.js';
 import { clearGrads, Tensor } from '../tensor.js';
-import { loadState, type LoadStateDictOptions, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
+import { planLoad, type LoadPlan, type LoadStateDictOptions, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 
 export abstract class Module {
   private readonly params = new Map<string, Tensor>();
   private readonly bufs = new Map<string, { t: Tensor | null; persistent: boolean }>();
-  private readonly children = new Map<string, Module>();
+  private readonly kids = new Map<string, Module>();
+
+  /**
+   * Training mode (PyTorch's `training`): true from construction; `eval()`
+   * clears it and `train()` sets it, on this module and every descendant.
+   * Layers whose forward differs in training (Dropout, BatchNorm) read it.
+   */
+  training = true;
 
   abstract forward(x: Tensor): Tensor;
 
   protected registerParameter<T extends Tensor>(name: string, t: T): T {
     this.checkName('registerParameter', name);
+    if (!(t instanceof Tensor)) fail('registerParameter', `parameter '${name}' must be a Tensor, got ${describe(t)}`);
     this.params.set(name, t);
     return t;
   }
@@ -25,7 +34,8 @@ export abstract class Module {
    * outlives any enclosing scope() and dispose() frees it. `null` reserves the
    * name without a value (PyTorch's None buffers; not saved).
    */
-  protected registerBuffer<T extends Tensor | null>(name: string, t: T, opts: { persistent?: boolean } = {}): T {
+  protected registerBuffer<T extends Tensor | null>(name: string, t: T, options_?: { persistent?: boolean }): T {
+    const opts = options('registerBuffer', options_, { persistent: bool });
     this.checkName('registerBuffer', name);
     if (t !== null && !(t instanceof Tensor)) fail('registerBuffer', `buffer '${name}' must be a Tensor or null, got ${typeof t}`);
     if (t?.requiresGrad) fail('registerBuffer', `buffer '${name}' requires a gradient; trainable state is a parameter (registerParameter)`);
@@ -36,7 +46,8 @@ export abstract class Module {
 
   protected registerModule<M extends Module>(name: string, m: M): M {
     this.checkName('registerModule', name);
-    this.children.set(name, m);
+    if (!(m instanceof Module)) fail('registerModule', `module '${name}' must be an nn.Module, got ${describe(m)}`);
+    this.kids.set(name, m);
     return m;
   }
 
@@ -47,14 +58,14 @@ export abstract class Module {
       fail(op, `name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
     }
     // Registering a name again replaces the entry (as assigning a parameter in PyTorch), but only with its own kind.
-    const kinds: [string, Map<string, unknown>][] = [['registerParameter', this.params], ['registerBuffer', this.bufs], ['registerModule', this.children]];
+    const kinds: [string, Map<string, unknown>][] = [['registerParameter', this.params], ['registerBuffer', this.bufs], ['registerModule', this.kids]];
     for (const [kind, map] of kinds) if (kind !== op && map.has(name)) fail(op, `'${name}' is already registered by ${kind}`);
   }
 
   /** Every parameter, with a dotted path (e.g. "layers.0.weight"), in registration order. */
   *namedParameters(prefix = ''): Generator<[string, Tensor]> {
     for (const [n, t] of this.params) yield [prefix + n, t];
-    for (const [n, m] of this.children) yield* m.namedParameters(`${prefix}${n}.`);
+    for (const [n, m] of this.kids) yield* m.namedParameters(`${prefix}${n}.`);
   }
 
   parameters(): Tensor[] {
@@ -64,11 +75,48 @@ export abstract class Module {
   /** Every buffer that holds a tensor, with a dotted path, in registration order. */
   *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
     for (const [n, b] of this.bufs) if (b.t) yield [prefix + n, b.t];
-    for (const [n, m] of this.children) yield* m.namedBuffers(`${prefix}${n}.`);
+    for (const [n, m] of this.kids) yield* m.namedBuffers(`${prefix}${n}.`);
   }
 
   buffers(): Tensor[] {
     return [...this.namedBuffers()].map(([, t]) => t);
+  }
+
+  /** The direct sub-modules with their registered names, in registration order. */
+  *namedChildren(): Generator<[string, Module]> {
+    yield* this.kids;
+  }
+
+  children(): Module[] {
+    return [...this.kids.values()];
+  }
+
+  /**
+   * This module (under `prefix`, '' by default) and every descendant with its
+   * dotted path ("layers.0"), depth first in registration order, each once
+   * (PyTorch's `named_modules`).
+   */
+  *namedModules(prefix = '', seen = new Set<Module>()): Generator<[string, Module]> {
+    if (seen.has(this)) return;
+    seen.add(this);
+    yield [prefix, this];
+    for (const [n, m] of this.kids) yield* m.namedModules(prefix ? `${prefix}.${n}` : n, seen);
+  }
+
+  modules(): Module[] {
+    return [...this.namedModules()].map(([, m]) => m);
+  }
+
+  /** Sets training mode (default true) on this module and every descendant; returns this (PyTorch's `train`). */
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') fail('train', `argument 'mode' must be a boolean, got ${typeof mode}`);
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Inference mode: `train(false)`. Pair it with `noGrad()` so no graph is recorded. Returns this. */
+  eval(): this {
+    return this.train(false);
   }
 
   /**
@@ -79,7 +127,7 @@ export abstract class Module {
   private *stateEntries(prefix = ''): Generator<[string, Tensor]> {
     for (const [n, t] of this.params) yield [prefix + n, t];
     for (const [n, b] of this.bufs) if (b.t && b.persistent) yield [prefix + n, b.t];
-    for (const [n, m] of this.children) yield* m.stateEntries(`${prefix}${n}.`);
+    for (const [n, m] of this.kids) yield* m.stateEntries(`${prefix}${n}.`);
   }
 
   /**
@@ -110,7 +158,18 @@ export abstract class Module {
    * `strict: false`.
    */
   loadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}): LoadStateDictResult {
-    return loadState(new Map(this.stateEntries()), sd, opts);
+    const plan = this.planLoadStateDict(sd, opts);
+    plan.write();
+    return plan.result;
+  }
+
+  /**
+   * @internal loadStateDict's checks without the write: a plan whose
+   * `write()` applies it. Lets a caller check several loads (a model and an
+   * optimizer from one checkpoint) before applying any.
+   */
+  planLoadStateDict(sd: StateDictInput, opts: LoadStateDictOptions = {}, op = 'loadStateDict'): LoadPlan {
+    return planLoad(new Map(this.stateEntries()), sd, opts, op);
   }
 
   /** The device of the first parameter. */
@@ -124,7 +183,7 @@ export abstract class Module {
    * when they are ready; calling forward() earlier is fine, only slower.
    */
   async prepare(batch: number): Promise<void> {
-    for (const m of this.children.values()) await m.prepare(batch);
+    for (const m of this.kids.values()) await m.prepare(batch);
   }
 
   /** Drops every parameter's gradient (frees it). */

@@ -50,7 +50,7 @@ export function argmax(x: Tensor, axis?: number, keepDims = false): Tensor {
 
 /** A tensor on x's backend with values f(i) along its first axis. */
 function hostTensor(x: Tensor, shape: number[], f: (i: number) => number): Tensor {
-  const t = empty(x.backend, shape);
+  const t = empty(x.backend, shape, 'argmax');
   x.backend.write(t.handle('argmax', 'weights'), Float32Array.from({ length: shape[0] }, (_, i) => f(i)));
   return t;
 }

@@ -12,7 +12,7 @@ import { arg, deviceOf } from './util.js';
 
 /** @internal A tensor of `shape` filled with `value`. */
 export function full(backend: Backend, shape: Shape, value: number): Tensor {
-  const out = empty(backend, shape);
+  const out = empty(backend, shape, 'full');
   backend.fill(out.handle('full', 'out'), out.size, value);
   return out;
 }
@@ -20,7 +20,7 @@ export function full(backend: Backend, shape: Shape, value: number): Tensor {
 /** @internal Runs one unary kernel; no gradient. */
 export function unaryRaw(op: UnaryOp, x: Tensor, alpha = 1, beta = 0): Tensor {
   const be = x.backend;
-  const out = empty(be, x.shape);
+  const out = empty(be, x.shape, op);
   be.unary(op, x.handle(op, 'x'), out.handle(op, 'out'), x.size, alpha, beta);
   return out;
 }
@@ -29,7 +29,7 @@ export function unaryRaw(op: UnaryOp, x: Tensor, alpha = 1, beta = 0): Tensor {
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const be = deviceOf(name, { a, b });
   const p = broadcast(name, a.shape, b.shape);
-  const out = empty(be, p.shape);
+  const out = empty(be, p.shape, name);
   if (out.size > 0) be.binary(op, a.handle(name, 'a'), b.handle(name, 'b'), out.handle(name, 'out'), p);
   return out;
 }
@@ -47,7 +47,8 @@ function unary(name: string, op: UnaryOp, x: Tensor, saves: 'x' | 'y' | null,
 
 const mulRaw = (a: Tensor, b: Tensor) => binaryRaw('mul', a, b);
 const divRaw = (a: Tensor, b: Tensor) => binaryRaw('div', a, b);
-const scaleRaw = (a: Tensor, alpha: number) => unaryRaw('affine', a, alpha, 0);
+// α·x as affine(x, α, −0): adding −0 changes nothing, where + 0 would turn α·x = −0 into +0.
+const scaleRaw = (a: Tensor, alpha: number) => unaryRaw('affine', a, alpha, -0);
 
 export const neg = (x: Tensor) => unary('neg', 'neg', x, null, (g) => unaryRaw('neg', g));
 export const exp = (x: Tensor) => unary('exp', 'exp', x, 'y', (g, y) => mulRaw(g, y));
@@ -100,15 +101,31 @@ export function sub(a: Operand, b: Operand): Tensor {
 }
 
 export function mul(a: Operand, b: Operand): Tensor {
-  if (typeof b === 'number') { checkNumber('mul', 'b', b); return affine(arg('mul', 'a', a), b, 0); }
-  if (typeof a === 'number') { checkNumber('mul', 'a', a); return affine(arg('mul', 'b', b), a, 0); }
+  if (typeof b === 'number') { checkNumber('mul', 'b', b); return affine(arg('mul', 'a', a), b, -0); }
+  if (typeof a === 'number') { checkNumber('mul', 'a', a); return affine(arg('mul', 'b', b), a, -0); }
   // Each operand is saved only where the other one's gradient reads it.
   return binary('mul', 'mul', a, b, () => [b.requiresGrad ? a : null, a.requiresGrad ? b : null],
     (g, [a, b]) => [b && mulRaw(g, b), a && mulRaw(g, a)]);
 }
 
+/**
+ * Whether x / b may run as x · (1/b): 1/b is a normal float32, or b is ±0,
+ * ±inf or NaN (whose reciprocals ±inf, ±0, NaN give x / b's answers). Beyond
+ * |b| = 2^126 the reciprocal is denormal (a device may flush it to 0, and it
+ * carries fewer digits), and below 2^-128 it overflows: such b divide for real.
+ */
+function reciprocalExact(b: number): boolean {
+  const inv = Math.fround(1 / b);
+  return !Number.isFinite(b) || b === 0 || (Math.abs(inv) >= 2 ** -126 && Number.isFinite(inv));
+}
+
 export function div(a: Operand, b: Operand): Tensor {
-  if (typeof b === 'number') { checkNumber('div', 'b', b); return affine(arg('div', 'a', a), 1 / b, 0); }
+  if (typeof b === 'number') {
+    checkNumber('div', 'b', b);
+    const x = arg('div', 'a', a);
+    if (reciprocalExact(b)) return affine(x, 1 / b, -0);
+    return scope(() => div(x, full(x.backend, [], b)));
+  }
   if (typeof a === 'number') {
     checkNumber('div', 'a', a);
     const x = arg('div', 'b', b);
@@ -121,9 +138,13 @@ export function div(a: Operand, b: Operand): Tensor {
     (g, [b, y], [na]) => [na ? divRaw(g, b) : null, y && unaryRaw('neg', mulRaw(g, divRaw(y, b)))]);
 }
 
-/** Gradient weights for max/min: 1 where `a` wins, 1/2 on ties (as PyTorch). */
-function winWeights(a: Tensor, b: Tensor): Tensor {
-  return binaryRaw('add', binaryRaw('gt', a, b), scaleRaw(binaryRaw('eq', a, b), 0.5));
+/**
+ * Gradient weight of an operand of max/min that loses where over > under: 0
+ * there, 1/2 on ties, else 1. A NaN operand (every comparison false) gives
+ * both operands the whole gradient, as PyTorch.
+ */
+function keepWeight(over: Tensor, under: Tensor, halfTies: Tensor): Tensor {
+  return unaryRaw('affine', binaryRaw('add', binaryRaw('gt', over, under), halfTies), -1, 1);
 }
 
 function extremum(name: 'maximum' | 'minimum', a: Operand, b: Operand): Tensor {
@@ -135,8 +156,10 @@ function extremum(name: 'maximum' | 'minimum', a: Operand, b: Operand): Tensor {
   return scope(() => {
     const A = ta ?? full(dev, [], a as number), B = tb ?? full(dev, [], b as number);
     return binary(name, name, A, B, () => [A, B], (g, [A, B], [na, nb]) => {
-      const w = name === 'maximum' ? winWeights(A, B) : winWeights(B, A);
-      return [na ? mulRaw(g, w) : null, nb ? binaryRaw('sub', g, mulRaw(g, w)) : null];
+      const ties = scaleRaw(binaryRaw('eq', A, B), 0.5);
+      // maximum: A loses where B > A, B where A > B; minimum the other way round.
+      const [over, under] = name === 'maximum' ? [B, A] : [A, B];
+      return [na ? mulRaw(g, keepWeight(over, under, ties)) : null, nb ? mulRaw(g, keepWeight(under, over, ties)) : null];
     });
   });
 }

@@ -8,6 +8,7 @@ import {
 } from '../backends/backend.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { sizeOf } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -86,7 +87,7 @@ export function linearWork(be: Backend, batch: number, K: number, N: number, act
  */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activation = 'none'): Tensor {
   deviceOf('linear', b ? { x, w, b } : { x, w });
-  if (!(act in ACTIVATIONS)) fail('linear', `argument 'act' must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(act)}`);
+  if (typeof act !== 'string' || !Object.hasOwn(ACTIVATIONS, act)) fail('linear', `argument 'act' must be one of ${Object.keys(ACTIVATIONS).map((a) => `'${a}'`).join(', ')}, got ${describe(act)}`);
   if (w.rank !== 2) fail('linear', `argument 'w' must be 2-D [in, out], got ${fmtShape(w.shape)}`);
   const [K, N] = w.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== K) fail('linear', `argument 'x' has shape ${fmtShape(x.shape)}; needs [..., ${K}] to match w ${fmtShape(w.shape)}`);
@@ -107,7 +108,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, act: Activ
     return record('linear', y, inputs, [needs.w ? x : null, needs.x ? w : null, t], (g, [x, w, t]) => {
       const dz = plan.dzPass ? binaryRaw(plan.dzPass, t!, g) : g;
       const pro = plan.dzPass ? null : t;
-      const gb = plan.db === 'sumB' ? empty(g.backend, [N]) : plan.db === 'rows' ? reduceSumRows(dz.view([M, N])) : null;
+      const gb = plan.db === 'sumB' ? empty(g.backend, [N], 'linear') : plan.db === 'rows' ? reduceSumRows(dz.view([M, N])) : null;
       const gx = plan.dx && gemm(dz, w!, plan.dx, { t: pro }).view(shapeX);
       const gw = plan.dw && gemm(x!, dz, plan.dw, { t: pro, sumB: gb }).view(shapeW);
       return hasBias ? [gx, gw, gb] : [gx, gw];

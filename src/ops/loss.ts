@@ -1,19 +1,25 @@
 // Losses. crossEntropy takes integer class ids (checked on the host, before
 // any kernel) or a tensor of target probabilities.
+import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { oneOf, options, type OptionSpec } from '../options.js';
 import { empty, Tensor } from '../tensor.js';
-import { mul, sub, square } from './elementwise.js';
+import { binaryRaw, mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
 import { arg, deviceOf } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
-function checkReduction(op: string, r: unknown): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') fail(op, `option 'reduction' must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
-  return r;
+export interface LossOptions {
+  /** 'mean' (default) over rows or elements, 'sum', or 'none' (per row / element). */
+  reduction?: Reduction;
 }
+
+const SPEC: OptionSpec<LossOptions> = { reduction: oneOf('mean', 'sum', 'none') };
+/** Other libraries' spellings: PyTorch's deprecated `reduce`, Keras's `reduction` values differ. */
+const ALIASES = { reduce: 'reduction' };
 
 /** One-hot rows for class ids, validated on the host. */
 function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
@@ -31,13 +37,28 @@ function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
 }
 
 /**
+ * target · logProb, with 0 · (−inf) = 0: a class of probability 0 adds
+ * nothing even where its logit is −inf (masked) or so far below the others
+ * that its log-probability is −inf. Plain products would make those rows NaN.
+ * Gradients: target for logProb (finite), logProb for target (as a product's).
+ */
+function weighted(target: Tensor, logProb: Tensor): Tensor {
+  const y = binaryRaw('xmul', target, logProb, 'crossEntropy');
+  return record('crossEntropy', y, [target, logProb], [target.requiresGrad ? logProb : null, logProb.requiresGrad ? target : null], (g, [lp, t], [nt, nlp]) =>
+    [nt ? binaryRaw('mul', g, lp!) : null, nlp ? binaryRaw('mul', g, t!) : null]);
+}
+
+/**
  * Softmax cross-entropy of `logits` [N, C] against `labels`: integer class
  * ids (length N) or target probabilities (a Tensor [N, C]). Mean over rows by
- * default.
+ * default. A logit of −inf (a masked class) is fine where its class has
+ * probability 0: that class adds 0 to the loss and gets gradient 0 (PyTorch
+ * does the same for class ids; for probability targets PyTorch 1.13 returns a
+ * NaN loss there, with the same finite gradient).
  */
-export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts?: LossOptions): Tensor {
   arg('crossEntropy', 'logits', logits);
-  const reduction = checkReduction('crossEntropy', opts.reduction ?? 'mean');
+  const reduction = options('crossEntropy', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
   let hot: Float32Array | null = null;
   if (labels instanceof Tensor) {
@@ -55,18 +76,18 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor,
   return scope(() => {
     let target = labels as Tensor;
     if (hot) {
-      target = empty(logits.backend, logits.shape);
+      target = empty(logits.backend, logits.shape, 'crossEntropy');
       logits.backend.write(target.handle('crossEntropy', 'labels'), hot);
     }
-    const perRow = sum(mul(logSoftmax(logits), target), 1);
+    const perRow = sum(weighted(target, logSoftmax(logits)), 1);
     return mul(reduction === 'none' ? perRow : reduction === 'sum' ? sum(perRow) : mean(perRow), -1);
   });
 }
 
 /** Mean squared error; `pred` and `target` must have the same shape. */
-export function mse(pred: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function mse(pred: Tensor, target: Tensor, opts?: LossOptions): Tensor {
   deviceOf('mse', { pred, target });
-  const reduction = checkReduction('mse', opts.reduction ?? 'mean');
+  const reduction = options('mse', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (pred.rank !== target.rank || pred.shape.some((d, i) => d !== target.shape[i])) {
     fail('mse', `argument 'target' has shape ${fmtShape(target.shape)}; needs ${fmtShape(pred.shape)} (the prediction's shape)`);
   }

@@ -35,7 +35,7 @@ export function gemm(a: Tensor, b: Tensor, s: MatmulShape, w: GemmTensors = {}):
   const pro: Prologue = s.prologue ? { ...s.prologue, t: w.t! } : null;
   if (K === 0 || batch * M * N === 0) return scope(() => degenerate(b, batch, M, N, K, act, bias, pro, sumB));
   const be = a.backend;
-  const out = empty(be, [batch, M, N]);
+  const out = empty(be, [batch, M, N], 'matmul');
   be.matmul(a.handle('matmul', 'a'), b.handle('matmul', 'b'), bias ? bias.handle('matmul', 'bias') : null, out.handle('matmul', 'out'), {
     batch, M, N, K, transA: !!s.transA, transB: !!s.transB,
     strideA: a.size === M * K ? 0 : M * K, strideB: b.size === K * N ? 0 : K * N, act,
@@ -49,7 +49,7 @@ export function gemm(a: Tensor, b: Tensor, s: MatmulShape, w: GemmTensors = {}):
 function degenerate(b: Tensor, batch: number, M: number, N: number, K: number, act: Activation,
   bias: Tensor | null, pro: Prologue, sumB: Tensor | null): Tensor {
   const be = b.backend;
-  const out = empty(be, [batch, M, N]);
+  const out = empty(be, [batch, M, N], 'matmul');
   if (K === 0) {
     // An empty sum: every row is act(0 + bias), and Σ_k op(B) is 0.
     if (out.size > 0) be.fill(out.handle('matmul', 'out'), out.size, 0);
@@ -61,7 +61,7 @@ function degenerate(b: Tensor, batch: number, M: number, N: number, K: number, a
   // No outputs (M = 0), but Σ_k op(B) — the bias gradient — is still defined.
   if (sumB && N > 0) {
     const on = pro?.on === 'b' ? pro : null;
-    const src = on ? empty(be, [K * N]) : b;
+    const src = on ? empty(be, [K * N], 'matmul') : b;
     if (on) be.binary(on.op, on.t.handle('matmul', 'prologue'), b.handle('matmul', 'b'), src.handle('matmul', 'b'), { shape: [K * N], aStrides: [1], bStrides: [1] });
     be.reduce('sum', src.handle('matmul', 'b'), sumB.handle('matmul', 'sumB'), { outer: 1, reduce: K, inner: N });
   }

@@ -4,7 +4,9 @@
 // call each, innermost first.
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backends/backend.js';
+import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -33,7 +35,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape): Te
   // Reducing an empty axis (sum 0, max -inf, mean NaN) or only size-1 axes: one kernel call still defines the result.
   if (x.size === 0 || !gs.some((g) => g.reduced)) {
     const reduce = axes.reduce((a, i) => a * x.shape[i], 1);
-    const out = empty(be, outShape);
+    const out = empty(be, outShape, op);
     if (out.size > 0) be.reduce(op, x.handle(op, 'x'), out.handle(op, 'out'), { outer: out.size, reduce, inner: 1 });
     return out;
   }
@@ -45,7 +47,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], outShape: Shape): Te
       const k = gs.map((g) => g.reduced).lastIndexOf(true);
       const outer = sizeOf(gs.slice(0, k).map((g) => g.size));
       const inner = sizeOf(gs.slice(k + 1).map((g) => g.size));
-      const next = empty(be, [outer * inner]);
+      const next = empty(be, [outer * inner], op);
       be.reduce(op, cur.handle(op, 'x'), next.handle(op, 'out'), { outer, reduce: gs[k].size, inner });
       cur = next;
       gs = gs.filter((_, i) => i !== k);
@@ -65,9 +67,29 @@ function keptShape(shape: Shape, axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
+/**
+ * The axes to reduce. A rank-0 tensor takes axis 0 or −1 (or none) and is its
+ * own reduction, as in PyTorch: there is no axis to reduce.
+ */
+function reducedAxes(name: ReduceOp, x: Tensor, axis: number | number[] | undefined): number[] {
+  if (x.rank > 0 || !(axis === undefined || typeof axis === 'number' || Array.isArray(axis))) return normalizeAxes(name, axis, x.rank);
+  const list = axis === undefined ? [] : typeof axis === 'number' ? [axis] : axis;
+  for (const a of list) {
+    if (a !== 0 && a !== -1) fail(name, `axis ${a} is out of range for a scalar (rank 0) tensor (needs axis 0 or -1)`);
+  }
+  if (list.length > 1) fail(name, `axis ${list[1]} is given twice (a scalar has one axis, 0 or -1)`);
+  return [];
+}
+
 function reduction(name: ReduceOp, x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
   arg(name, 'x', x);
-  const axes = normalizeAxes(name, axis, x.rank);
+  const axes = reducedAxes(name, x, axis);
+  if (typeof keepDims !== 'boolean') fail(name, `argument 'keepDims' must be a boolean, got ${describe(keepDims)}`);
+  // The max of nothing is undefined (sum gives 0 and mean NaN, as PyTorch); PyTorch raises too.
+  const empty = axes.find((i) => x.shape[i] === 0);
+  if (name === 'max' && empty !== undefined) {
+    fail('max', `cannot take the max over axis ${empty} of size 0 (x has shape ${fmtShape(x.shape)}): it has no identity; sum gives 0 and mean NaN`);
+  }
   const keep = keptShape(x.shape, axes);
   const outShape = keepDims ? keep : x.shape.filter((_, i) => !axes.includes(i));
   const y = reduceRaw(name, x, axes, outShape);
@@ -106,7 +128,7 @@ export function sumTo(t: Tensor, shape: Shape): Tensor {
 /** @internal Column sums of a 2-D [rows, cols] tensor (the bias gradient); no gradient. */
 export function reduceSumRows(t: Tensor): Tensor {
   const [rows, cols] = t.shape;
-  const out = empty(t.backend, [cols]);
+  const out = empty(t.backend, [cols], 'sum');
   if (cols > 0) t.backend.reduce('sum', t.handle('sum', 'x'), out.handle('sum', 'out'), { outer: 1, reduce: rows, inner: cols });
   return out;
 }

@@ -31,7 +31,7 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
 /** @internal out = x laid out along `shape` with element `strides` into x. */
 function stridedRaw(x: Tensor, shape: Shape, strides: number[]): Tensor {
   const be = x.backend;
-  const out = empty(be, shape);
+  const out = empty(be, shape, 'strided');
   if (out.size > 0) be.strided(x.handle('strided', 'x'), out.handle('strided', 'out'), { shape, strides, offset: 0 });
   return out;
 }

@@ -5,6 +5,7 @@
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { describe } from '../options.js';
 import { empty, type Tensor } from '../tensor.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
 import { transpose } from './shape.js';
@@ -14,7 +15,7 @@ import { arg } from './util.js';
 function softmaxRaw(x: Tensor, log: boolean): Tensor {
   const be = x.backend;
   const cols = x.rank === 0 ? 1 : x.shape[x.rank - 1];
-  const out = empty(be, x.shape);
+  const out = empty(be, x.shape, log ? 'logSoftmax' : 'softmax');
   if (out.size > 0) be.softmax(x.handle('softmax', 'x'), out.handle('softmax', 'out'), out.size / cols, cols, log);
   return out;
 }
@@ -22,7 +23,7 @@ function softmaxRaw(x: Tensor, log: boolean): Tensor {
 /** Σ over the last axis, kept as size 1 (no gradient). */
 function rowSums(t: Tensor): Tensor {
   const cols = t.shape[t.rank - 1];
-  const out = empty(t.backend, [...t.shape.slice(0, -1), 1]);
+  const out = empty(t.backend, [...t.shape.slice(0, -1), 1], 'sum');
   t.backend.reduce('sum', t.handle('sum', 'x'), out.handle('sum', 'out'), { outer: t.size / cols, reduce: cols, inner: 1 });
   return out;
 }
@@ -37,6 +38,7 @@ function lastAxis(name: string, x: Tensor, log: boolean): Tensor {
 
 function alongAxis(name: string, x: Tensor, axis: number, log: boolean): Tensor {
   arg(name, 'x', x);
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) fail(name, `argument 'axis' must be an integer, got ${describe(axis)}`);
   if (x.rank === 0) fail(name, `needs a tensor of rank >= 1, got a scalar ${fmtShape(x.shape)}`);
   if (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank) {
     fail(name, `axis ${axis} is out of range for shape ${fmtShape(x.shape)} (needs ${-x.rank} <= axis < ${x.rank})`);

@@ -1,3 +1,3 @@
-export { Optimizer } from './optimizer.js';
+export { Optimizer, type OptimizerStateDict, type OptimizerStateDictInput } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';

@@ -152,7 +152,7 @@ test('DataLoader: batches go to the device asked for; bad options are refused', 
   }
   const ds = new data.TensorDataset(new Float32Array(3));
   expectError(() => new data.DataLoader(ds, { batchSize: 0 }), /data.DataLoader: option 'batchSize' must be a positive integer, got 0/);
-  expectError(() => new data.DataLoader(ds, { batch_size: 2 } as unknown as lp.data.DataLoaderOptions), /unknown option 'batch_size'; the options are: batchSize, shuffle, generator, seed, dropLast, device/);
+  expectError(() => new data.DataLoader(ds, { batch_size: 2 } as unknown as lp.data.DataLoaderOptions), /unknown option 'batch_size' \(did you mean 'batchSize'\?\); the options are: batchSize, shuffle, generator, seed, dropLast, device/);
   expectError(() => new data.DataLoader(ds, { shuffle: 'yes' as unknown as boolean }), /option 'shuffle' must be a boolean/);
   expectError(() => new data.DataLoader(ds, { seed: 1, generator: new Generator(1) }), /give option 'generator' or 'seed', not both/);
   expectError(() => new data.DataLoader(ds, { seed: NaN }), /option 'seed'.*finite number/);

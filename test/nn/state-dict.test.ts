@@ -169,7 +169,7 @@ test('a failed load changes nothing and names the key (and both shapes)', async 
       [{ ...good(), 'layers.2.bias': dead }, /key 'layers\.2\.bias': the tensor was disposed/],
       [{ ...good(), 'layers.2.bias': new BigInt64Array(2) }, /key 'layers\.2\.bias': a BigInt64Array is not numeric data/],
       [good(), /option 'strict' must be a boolean/, { strict: 'no' }],
-      [good(), /unknown option 'strcit'; the only option is 'strict'/, { strcit: false }],
+      [good(), /unknown option 'strcit' \(did you mean 'strict'\?\); the options are: strict/, { strcit: false }],
       [null, /argument 'stateDict' must be an object \(or a Map\).*got null/],
       [[v[0]], /argument 'stateDict' must be an object.*got an array/],
     ];

@@ -4,8 +4,10 @@
 // no console errors; the spiral's test loss falls on WebGPU and on WASM (one
 // thread and threads); a setting changed in the page reaches the URL and a
 // reload restores it; the heatmap is drawn; out-of-range URL settings are
-// corrected in the page; keyboard; WebGPU loss falls back to WASM; the race
-// and the bench run. Screenshots go to test-output/playground/.
+// corrected in the page; keyboard; a WebGPU loss is recovered (on a new device,
+// or on WASM when none comes back) with no lost step; the race and the bench
+// run; the weights download as safetensors and load back. Screenshots go to
+// test-output/playground/.
 // Under CI=true a missing chromium or a page without WebGPU is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +16,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stats } from '../../playground/src/session.js';
+import { readSafetensors, writeSafetensors } from '../../src/index.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-output/playground');
@@ -257,17 +260,39 @@ if (!existsSync(CHROMIUM)) {
     await page.close();
   });
 
-  test('a lost WebGPU device: a readable message, and training continues on WASM', async () => {
+  test('a lost WebGPU device: lepton recovers and training carries on with no lost step; without a new GPU it continues on WASM', async () => {
     if (!webgpu) return;
+    const pg = (page: Page) => ({
+      run: (n: number): Promise<Stats> => page.evaluate((k) => (globalThis as any).__playground.runSteps(k), n),
+      lose: (permanent: boolean): Promise<boolean> => page.evaluate((p) => (globalThis as any).__playground.loseWebGPUDevice(p), permanent),
+      messages: (): Promise<{ kind: string; text: string }[]> => page.evaluate(() => (globalThis as any).__playground.messages()),
+    });
+    // The same settings (weights, batches) without a loss: the reference.
+    const plain = await open('#backend=webgpu');
+    await pg(plain).run(20);
+    const ref = await pg(plain).run(20);
+    await plain.close();
+
     const page = await open('#backend=webgpu');
-    await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
-    assert.ok(await page.evaluate(() => (globalThis as any).__playground.loseWebGPUDevice()), 'lost the GPUDevice (testing.loseDevice)');
-    const st: Stats = await page.evaluate(() => (globalThis as any).__playground.runSteps(20));
-    assert.ok(st.backend.startsWith('wasm'), `now on ${st.backend}`);
+    const p = pg(page);
+    await p.run(20);
+    assert.ok(await p.lose(false), 'lost the GPUDevice (testing.loseDevice)');
+    let st = await p.run(20);
+    assert.is(st.backend, 'webgpu', 'a new device on the same adapter');
     assert.is(st.steps, 40, 'the step count carries on');
-    assert.ok(Number.isFinite(st.testLoss));
-    const msgs: { kind: string; text: string }[] = await page.evaluate(() => (globalThis as any).__playground.messages());
-    assert.ok(msgs.some((m) => m.kind === 'error' && m.text.includes('WebGPU failed') && m.text.includes('continues on WASM')), JSON.stringify(msgs));
+    assert.is(st.testLoss, ref.testLoss, 'no step lost: the same test loss as without the loss, bit for bit');
+    assert.is(st.trainLoss, ref.trainLoss);
+    let msgs = await p.messages();
+    assert.ok(msgs.some((m) => m.text.includes('The GPU device was lost') && m.text.includes('re-created it') && m.text.includes('no lost step')), JSON.stringify(msgs));
+
+    assert.ok(await p.lose(true), 'lost it again, for good');
+    st = await p.run(20);
+    assert.ok(st.backend.startsWith('wasm'), `now on ${st.backend}`);
+    assert.is(st.steps, 60);
+    assert.ok(Number.isFinite(st.testLoss), `test loss ${st.testLoss}`);
+    msgs = await p.messages();
+    assert.ok(msgs.some((m) => m.text.includes('moved the network to WASM') && m.text.includes('no lost step')), JSON.stringify(msgs));
+    assert.ok(!msgs.some((m) => m.kind === 'error'), JSON.stringify(msgs));
     await page.close();
   });
 
@@ -297,6 +322,43 @@ if (!existsSync(CHROMIUM)) {
     assert.ok(bars >= res.length, `a bar per result (${bars})`);
     speeds.push(`bench GFLOP/s: ${res.map((r) => `${r.case}@${r.backend} ${r.gflops!.toFixed(2)}`).join(', ')}`);
     await shot(page, 'bench.png');
+    await page.close();
+  });
+
+  test('weights: download the trained network as safetensors, load it back: the same predictions', async () => {
+    const page = await open('#backend=wasm&hidden=6,4');
+    await within(60_000, page.evaluate(() => (globalThis as any).__playground.runSteps(40)), '40 steps');
+    const trained: number[] = await page.evaluate(() => (globalThis as any).__playground.grid());
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#weights-download')]);
+    assert.is(download.suggestedFilename(), 'playground.safetensors');
+    const path = join(OUT, 'playground.safetensors');
+    await download.saveAs(path);
+    // PyTorch's names and layouts ([out, in]), the page's settings in the metadata.
+    const file = await readSafetensors(path);
+    assert.equal(Object.keys(file.tensors), ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias']);
+    const inputs: number = await page.evaluate(() => (globalThis as any).__playground.settings().features.length);
+    assert.equal(file.tensors['layers.0.weight'].shape, [6, inputs]);
+    assert.match(file.metadata!.playground, /hidden=6%2C4|hidden=6,4/);
+    // Other weights (Reset), then the file back: the very same predictions.
+    await page.click('#reset');
+    await page.evaluate(() => (globalThis as any).__playground.idle());
+    assert.not.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'reset changed the predictions');
+    const loaded = async (file: string) => {
+      await page.setInputFiles('#weights-file', file);
+      await within(30_000, page.waitForFunction(() => (globalThis as any).__playground.messages().some((m: { text: string }) => /^(Loaded|Could not load)/.test(m.text))), 'the load');
+      await page.evaluate(() => (globalThis as any).__playground.idle());
+      return page.evaluate(() => (globalThis as any).__playground.messages() as { kind: string; text: string }[]);
+    };
+    const msgs = await loaded(path);
+    assert.ok(msgs.some((m) => m.kind === 'info' && m.text.startsWith('Loaded the weights of playground.safetensors')), JSON.stringify(msgs));
+    assert.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'the loaded weights predict as the downloaded ones did');
+    // A file of another shape (no settings in it): a readable error naming the key and both shapes; the network stays.
+    const bad = join(OUT, 'bad.safetensors');
+    await writeSafetensors(Object.fromEntries(Object.entries(file.tensors).map(([k, t]) => [k, k === 'layers.1.weight' ? { shape: [5, 6], data: new Float32Array(30) } : { shape: t.shape, data: t.data }])), bad);
+    const err = (await loaded(bad)).find((m) => m.kind === 'error');
+    assert.match(err?.text ?? '', /Could not load bad.safetensors: loadSafetensors: key 'layers.1.weight': shape mismatch: the file has \[5, 6\] \(F32\), the model needs \[4, 6\]/);
+    assert.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'a failed load leaves the network as it was');
+    await shot(page, 'weights.png');
     await page.close();
   });
 

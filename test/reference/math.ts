@@ -1,10 +1,13 @@
 // Scalar float64 definitions of every elementwise function. These are the
-// mathematical definitions, written independently of the kernels.
+// mathematical definitions, written independently of the kernels, with
+// PyTorch's answers at NaN, ±inf and ±0: relu(NaN) = NaN, relu(−0) = −0, a
+// relu gradient that passes through NaN (torch's threshold_backward: zero only
+// where x <= 0), sign(NaN) = 0 (torch 1.13), maximum/minimum NaN if either is.
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-export const relu = (x: number) => (x > 0 ? x : 0);
+export const relu = (x: number) => (x < 0 ? 0 : x);
 export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /**
  * GELU, tanh approximation (as jax.nn.gelu and GPT-2): 0.5 x (1 + tanh u),
@@ -56,7 +59,7 @@ export function activation(act: string, x: number): number {
 export function activationGrad(act: string, x: number): number {
   switch (act) {
     case 'none': return 1;
-    case 'relu': return x > 0 ? 1 : 0;
+    case 'relu': return x <= 0 ? 0 : 1;
     case 'gelu': return geluGrad(x);
     case 'tanh': return 1 - Math.tanh(x) ** 2;
     case 'sigmoid': return sigmoid(x) * (1 - sigmoid(x));
@@ -94,10 +97,12 @@ export function binary(op: string, a: number, b: number): number {
     case 'minimum': return Math.min(a, b);
     case 'eq': return a === b ? 1 : 0;
     case 'gt': return a > b ? 1 : 0;
-    case 'relu_bwd': return a > 0 ? b : 0;
+    case 'relu_bwd': return a <= 0 ? 0 : b;
     case 'gelu_bwd': return b * geluGrad(a);
     case 'tanh_bwd': return b * (1 - a * a);
     case 'sigmoid_bwd': return b * a * (1 - a);
+    // 0 · b = 0 even for b = ±inf (the 0 · log 0 = 0 of an entropy, as torch.xlogy); NaN stays NaN.
+    case 'xmul': return a === 0 && !Number.isNaN(b) ? 0 : a * b;
   }
   throw new Error(`reference: unknown binary op ${op}`);
 }

@@ -22,9 +22,9 @@ export function expand(x: Nd, out: number[]): Nd {
   return { data: k.strided(x.data, out, k.stridesIn(x.shape, out), 0), shape: out };
 }
 
-/** Sum of `g` (broadcast shape) back to `shape`. */
+/** Sum of `g` (broadcast shape) back to `shape`; from −0, the identity of IEEE addition (a lone −0 stays −0). */
 export function sumTo(g: Nd, shape: number[]): Nd {
-  const out = new Float64Array(size(shape));
+  const out = new Float64Array(size(shape)).fill(-0);
   const st = k.stridesIn(shape, g.shape);
   for (let i = 0; i < g.data.length; i++) out[k.offsetOf(i, g.shape, st)] += g.data[i];
   return { data: out, shape };
@@ -41,8 +41,8 @@ const zip = (a: Nd, b: Nd, f: (x: number, y: number) => number): Nd => {
 
 // ---- elementwise -------------------------------------------------------
 export const unaryDerivative: Record<string, (x: number) => number> = {
-  neg: () => -1, exp: Math.exp, log: (x) => 1 / x, abs: (x) => Math.sign(x), sqrt: (x) => 0.5 / Math.sqrt(x),
-  square: (x) => 2 * x, relu: (x) => (x > 0 ? 1 : 0), gelu: m.geluGrad, tanh: (x) => 1 - Math.tanh(x) ** 2,
+  neg: () => -1, exp: Math.exp, log: (x) => 1 / x, abs: (x) => m.unary('sign', x), sqrt: (x) => 0.5 / Math.sqrt(x),
+  square: (x) => 2 * x, relu: (x) => m.activationGrad('relu', x), gelu: m.geluGrad, tanh: (x) => 1 - Math.tanh(x) ** 2,
   sigmoid: (x) => m.sigmoid(x) * (1 - m.sigmoid(x)), clone: () => 1,
 };
 export const unaryForward = (op: string, x: Nd) => map(x, (v) => m.unary(op === 'clone' ? 'copy' : op, v));
@@ -64,6 +64,8 @@ export function binaryVjp(op: string, a: Nd, b: Nd, g: Nd, abs = false): [Nd, Nd
       case 'mul': da[i] = gi * y; db[i] = gi * x; break;
       case 'div': da[i] = gi / y; db[i] = -gi * x / (y * y); break;
       case 'maximum': case 'minimum': {
+        // A NaN operand makes the result NaN, and both operands get the whole gradient (as PyTorch).
+        if (Number.isNaN(x) || Number.isNaN(y)) { da[i] = gi; db[i] = gi; break; }
         const aWins = op === 'maximum' ? x > y : x < y;
         const w = x === y ? 0.5 : aWins ? 1 : 0;
         da[i] = gi * w; db[i] = gi * (1 - w); break;
@@ -213,12 +215,16 @@ export function softmaxVjp(x: Nd, axis: number, log: boolean, g: Nd, abs = false
   return [transposeForward({ data: dx, shape: yt.shape }, perm)];
 }
 
-/** Mean softmax cross-entropy of logits [N, C] against target probabilities [N, C]. */
+/**
+ * Mean softmax cross-entropy of logits [N, C] against target probabilities [N, C].
+ * A class of probability 0 adds 0 even where its log-probability is −inf (a
+ * logit masked with −inf): 0 · log 0 = 0, as class ids give (PyTorch's nll_loss).
+ */
 export function crossEntropyForward(logits: Nd, target: Nd, reduction = 'mean'): Nd {
   const [N, C] = logits.shape;
   const lp = k.softmax(logits.data, N, C, true);
   const rows = new Float64Array(N);
-  for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) rows[i] -= target.data[i * C + c] * lp[i * C + c];
+  for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) rows[i] -= m.binary('xmul', target.data[i * C + c], lp[i * C + c]);
   if (reduction === 'none') return { data: rows, shape: [N] };
   const s = rows.reduce((a, b) => a + b, 0);
   return { data: Float64Array.of(reduction === 'sum' ? s : s / N), shape: [] };

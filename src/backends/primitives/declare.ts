@@ -105,7 +105,7 @@ export function wordsWithTail(s: StructDecl, tail: number): number {
 export interface Views { u32: Uint32Array; i32: Int32Array; f32: Float32Array; f64: Float64Array }
 
 export function viewsOf(buffer: ArrayBufferLike): Views {
-  return { u32: new Uint32Array(buffer), i32: new Int32Array(buffer), f32: new Float32Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >> 3) };
+  return { u32: new Uint32Array(buffer), i32: new Int32Array(buffer), f32: new Float32Array(buffer), f64: new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8)) };
 }
 
 /** A struct's fields as a flat list, made once per struct: writes run in a tight loop. */

@@ -18,11 +18,13 @@ export type UnaryOp = keyof typeof UNARY_OPS;
 /**
  * Binary ops with broadcasting. The `*_bwd` ops are activation derivatives:
  * `a` is the activation's input (relu, gelu) or its output (tanh, sigmoid),
- * `b` is the incoming gradient, and the result is `b * act'(...)`.
+ * `b` is the incoming gradient, and the result is `b * act'(...)`. `xmul` is
+ * `a * b` except 0 where a = 0 and b is not NaN (0 · ±inf = 0: the 0 · log 0 = 0
+ * of a cross-entropy, as torch.xlogy).
  */
 export const BINARY = codes('BINARY', {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7,
-  relu_bwd: 8, gelu_bwd: 9, tanh_bwd: 10, sigmoid_bwd: 11,
+  relu_bwd: 8, gelu_bwd: 9, tanh_bwd: 10, sigmoid_bwd: 11, xmul: 12,
 });
 export const BINARY_OPS = BINARY.codes;
 export type BinaryOp = keyof typeof BINARY_OPS;

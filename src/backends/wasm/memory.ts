@@ -1,10 +1,11 @@
 // The JS-side allocator over the kernels' linear memory. Blocks are 64-byte
-// aligned (a cache line; v128 loads never straddle a block's start) and come
-// in size classes (multiples of 64 bytes up to 1 KiB, then 8 classes per
-// power of two, so at most 12.5% is wasted). Freed blocks go to a free list
-// per class and are reused by the next request of that class; a freed block
-// at the top of the heap lowers the top instead, together with any free
-// blocks directly below it, so short-lived scratch does not pile up.
+// aligned (a cache line; v128 loads never straddle a block's start) and sized
+// by class (multiples of 64 bytes up to 1 KiB, then 8 classes per power of
+// two, so at most 12.5% is wasted). Freed blocks merge with free neighbours
+// (and into the top of the heap when they reach it); a request takes a free
+// block of its exact size, else the smallest larger one, split, and grows the
+// memory only when no free block fits. A long run with a steady mix of sizes
+// therefore reuses the memory it has instead of growing it.
 
 export const PAGE_BYTES = 65536;
 /** wasm32 addresses are 32-bit: 65536 pages of 64 KiB. */
@@ -24,18 +25,30 @@ export function sizeClass(bytes: number): number {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
+/** A block from LinearMemory.alloc: its address and (class) size in bytes. */
+export interface Block {
+  ptr: number;
+  size: number;
+}
+
 export class LinearMemory {
   readonly memory: WebAssembly.Memory;
   /** The memory's maximum size in bytes (a shared memory declares one when it is made). */
   readonly maxBytes: number;
+  /** End of the highest block handed out (free blocks never touch it: they merge into it). */
   private top: number;
-  private readonly freeLists = new Map<number, Set<number>>();
-  /** End address -> start of each free block, to merge free blocks into the top. */
-  private readonly freeByEnd = new Map<number, number>();
+  /** Free blocks: start -> size, end -> start, and size -> starts. */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnd = new Map<number, number>();
+  private readonly bins = new Map<number, Set<number>>();
+  /** The sizes that have a non-empty bin, ascending (best fit by binary search). */
+  private readonly sizes: number[] = [];
   private f32View: Float32Array;
   private u32View: Uint32Array;
   /** Bytes in live blocks (class sizes). */
   inUse = 0;
+  /** Bytes in free blocks below the top. */
+  freeBytes = 0;
 
   /** Manages `memory` (at most `maxBytes`) from `heapBase` (the module's first free byte) upwards. */
   constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_BYTES) {
@@ -58,53 +71,92 @@ export class LinearMemory {
     return this.u32View;
   }
 
-  /** Allocates at least `bytes` bytes; returns the block's address and class size. */
-  alloc(bytes: number): { ptr: number; size: number } {
+  /** The heap top: bytes from address 0 up to the end of the highest block in use. */
+  get heapTop(): number {
+    return this.top;
+  }
+
+  /** At least `bytes` bytes, or null when neither a free block nor growing the memory can give them (see refusal()). */
+  alloc(bytes: number): Block | null {
     const size = sizeClass(bytes);
-    const list = this.freeLists.get(size);
-    if (list && list.size > 0) return { ptr: this.take(list, size), size };
-    if (this.top + size <= this.maxBytes && this.ensure(this.top + size)) {
-      const ptr = this.top;
+    let ptr = this.reuse(size);
+    if (ptr === null) {
+      if (this.top + size > this.maxBytes || !this.ensure(this.top + size)) return null;
+      ptr = this.top;
       this.top += size;
-      this.inUse += size;
-      return { ptr, size };
     }
-    // No room to grow: settle for the smallest larger free block.
-    let best = Infinity;
-    for (const [s, l] of this.freeLists) if (s > size && s < best && l.size > 0) best = s;
-    if (best < Infinity) return { ptr: this.take(this.freeLists.get(best)!, best), size: best };
+    this.inUse += size;
+    return { ptr, size };
+  }
+
+  /** Why alloc(bytes) returned null, in words. */
+  refusal(bytes: number): string {
+    const size = sizeClass(bytes);
     const why = this.top + size > this.maxBytes
       ? (this.maxBytes === MAX_BYTES ? `WebAssembly (wasm32) memory is limited to 4 GiB (${MAX_PAGES} pages of 64 KiB)`
         : `this shared memory was created with a maximum of ${gib(this.maxBytes)}`)
       : `the engine refused to grow WebAssembly memory to ${gib(this.top + size)}`;
-    throw new Error(`lepton wasm: cannot allocate ${bytes} bytes: ${why}; `
-      + `${gib(this.inUse)} are in use and the heap top is at ${gib(this.top)}`);
+    return `${why}; ${gib(this.inUse)} are in use, ${gib(this.freeBytes)} free in blocks too small, and the heap top is at ${gib(this.top)}`;
   }
 
   /** Returns a block from `alloc` (same `ptr` and `size`) for reuse. */
   free(ptr: number, size: number): void {
     this.inUse -= size;
-    if (ptr + size !== this.top) {
-      let list = this.freeLists.get(size);
-      if (!list) this.freeLists.set(size, (list = new Set()));
-      list.add(ptr);
-      this.freeByEnd.set(ptr + size, ptr);
-      return;
+    let start = ptr, end = ptr + size;
+    const left = this.freeEnd.get(start);
+    if (left !== undefined) {
+      this.unlist(left);
+      start = left;
     }
-    this.top = ptr;
-    for (let below = this.freeByEnd.get(this.top); below !== undefined; below = this.freeByEnd.get(this.top)) {
-      this.freeByEnd.delete(this.top);
-      this.freeLists.get(this.top - below)!.delete(below);
-      this.top = below;
+    const right = this.freeAt.get(end);
+    if (right !== undefined) {
+      this.unlist(end);
+      end += right;
     }
+    if (end === this.top) this.top = start;
+    else this.list(start, end - start);
   }
 
-  private take(list: Set<number>, size: number): number {
-    const ptr = list.values().next().value as number;
-    list.delete(ptr);
-    this.freeByEnd.delete(ptr + size);
-    this.inUse += size;
+  /** A free block of `size` bytes: an exact fit, else the low end of the smallest larger block. */
+  private reuse(size: number): number | null {
+    const exact = this.bins.get(size);
+    if (exact) {
+      const ptr = exact.values().next().value as number;
+      this.unlist(ptr);
+      return ptr;
+    }
+    const i = lowerBound(this.sizes, size);
+    if (i === this.sizes.length) return null;
+    const have = this.sizes[i];
+    const ptr = this.bins.get(have)!.values().next().value as number;
+    this.unlist(ptr);
+    this.list(ptr + size, have - size);
     return ptr;
+  }
+
+  private list(start: number, size: number): void {
+    this.freeAt.set(start, size);
+    this.freeEnd.set(start + size, start);
+    let bin = this.bins.get(size);
+    if (!bin) {
+      this.bins.set(size, (bin = new Set()));
+      this.sizes.splice(lowerBound(this.sizes, size), 0, size);
+    }
+    bin.add(start);
+    this.freeBytes += size;
+  }
+
+  private unlist(start: number): void {
+    const size = this.freeAt.get(start)!;
+    this.freeAt.delete(start);
+    this.freeEnd.delete(start + size);
+    const bin = this.bins.get(size)!;
+    bin.delete(start);
+    if (bin.size === 0) {
+      this.bins.delete(size);
+      this.sizes.splice(lowerBound(this.sizes, size), 1);
+    }
+    this.freeBytes -= size;
   }
 
   /** Grows the memory to hold `end` bytes (doubling, capped at the maximum); false if the engine refuses. */
@@ -123,4 +175,15 @@ export class LinearMemory {
     }
     return false;
   }
+}
+
+/** The first index of sorted `xs` whose value is >= `x`. */
+function lowerBound(xs: number[], x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -6,6 +6,8 @@
 import type { Runtime } from '../backend.js';
 import { viewsOf, wordsWithTail, writeStruct, type Fields, type StructDecl, type Values, type Views } from '../primitives/declare.js';
 import { JOB, type JobKind } from '../primitives/jobs.js';
+import { LeptonError } from '../../errors.js';
+import { inNextTask } from '../macrotask.js';
 import { MAX_RANK } from '../primitives/limits.js';
 import { LinearMemory } from './memory.js';
 import type { Flavour, KernelExports } from './module.js';
@@ -94,19 +96,31 @@ export class WasmRuntime implements Runtime<WasmHandle> {
 
   // ---- memory ----
 
-  alloc(n: number): WasmHandle {
+  alloc(n: number, op = WHO): WasmHandle {
     this.alive();
     if (!Number.isInteger(n) || n < 0) throw new Error(`${WHO}: alloc(n) needs a non-negative integer, got ${n}`);
-    const { ptr, size } = this.mem.alloc(n * 4);
-    return new WasmHandle(ptr, n, size);
+    const block = this.mem.alloc(n * 4);
+    if (!block) {
+      throw new LeptonError(op, `cannot allocate ${n} f32 (${n * 4} bytes) in WebAssembly memory: ${this.mem.refusal(n * 4)}. `
+        + 'Free tensors you no longer need (dispose(), scope()) or use smaller ones.');
+    }
+    return new WasmHandle(block.ptr, n, block.size);
   }
 
   free(h: WasmHandle): void {
-    this.alive();
     if (!h.live) throw new Error(`${WHO}: storage freed twice`);
     h.live = false;
-    this.mem.free(h.ptr, h.size);
+    // After destroy() the memory is gone with the backend (a late finalizer may still free).
+    if (!this.destroyed) this.mem.free(h.ptr, h.size);
   }
+
+  /** The WebAssembly memory's size: it only grows, and freed blocks are reused. */
+  reservedBytes(): number {
+    return this.mem.memory.buffer.byteLength;
+  }
+
+  /** Nothing to give back: a WebAssembly memory cannot shrink. */
+  trim(): void {}
 
   write(h: WasmHandle, data: Float32Array): void {
     this.check(h, data.length, 'write');
@@ -119,9 +133,14 @@ export class WasmRuntime implements Runtime<WasmHandle> {
     return this.mem.f32.slice(at, at + n);
   }
 
+  /**
+   * The values now (every kernel has run), delivered in a later task rather
+   * than a microtask: a training loop whose only await is a read then lets the
+   * FinalizationRegistry free the tensors it forgot (see tensor.ts).
+   */
   read(h: WasmHandle, n: number): Promise<Float32Array> {
     try {
-      return Promise.resolve(this.readSync(h, n));
+      return inNextTask(this.readSync(h, n));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -190,6 +209,7 @@ export class WasmRuntime implements Runtime<WasmHandle> {
   withScratch(bytes: number, run: (ptr: number) => void): void {
     if (bytes <= 0) return run(0);
     const block = this.mem.alloc(bytes);
+    if (!block) throw new Error(`${WHO}: cannot allocate ${bytes} bytes of kernel scratch: ${this.mem.refusal(bytes)}`);
     try {
       run(block.ptr);
     } finally {

@@ -18,13 +18,17 @@ import * as red from './kernels/reduce.js';
 import * as sm from './kernels/softmax.js';
 import * as str from './kernels/strided.js';
 import type { Kernel } from './pipelines.js';
+import type { RecoveryOptions } from '../recovery.js';
+import { Recovery, type RecoveryHooks } from './recovery.js';
 import { GpuHandle, GpuRuntime, WHO } from './runtime.js';
+import type { StorageRef } from '../backend.js';
 import {
   adapterKey, autotune, cachedTuning, configFor, parseTuning, rememberTuning,
   type AutotuneOptions, type DeviceKind, type TunableFamily, type Tuning,
 } from './tuning.js';
 
 export type { AutotuneOptions, Tuning } from './tuning.js';
+export type { RecoveryEvent, RecoveryOptions } from '../recovery.js';
 export type { MatmulConfig, ShapeClass } from './kernels/matmul-plan.js';
 export type { MatmulShape } from '../primitives/matmul.js';
 export { GpuHandle } from './runtime.js';
@@ -53,6 +57,10 @@ export interface WebGPUBackendOptions {
   autotune?: boolean | AutotuneOptions;
   /** A tuning saved from getTuning() (e.g. in localStorage); ignored if it was made on another adapter. */
   tuning?: unknown;
+  /** Device-loss recovery (recovery.ts): on by default; false turns it off. */
+  recovery?: boolean | RecoveryOptions;
+  /** Where recovery goes without a GPU, and who it tells (the registry); by default a WASM backend of its own. */
+  recoveryHooks?: Partial<RecoveryHooks>;
 }
 
 /** Limits the kernels benefit from: ask for the adapter's best instead of the defaults. */
@@ -69,8 +77,19 @@ const WANTED_LIMITS = [
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
   if (opts.device) {
     const info = opts.device.adapterInfo;
-    return tuned(new WebGPUBackend(opts.device, info, info?.isFallbackAdapter ?? false, false), opts);
+    const fallback = info?.isFallbackAdapter ?? false;
+    return tuned(recoverable(new WebGPUBackend(opts.device, info, fallback, false), opts, fallback), opts);
   }
+  const got = await openDevice(opts);
+  if (!got) return null;
+  return tuned(recoverable(new WebGPUBackend(got.device, got.info, got.fallback, true), opts, got.fallback), opts);
+}
+
+/**
+ * A device on the first adapter the platform offers; null when there is none,
+ * or when it is a fallback (software) adapter and `allowFallbackAdapter` is not set.
+ */
+async function openDevice(opts: WebGPUBackendOptions): Promise<{ device: GPUDevice; info: GPUAdapterInfo | undefined; fallback: boolean } | null> {
   const gpu = await getGPU();
   if (!gpu) return null;
   let adapter: GPUAdapter | null;
@@ -87,15 +106,26 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
   // Timestamps make autotune measurements exact; subgroups allow the CPU-adapter matmul (matmul-subgroup.wgsl).
   const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
-  let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lepton' });
+    return { device: await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'lepton' }), info, fallback };
   } catch (e) {
     // An adapter that cannot give a device is no backend: let callers fall back (to WASM).
     console.warn(`${WHO}: requestDevice failed: ${(e as Error).message}`);
     return null;
   }
-  return tuned(new WebGPUBackend(device, info, fallback, true), opts);
+}
+
+/** Installs device-loss recovery unless `opts.recovery` is false. */
+function recoverable(be: WebGPUBackend, opts: WebGPUBackendOptions, fallback: boolean): WebGPUBackend {
+  if (opts.recovery === false) return be;
+  const hooks: RecoveryHooks = {
+    // A software adapter only where the lost device was one: a hardware GPU that went away is better replaced by WASM.
+    reconnect: () => openDevice({ powerPreference: opts.powerPreference, allowFallbackAdapter: fallback }),
+    fallback: async () => (await import('../wasm/backend.js')).createWasmBackend(),
+    ...opts.recoveryHooks,
+  };
+  be.recovery = new Recovery(be, opts.recovery === true || opts.recovery === undefined ? {} : opts.recovery, hooks);
+  return be;
 }
 
 /** Installs a saved tuning and runs the autotune as `opts` asks (see WebGPUBackendOptions). */
@@ -123,13 +153,30 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   /** Attention kernels: 'auto' (workgroup tiles on a GPU, direct reads on a CPU adapter), or force one (tests). */
   attentionVariant: attn.AttentionVariant = 'auto';
   /** Identity of the adapter, which a tuning is keyed by. */
-  readonly adapterKey: string;
+  adapterKey: string;
   private tuning: Tuning | null;
+  /** @internal Device-loss recovery (recovery.ts); null when turned off. */
+  recovery: Recovery | null = null;
 
   constructor(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean, ownsDevice: boolean) {
     super(device, info, isFallbackAdapter, ownsDevice);
     this.adapterKey = adapterKey(info);
     this.tuning = cachedTuning(this.adapterKey) ?? null;
+  }
+
+  /** @internal A new device after a loss (recovery.ts): the same adapter keeps its tuning, another gets its own. */
+  attachDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean): void {
+    this.attach(device, info, isFallbackAdapter);
+    const key = adapterKey(info);
+    if (key !== this.adapterKey) {
+      this.adapterKey = key;
+      this.tuning = cachedTuning(key) ?? null;
+    }
+  }
+
+  /** @internal Recovery re-points the Storage holding `h` if it moves its values to another backend. */
+  adopt(h: GpuHandle, owner: StorageRef): void {
+    h.owner = owner;
   }
 
   private get kind(): DeviceKind {

@@ -2,6 +2,7 @@
 // Kernels are called synchronously, so a missing pipeline is compiled with the
 // synchronous createComputePipeline on first use; warm() compiles ahead of
 // time with createComputePipelineAsync.
+import { writtenBuffers } from './reflect.js';
 import { SOURCES, type ShaderModule } from './shaders.js';
 
 /** Override constants; booleans are passed as 0 / 1. */
@@ -16,6 +17,8 @@ export interface Kernel {
 export interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+  /** Indices of the dispatch's buffers the entry point may write (reflect.ts). */
+  writes: readonly number[];
 }
 
 function keyOf(k: Kernel): string {
@@ -59,7 +62,7 @@ export class PipelineCache {
     let hit = this.cache.get(key);
     if (!hit) {
       const pipeline = this.device.createComputePipeline(this.descriptor(k));
-      hit = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+      hit = { pipeline, layout: pipeline.getBindGroupLayout(0), writes: writtenBuffers(SOURCES[k.file], k.entry) };
       this.cache.set(key, hit);
     }
     return hit;
@@ -73,7 +76,7 @@ export class PipelineCache {
     let p = this.pending.get(key);
     if (!p) {
       p = this.device.createComputePipelineAsync(this.descriptor(k)).then((pipeline) => {
-        const entry = this.cache.get(key) ?? { pipeline, layout: pipeline.getBindGroupLayout(0) };
+        const entry = this.cache.get(key) ?? { pipeline, layout: pipeline.getBindGroupLayout(0), writes: writtenBuffers(SOURCES[k.file], k.entry) };
         this.cache.set(key, entry);
         return entry;
       }).finally(() => this.pending.delete(key));

@@ -4,8 +4,10 @@
 // and every BATCH dispatches. The kernel families (kernels/<family>.ts) record
 // their dispatches through `dispatch`, `copy` and `aliasSafe`; nothing here
 // knows what any kernel computes.
-import type { Runtime } from '../backend.js';
+import { LeptonError } from '../../errors.js';
+import type { Runtime, StorageRef } from '../backend.js';
 import type { Fields, StructDecl, Values } from '../primitives/declare.js';
+import { AllocCheck } from './alloc-check.js';
 import { adapterFields } from './tuning.js';
 import { grid } from './dims.js';
 import { isNode } from '../node-import.js';
@@ -16,13 +18,26 @@ import { SLOT_BYTES, UniformArena, type Slot } from './uniforms.js';
 
 /** Dispatches recorded before a submit is forced (also the uniform arena's slot count). */
 const BATCH = 128;
+/**
+ * Readback staging buffers kept for reuse: at most this many per size class,
+ * and this many bytes in all; more are destroyed when their read is done
+ * (200 concurrent 1 MiB reads once left 451 MiB behind).
+ */
+const STAGING_KEEP_PER_CLASS = 4;
+const STAGING_KEEP_BYTES = 64 * 2 ** 20;
 /** Workgroup size of the one-invocation-per-element kernels. */
 export const WG = 256;
 
-/** `n` f32 values in a pooled GPU buffer (the buffer may be larger). */
+/**
+ * `n` f32 values in a pooled GPU buffer (the buffer may be larger). The
+ * handle outlives its device: device-loss recovery (recovery.ts) swaps in a
+ * buffer of the new device, and `owner` is the Storage holding it, re-pointed
+ * if recovery moves the values to another backend.
+ */
 export class GpuHandle {
   freed = false;
-  constructor(readonly buffer: GPUBuffer, readonly n: number) {}
+  owner: StorageRef | null = null;
+  constructor(public buffer: GPUBuffer, readonly n: number) {}
 }
 
 /** Writes one dispatch's parameters into its uniform slot. */
@@ -43,75 +58,136 @@ function describe(info: GPUAdapterInfo | undefined, fallback: boolean): string {
 export const WHO = 'lepton webgpu';
 const DESTROYED = `${WHO}: the backend was destroyed`;
 
+
 export class GpuRuntime implements Runtime<GpuHandle> {
   readonly name = 'webgpu' as const;
-  readonly description: string;
-  /**
-   * The device has subgroups of exactly 4 invocations (SwiftShader), which
-   * matmul-subgroup.wgsl is written for.
-   */
-  readonly subgroups4: boolean;
-  /** @internal */ readonly pool: BufferPool;
-  /** @internal */ readonly pipelines: PipelineCache;
+  // The device and everything made from it; attach() sets them, again after
+  // a device loss when recovery re-creates the device (recovery.ts).
+  description!: string;
+  isFallbackAdapter!: boolean;
+  device!: GPUDevice;
+  /** The device has subgroups of exactly 4 invocations (SwiftShader), which matmul-subgroup.wgsl is written for. */
+  subgroups4!: boolean;
+  /** @internal */ pool!: BufferPool;
+  /** @internal */ pipelines!: PipelineCache;
   /** @internal Bound where a kernel declares an optional input (bias) or output (column sums) that is absent. */
-  readonly dummy: GPUBuffer;
+  dummy!: GPUBuffer;
   /** @internal A separate one: a buffer may not be bound writable and read-only in one dispatch. */
-  readonly dummyOut: GPUBuffer;
-  private readonly staging: BufferPool;
-  private readonly arena: UniformArena;
-  private readonly maxGroups: number;
+  dummyOut!: GPUBuffer;
+  private staging!: BufferPool;
+  /** @internal Confirms fresh buffers' allocations and refuses storage a failed one voided. */
+  checks!: AllocCheck;
+  /** Whether the open batch was recorded while an allocation was unconfirmed (its submit is then watched). */
+  private batchWatched = false;
+  private arena!: UniformArena;
+  private maxGroups!: number;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dead: Error | null = null;
   private gpuError: Error | null = null;
   /** Work recorded since the last submit (see pacing.ts). */
   private unsubmitted = 0;
-  private readonly pacer: ReadPacer;
+  private pacer!: ReadPacer;
+  /**
+   * @internal Called when the device is lost (not on destroy()): recovery
+   * installs itself here. Without it the backend is dead for good.
+   */
+  onDeviceLost: ((info: GPUDeviceLostInfo) => void) | null = null;
 
-  constructor(
-    readonly device: GPUDevice,
-    info: GPUAdapterInfo | undefined,
-    readonly isFallbackAdapter: boolean,
-    private readonly ownsDevice: boolean,
-  ) {
+  private ownsDevice = true;
+
+  constructor(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean, ownsDevice: boolean) {
+    this.attach(device, info, isFallbackAdapter, ownsDevice);
+  }
+
+  /** @internal (Re)builds everything made from the device: pools, uniform arena, pipeline cache. */
+  attach(device: GPUDevice, info: GPUAdapterInfo | undefined, isFallbackAdapter: boolean, ownsDevice = true): void {
+    this.device = device;
+    this.ownsDevice = ownsDevice;
+    this.isFallbackAdapter = isFallbackAdapter;
     this.description = describe(info, isFallbackAdapter);
     const sub = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
     this.subgroups4 = device.features.has('subgroups') && sub?.subgroupMinSize === 4 && sub?.subgroupMaxSize === 4;
     const lim = device.limits;
     const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'lepton tensor', maxBytes);
-    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lepton readback', lim.maxBufferSize);
+    const limits = `the device's maxBufferSize is ${lim.maxBufferSize} bytes and maxStorageBufferBindingSize ${lim.maxStorageBufferBindingSize} bytes`;
+    this.checks = new AllocCheck(device, limits, (b) => {
+      this.pool.refuse(b);
+      this.staging.refuse(b);
+    }, (e) => { this.gpuError ??= e; });
+    // A fresh buffer starts a new command buffer: if its allocation fails, WebGPU drops only work recorded with it watched.
+    const create = (desc: GPUBufferDescriptor, op: string) => {
+      this.flush();
+      return this.checks.create(desc, op);
+    };
+    this.pool = new BufferPool(create, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'lepton tensor', maxBytes);
+    this.staging = new BufferPool(create, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'lepton readback', lim.maxBufferSize,
+      { keepPerClass: STAGING_KEEP_PER_CLASS, keepBytes: STAGING_KEEP_BYTES });
     this.arena = new UniformArena(device, BATCH);
     this.pipelines = new PipelineCache(device);
     this.dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused binding' });
     this.dummyOut = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'lepton unused output' });
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
     this.pacer = new ReadPacer(isFallbackAdapter && isNode);
-    device.lost.then((info) => {
-      this.dead ??= new Error(`${WHO}: the GPU device was lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);
+    this.encoder = null;
+    this.pass = null;
+    this.dead = null;
+    this.gpuError = null;
+    this.unsubmitted = 0;
+    device.lost.then((lost) => {
+      // A device replaced by recovery, or destroyed by destroy(), is no news.
+      if (device !== this.device || this.dead?.message === DESTROYED) return;
       this.encoder = null;
       this.pass = null;
+      const why = `the GPU device was lost (${lost.reason}): ${lost.message || 'no message'}`;
+      if (this.onDeviceLost) {
+        // Recovery takes over; until it is done nothing may touch the dead device.
+        this.dead = new LeptonError(WHO, `${why}; recovery is under way`);
+        this.onDeviceLost(lost);
+      } else {
+        this.dead ??= new LeptonError(WHO, `${why}. Its tensors' contents are gone, as device-loss recovery was off `
+          + '(init({ recovery: false })). Call init() again for a live backend, then rebuild or reload them (e.g. loadStateDict from a saved copy).');
+      }
     });
     // Validation and out-of-memory errors surface at the next read() instead of as silently wrong data.
     device.addEventListener('uncapturederror', (e) => {
-      this.gpuError ??= new Error(`${WHO}: GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+      if (device === this.device) this.gpuError ??= new Error(`${WHO}: GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
     });
+  }
+
+  /** @internal Whether the device is gone and nothing will bring it back (the registry then starts a new backend). */
+  get lost(): boolean {
+    return this.dead !== null && !this.onDeviceLost;
+  }
+
+  /** @internal Marks the backend dead with `error` (recovery gave up, or moved its tensors elsewhere). */
+  kill(error: Error): void {
+    this.onDeviceLost = null;
+    this.encoder = null;
+    this.pass = null;
+    this.dead = error;
   }
 
   // ---- memory ----
 
-  alloc(n: number): GpuHandle {
+  /**
+   * Storage for `n` values. A size over a device limit throws a LeptonError
+   * naming `op`; a device that runs out of memory says so only later (see
+   * alloc-check.ts): the storage is then refused, naming `op`, by every use.
+   */
+  alloc(n: number, op = WHO): GpuHandle {
     this.live();
     if (!Number.isInteger(n) || n < 0) throw new Error(`${WHO}: alloc(n) needs a non-negative integer, got ${n}`);
     const bytes = n * 4;
     const lim = this.device.limits;
-    if (bytes > lim.maxStorageBufferBindingSize) {
-      throw new Error(`${WHO}: alloc of ${n} f32 (${bytes} bytes) exceeds the device's maxStorageBufferBindingSize (${lim.maxStorageBufferBindingSize} bytes)`);
+    for (const limit of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
+      if (bytes > lim[limit]) {
+        throw new LeptonError(op, `cannot allocate ${n} f32 (${bytes} bytes) on WebGPU: the device's ${limit} is ${lim[limit]} bytes`);
+      }
     }
-    if (bytes > lim.maxBufferSize) {
-      throw new Error(`${WHO}: alloc of ${n} f32 (${bytes} bytes) exceeds the device's maxBufferSize (${lim.maxBufferSize} bytes)`);
-    }
-    return new GpuHandle(this.pool.acquire(bytes), n);
+    const buffer = this.pool.acquire(bytes, op);
+    this.checks.reuse(buffer);
+    return new GpuHandle(buffer, n);
   }
 
   free(h: GpuHandle): void {
@@ -127,29 +203,52 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     // A pooled buffer may still be read by recorded, unsubmitted dispatches:
     // writeBuffer would overtake them, so submit them first.
     this.flush();
-    this.device.queue.writeBuffer(h.buffer, 0, data);
+    this.device.queue.writeBuffer(h.buffer, 0, data as Float32Array<ArrayBuffer>);
   }
 
   async read(h: GpuHandle, n: number): Promise<Float32Array> {
     this.live();
     this.check(h, n, 'read');
+    // Recovery may attach a new device while this read waits: finish it with the old one's objects.
+    // The copy is recorded now, before any await: the caller may free `h` right after asking (t.data(); t.dispose()).
+    // An unconfirmed allocation that voids `h` is found below, once every check has settled.
+    const { device, staging: pool, pacer, checks } = this;
     const bytes = n * 4;
     if (bytes === 0) {
       this.flush();
-      await this.untilLost(this.device.queue.onSubmittedWorkDone());
+      await this.untilLost(device, device.queue.onSubmittedWorkDone());
       return new Float32Array(0);
     }
-    const staging = this.staging.acquire(bytes);
-    this.copy(h.buffer, 0, staging, bytes);
-    this.flush();
-    await this.pacer.beforeMap();
-    await this.untilLost(staging.mapAsync(GPUMapMode.READ, 0, bytes));
-    this.pacer.completed();
-    const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
-    staging.unmap();
-    this.staging.release(staging);
-    this.throwGpuError();
-    return out;
+    const staging = pool.acquire(bytes, 'data');
+    checks.reuse(staging);
+    try {
+      this.copy(h.buffer, 0, staging, bytes);
+      this.flush();
+      if (checks.watching) {
+        // An allocation is unconfirmed (maybe `h`'s or the staging buffer's): settle it before mapping anything.
+        await this.untilLost(device, checks.settled());
+        const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
+        if (refused) throw refused;
+      }
+      await pacer.beforeMap();
+      let mapped: unknown = null;
+      const map = () => staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      await this.untilLost(device, checks.watching ? checks.capture(map) : map()).catch((e) => { mapped = e; });
+      // Every allocation check made before this read has settled: a failed one refuses what it voided.
+      await this.untilLost(device, checks.settled());
+      const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
+      if (refused) throw refused;
+      if (mapped) throw mapped;
+      pacer.completed();
+      const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      this.throwGpuError();
+      return out;
+    } finally {
+      if (staging.mapState === 'mapped') staging.unmap();
+      // A pool of a lost or replaced device takes nothing back.
+      if (!this.dead && pool === this.staging) pool.release(staging);
+    }
   }
 
   // ---- queue ----
@@ -160,7 +259,11 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     this.pass?.end();
     this.pass = null;
     this.arena.upload(); // before the submit that reads it
-    this.device.queue.submit([this.encoder.finish()]);
+    const encoder = this.encoder;
+    const submit = () => this.device.queue.submit([encoder.finish()]);
+    if (this.batchWatched) this.checks.capture(submit);
+    else submit();
+    this.batchWatched = false;
     this.encoder = null;
     this.pacer.submitted(this.unsubmitted);
     this.unsubmitted = 0;
@@ -168,9 +271,16 @@ export class GpuRuntime implements Runtime<GpuHandle> {
 
   /** Destroys pooled buffers that are not in use (after submitting queued work that may still use them). */
   trim(): void {
+    if (this.dead) return;
     this.flush();
     this.pool.trim();
     this.staging.trim();
+  }
+
+  /** Bytes in GPU buffers the pools hold: live and free tensor buffers and readback staging. */
+  reservedBytes(): number {
+    const t = this.pool.stats, r = this.staging.stats;
+    return t.liveBytes + t.freeBytes + r.liveBytes + r.freeBytes;
   }
 
   /** Buffer and pipeline counts, for leak checks and benchmarks. */
@@ -182,7 +292,8 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     if (this.dead?.message === DESTROYED) return;
     this.encoder = null;
     this.pass = null;
-    this.dead = new Error(DESTROYED);
+    this.onDeviceLost = null;
+    this.dead = new LeptonError(WHO, 'the backend was destroyed');
     this.pool.destroy();
     this.staging.destroy();
     this.arena.destroy();
@@ -204,6 +315,8 @@ export class GpuRuntime implements Runtime<GpuHandle> {
     if (!Number.isInteger(n) || n < 0 || n > h.n) {
       throw new Error(`${WHO}: ${what}: ${n} elements requested of storage holding ${h.n}`);
     }
+    const refused = this.checks.refusal(h.buffer);
+    if (refused) throw refused;
   }
 
   /** @internal Refuses the same storage passed twice where a kernel updates in place. */
@@ -220,12 +333,17 @@ export class GpuRuntime implements Runtime<GpuHandle> {
   }
 
   /** @internal Records a buffer-to-buffer copy (ends the open compute pass). */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number): void {
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, bytes: number, dstOffset = 0): void {
     this.live();
+    this.checks.assertUsable([src, dst]);
     this.encoder ??= this.device.createCommandEncoder({ label: 'lepton batch' });
     this.pass?.end();
     this.pass = null;
-    this.encoder.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    if (this.checks.watching) {
+      this.batchWatched = true;
+      this.checks.record([src, dst], [1]);
+    }
   }
 
   /**
@@ -233,7 +351,9 @@ export class GpuRuntime implements Runtime<GpuHandle> {
    * by later recordings is ordered after it, so release right after recording.
    */
   scratch(bytes: number): GPUBuffer {
-    return this.pool.acquire(bytes);
+    const buf = this.pool.acquire(bytes, `${WHO} scratch`);
+    this.checks.reuse(buf);
+    return buf;
   }
 
   /** @internal */
@@ -267,23 +387,33 @@ export class GpuRuntime implements Runtime<GpuHandle> {
   dispatch(k: Kernel, buffers: GPUBuffer[], groups: number, p: Params, work = groups * WG * 4): void {
     this.live();
     if (groups === 0) return;
+    this.checks.assertUsable(buffers);
     this.unsubmitted += work;
-    const { pipeline, layout } = this.pipelines.get(k);
+    const { pipeline, layout, writes } = this.pipelines.get(k);
     const slot = this.arena.next();
     p(slot);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena.buffer, offset: slot.offset, size: SLOT_BYTES } }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const pass = this.computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout, entries }));
+    let group: GPUBindGroup;
+    if (this.checks.watching) {
+      // A buffer bound here may turn out invalid: capture the error, note what this dispatch writes.
+      this.batchWatched = true;
+      group = this.checks.capture(() => this.device.createBindGroup({ layout, entries }));
+      this.checks.record(buffers, writes);
+    } else {
+      group = this.device.createBindGroup({ layout, entries });
+    }
+    pass.setBindGroup(0, group);
     const [x, y] = grid(groups, this.maxGroups);
     pass.dispatchWorkgroups(x, y);
     if (this.arena.full) this.flush();
   }
 
-  /** Waits for `p`, or fails with the device-lost error if the device goes first. */
-  private async untilLost<T>(p: Promise<T>): Promise<T> {
-    const lost = this.device.lost.then(() => { throw this.dead ?? new Error(`${WHO}: the GPU device was lost`); });
+  /** Waits for `p`, or fails with the device-lost error if `device` goes first. */
+  private async untilLost<T>(device: GPUDevice, p: Promise<T>): Promise<T> {
+    const lost = device.lost.then(() => { throw this.dead ?? new LeptonError(WHO, 'the GPU device was lost'); });
     lost.catch(() => {}); // settles after the race when the device dies later: not an unhandled rejection
     try {
       return await Promise.race([p, lost]);

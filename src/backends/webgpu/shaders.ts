@@ -15,6 +15,7 @@ import activations from '../../../kernels-wgsl/activations.wgsl';
 import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
+import ieee from '../../../kernels-wgsl/ieee.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
 import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
 import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
@@ -25,9 +26,10 @@ import reduce from '../../../kernels-wgsl/reduce.wgsl';
 import softmax from '../../../kernels-wgsl/softmax.wgsl';
 import strided from '../../../kernels-wgsl/strided.wgsl';
 
-// The activation functions (activations.wgsl, with the double-float helpers gelu uses) and
-// their codes go to every module that applies an activation or its derivative.
-const withActivations = (...parts: string[]) => activationDecls + elementwiseDecls + doubleFloat + activations + parts.join('');
+// The activation functions (activations.wgsl, with the double-float helpers gelu uses and the
+// special-value bit tests of ieee.wgsl) and their codes go to every module that applies an
+// activation or its derivative.
+const withActivations = (...parts: string[]) => activationDecls + elementwiseDecls + ieee + doubleFloat + activations + parts.join('');
 const matmulModule = (kernel: string) => withActivations(matmulDecls, matmulCommon, kernel);
 
 export const SOURCES = {
@@ -39,7 +41,7 @@ export const SOURCES = {
   matmulSubgroup: 'enable subgroups;\n' + matmulModule(matmulSubgroup),
   optim: optimDecls + doubleFloat + optim,
   softmax: withActivations(softmaxDecls, softmax),
-  reduce: reduceDecls + reduce,
+  reduce: reduceDecls + ieee + reduce,
   strided: limitsDecls + stridedDecls + strided,
   // exp1 / log1 come from activations.wgsl.
   attention: withActivations(attentionDecls, attention),

@@ -1,0 +1,148 @@
+// Building an ONNX graph from lepton's layers: values with shapes tracked
+// symbolically (a string is a dynamic dimension, e.g. 'batch'), nodes,
+// initializers (the module's tensors, read from the device at the end) and
+// the per-layer registry that says how each layer class is exported.
+import type { Activation } from '../../backends/backend.js';
+import { fail } from '../../errors.js';
+import type { Module } from '../../nn/module.js';
+import type { Tensor } from '../../tensor.js';
+import { permute } from '../layouts.js';
+
+export type Dim = number | string;
+
+/** A value in the graph: its name and its shape (strings are dynamic dimensions). */
+export interface OnnxValue {
+  name: string;
+  shape: Dim[];
+}
+
+export type AttrValue = number | string | number[] | { floats: number[] };
+
+/** How one layer class becomes ONNX nodes: from the layer's input value to its output value. */
+export type OnnxLayerExport<M extends Module> = (layer: M, x: OnnxValue, g: OnnxGraph, path: string) => OnnxValue;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LayerClass<M> = abstract new (...args: any[]) => M;
+const registry = new Map<LayerClass<Module>, OnnxLayerExport<Module>>();
+
+/** Registers the export of a layer class (subclasses inherit it). One entry per layer: see docs/io.md. */
+export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>): void {
+  registry.set(cls as LayerClass<Module>, fn as OnnxLayerExport<Module>);
+}
+
+function exporterFor(m: Module): OnnxLayerExport<Module> | undefined {
+  for (let p = Object.getPrototypeOf(m); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const e = registry.get(p.constructor as LayerClass<Module>);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+export const OP = 'exportOnnx';
+const ELEM_FLOAT = 1; // TensorProto.DataType.FLOAT
+/** AttributeProto.AttributeType. */
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+
+interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array }
+
+export class OnnxGraph {
+  private readonly nodes: Record<string, unknown>[] = [];
+  private readonly inits: Init[] = [];
+  private readonly names = new Set<string>();
+
+  constructor(readonly opset: number) {}
+
+  /** A fresh value name based on `base`. */
+  private fresh(base: string): string {
+    let name = base, i = 1;
+    while (this.names.has(name)) name = `${base}_${i++}`;
+    this.names.add(name);
+    return name;
+  }
+
+  reserve(name: string): void {
+    this.names.add(name);
+  }
+
+  /** Adds a node with one output of `shape`; attributes are ints, floats, strings or int lists. */
+  node(opType: string, inputs: string[], shape: Dim[], path: string, attrs: Record<string, AttrValue> = {}): OnnxValue {
+    const name = this.fresh(`${path || 'model'}/${opType}`);
+    const attribute = Object.entries(attrs).map(([k, v]) => typeof v === 'string' ? { name: k, type: ATTR.STRING, s: new TextEncoder().encode(v) }
+      : Array.isArray(v) ? { name: k, type: ATTR.INTS, ints: v }
+        : typeof v === 'object' ? { name: k, type: ATTR.FLOATS, floats: v.floats }
+          : Number.isInteger(v) ? { name: k, type: ATTR.INT, i: v } : { name: k, type: ATTR.FLOAT, f: v });
+    this.nodes.push({ opType, input: inputs, output: [name], name, attribute });
+    return { name, shape };
+  }
+
+  /** A module tensor as an initializer (read from its device when the graph is finished), reordered by `perm`. */
+  weight(t: Tensor, name: string, perm?: readonly number[]): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims: perm ? perm.map((a) => t.shape[a]) : [...t.shape], tensor: t, perm });
+    return n;
+  }
+
+  /** A constant initializer from host values. */
+  constant(name: string, values: number[], dims: number[] = []): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims, values: Float32Array.from(values) });
+    return n;
+  }
+
+  /** Exports a sub-module through the registry. */
+  layer(m: Module, x: OnnxValue, path: string): OnnxValue {
+    const fn = exporterFor(m);
+    if (!fn) {
+      fail(OP, `no ONNX export for ${path ? `layer '${path}'` : 'the model'} (class ${m.constructor.name}); lepton exports `
+        + `${[...registry.keys()].map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
+    }
+    return fn(m, x, this, path);
+  }
+
+  /** A fused activation of lepton's ('none' adds nothing). GELU is the tanh form: one node from opset 20, composed before. */
+  activation(act: Activation, x: OnnxValue, path: string): OnnxValue {
+    const p = path ? `${path}.${act}` : act;
+    switch (act) {
+      case 'none': return x;
+      case 'relu': return this.node('Relu', [x.name], x.shape, p);
+      case 'tanh': return this.node('Tanh', [x.name], x.shape, p);
+      case 'sigmoid': return this.node('Sigmoid', [x.name], x.shape, p);
+      case 'gelu': {
+        if (this.opset >= 20) return this.node('Gelu', [x.name], x.shape, p, { approximate: 'tanh' });
+        // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+        const c = (v: number) => this.constant(`${p}.c`, [v]);
+        const mul = (a: string, b: string) => this.node('Mul', [a, b], x.shape, p).name;
+        const add = (a: string, b: string) => this.node('Add', [a, b], x.shape, p).name;
+        const x3 = mul(mul(x.name, x.name), x.name);
+        const inner = mul(add(x.name, mul(x3, c(0.044715))), c(Math.sqrt(2 / Math.PI)));
+        const t = this.node('Tanh', [inner], x.shape, p).name;
+        return { name: mul(mul(x.name, add(t, c(1))), c(0.5)), shape: x.shape };
+      }
+    }
+    return fail(OP, `activation '${act}' has no ONNX export`);
+  }
+
+  /** The GraphProto: reads every module tensor from its device. */
+  async finish(input: OnnxValue, output: OnnxValue): Promise<Record<string, unknown>> {
+    if (output.name === input.name) output = this.node('Identity', [input.name], input.shape, 'output');
+    // The graph's output is called 'output' (session.run(...).output), whatever node made it.
+    if (!this.names.has('output') && this.inits.every((i) => i.name !== output.name)) {
+      for (const n of this.nodes as { input: string[]; output: string[] }[]) {
+        n.input = n.input.map((s) => s === output.name ? 'output' : s);
+        n.output = n.output.map((s) => s === output.name ? 'output' : s);
+      }
+      output = { name: 'output', shape: output.shape };
+    }
+    const initializer = await Promise.all(this.inits.map(async (i) => {
+      let v = i.values ?? await i.tensor!.data();
+      if (i.perm) v = permute(v, i.tensor!.shape, i.perm);
+      return { name: i.name, dims: i.dims, dataType: ELEM_FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
+    }));
+    return { name: 'lepton', node: this.nodes, initializer, input: [valueInfo(input)], output: [valueInfo(output)] };
+  }
+}
+
+function valueInfo(v: OnnxValue) {
+  const dim = v.shape.map((d) => typeof d === 'string' ? { dimParam: d } : { dimValue: d });
+  return { name: v.name, type: { tensorType: { elemType: ELEM_FLOAT, shape: { dim } } } };
+}

@@ -1,0 +1,129 @@
+// exportOnnx against the real consumers: every exported model runs in
+// onnxruntime-web (Node, WASM) at batch sizes other than the one exported
+// (the batch dimension is dynamic) and must give lepton's outputs to float32
+// accuracy, on every backend; Debian's python3-onnx checker
+// (check_model(full_check=True), strict shape inference) must accept it.
+// A new layer joins with a CASES entry.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-web';
+import * as lp from '../../src/index.js';
+import type { DeviceName } from '../../src/index.js';
+import { decodeModel } from '../../src/io/onnx/proto.js';
+import { devices } from '../helpers/backends.js';
+import { relErr } from '../helpers/error.js';
+import { testRng } from '../helpers/random.js';
+import { havePython, runPython } from '../interop/python.js';
+
+const { nn, exportOnnx, tensor, noGrad, LeptonError } = lp;
+const rng = testRng('onnx');
+const DIR = 'test-output/onnx';
+mkdirSync(DIR, { recursive: true });
+ort.env.wasm.numThreads = 1;
+
+interface Case {
+  name: string;
+  build(device: DeviceName, seed: number): lp.nn.Module;
+  /** The shape exported (batch first); runs use other batch sizes. */
+  inputShape: number[];
+  opset?: number;
+  /** Node types the graph must have, in order. */
+  nodes?: string[];
+}
+
+const CASES: Case[] = [
+  { name: 'MLP [2, 64, 64, 3] relu (the demo)', inputShape: [64, 2], nodes: ['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm'],
+    build: (device, seed) => new nn.MLP([2, 64, 64, 3], { activation: 'relu', seed, device }) },
+  { name: 'MLP [5, 12, 7, 4] gelu (composed), sigmoid output', inputShape: [1, 5],
+    build: (device, seed) => new nn.MLP([5, 12, 7, 4], { activation: 'gelu', outputActivation: 'sigmoid', seed, device }) },
+  { name: 'MLP [5, 12, 4] gelu, opset 20 (one Gelu node)', inputShape: [3, 5], opset: 20, nodes: ['Gemm', 'Gelu', 'Gemm'],
+    build: (device, seed) => new nn.MLP([5, 12, 4], { activation: 'gelu', seed, device }) },
+  { name: 'MLP [3, 9, 2] tanh, tanh output', inputShape: [2, 3], nodes: ['Gemm', 'Tanh', 'Gemm', 'Tanh'],
+    build: (device, seed) => new nn.MLP([3, 9, 2], { activation: 'tanh', outputActivation: 'tanh', seed, device }) },
+  { name: 'Linear 6 → 3 without bias, relu', inputShape: [4, 6], nodes: ['Gemm', 'Relu'],
+    build: (device, seed) => new nn.Linear(6, 3, { bias: false, activation: 'relu', seed, device }) },
+  { name: 'Linear 4 → 5 on [batch, 3, 4] inputs', inputShape: [2, 3, 4], nodes: ['MatMul', 'Add', 'Sigmoid'],
+    build: (device, seed) => new nn.Linear(4, 5, { activation: 'sigmoid', seed, device }) },
+];
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
+const files: string[] = [];
+const checked = new Set<string>(); // files the onnx 1.12 checker knows the opset of
+
+test('exported models run in onnxruntime-web with a dynamic batch and match lepton on every backend', async () => {
+  let worstAbs = 0, worstRel = 0;
+  for (const [i, c] of CASES.entries()) {
+    for (const device of devices) {
+      const model = c.build(device, rng.int(1, 1e6)).eval();
+      const path = `${DIR}/case-${i}-${device}.onnx`;
+      const bytes = await exportOnnx(model, { inputShape: c.inputShape, opset: c.opset, path });
+      assert.equal([...readFileSync(path)], [...bytes], 'the file holds the returned bytes');
+      files.push(path);
+      if ((c.opset ?? 17) <= 17) checked.add(path);
+      const m = decodeModel(bytes) as { opsetImport: { version: number }[]; graph: { node: { opType: string }[]; input: { type: { tensorType: { shape: { dim: { dimParam?: string; dimValue?: number }[] } } } }[] } };
+      assert.is(m.opsetImport[0].version, c.opset ?? 17);
+      assert.equal(m.graph.input[0].type.tensorType.shape.dim[0], { dimParam: 'batch' }, 'the batch dimension is dynamic');
+      if (c.nodes) assert.equal(m.graph.node.map((n) => n.opType), c.nodes);
+      const session = await ort.InferenceSession.create(bytes);
+      assert.equal([session.inputNames, session.outputNames], [['input'], ['output']]);
+      for (const batch of [1, 5]) {
+        const shape = [batch, ...c.inputShape.slice(1)];
+        const x = rng.array(shape.reduce((a, b) => a * b, 1), -3, 3);
+        const r = await session.run({ input: new ort.Tensor('float32', x, shape) });
+        const mine = noGrad(() => model.forward(tensor(x, shape, { device })));
+        const want = await mine.data();
+        mine.dispose();
+        assert.equal(r.output.dims, [...mine.shape]);
+        const got = r.output.data as Float32Array;
+        const rel = relErr(got, want), abs = maxAbs(got, want);
+        worstAbs = Math.max(worstAbs, abs); worstRel = Math.max(worstRel, rel);
+        assert.ok(rel < 1e-5, `${c.name} on ${device}, batch ${batch}: ONNX Runtime vs lepton relative error ${rel} (max abs ${abs})`);
+      }
+      await session.release();
+      model.dispose();
+    }
+  }
+  console.log(`  onnxruntime-web ${ort.env.versions.web} vs lepton, ${CASES.length} models on ${devices.join(', ')}, batches 1 and 5: max |Δ| ${worstAbs.toExponential(2)}, relative ${worstRel.toExponential(2)}`);
+});
+
+if (havePython(['onnx'], 'the ONNX checker (test/io/onnx.test.ts)')) {
+  test("Debian's onnx checker accepts every exported model (full check, strict shape inference)", () => {
+    const list = files.filter((f) => checked.has(f));
+    assert.ok(list.length >= CASES.length, 'the export test ran first');
+    const lines = runPython(['test/interop/onnx_check.py', ...list]).trim().split('\n').map((l) => JSON.parse(l));
+    assert.is(lines.length, list.length);
+    for (const r of lines) {
+      assert.is(r.ir, 8, r.path);
+      assert.is(r.opset, 17, r.path);
+      assert.is(r.input[0], 'batch', r.path);
+      assert.is(r.output[0], 'batch', `${r.path}: shape inference carries the dynamic batch to the output`);
+    }
+    console.log(`  onnx ${lines[0].onnx} checker: ${lines.length} models pass (opset 17; the opset-20 model runs in ONNX Runtime only, onnx 1.12 knows opsets up to 17)`);
+  });
+}
+
+async function rejects(p: Promise<unknown>, re: RegExp) {
+  try { await p; } catch (e) {
+    assert.instance(e, LeptonError, String(e));
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`no error, expected ${re}`);
+}
+
+test('exportOnnx errors name the layer, the shapes and the options', async () => {
+  const m = new nn.MLP([3, 4, 2]);
+  await rejects(exportOnnx(m, { inputShape: [2, 5] }), /exportOnnx: layer 'layers.0' \(Linear 3 → 4\) gets an input of shape \[batch, 5\]; needs \[\*, 3\]/);
+  await rejects(exportOnnx(m, { inputShape: [] }), /option 'inputShape' must be a non-empty array of positive integers or dimension names, got \[\]/);
+  await rejects(exportOnnx(m, { inputShape: [1, 3], opset: 13 }), /option 'opset' must be one of 17, 18, 19, 20, 21, got 13/);
+  await rejects(exportOnnx(m, { inputShape: [1, 3], batch: 2 } as never), /unknown option 'batch'/);
+  class Custom extends nn.Module { forward(x: lp.Tensor) { return x; } }
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP/);
+  // A fixed batch when asked; a named dimension stays a name.
+  const fixed = decodeModel(await exportOnnx(m, { inputShape: [2, 3], dynamicBatch: false })) as { graph: { input: { type: { tensorType: { shape: { dim: unknown[] } } } }[] } };
+  assert.equal(fixed.graph.input[0].type.tensorType.shape.dim, [{ dimValue: 2 }, { dimValue: 3 }]);
+  m.dispose();
+});
+
+test.run();
