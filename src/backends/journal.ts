@@ -27,6 +27,8 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   strided: ([, out]) => [out],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
+  attention: ([, , , out, lse]) => [out, lse],
+  attentionBackward: ([, , , , , , dq, dk, dv, , dbias]) => [dq, dk, dv, dbias],
 };
 export const KERNELS = Object.keys(WRITES) as KernelName[];
 

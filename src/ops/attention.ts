@@ -93,11 +93,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   });
   return scope(() => {
     const lensT = lens === null ? null : tensor(Float32Array.from(lens), [B], { device: be.name });
-    const out = empty(be, q.shape), lse = empty(be, [B, H, Lq]);
+    const out = empty(be, q.shape, OP), lse = empty(be, [B, H, Lq], OP);
     be.attention(q.handle(OP, 'q'), k.handle(OP, 'k'), v.handle(OP, 'v'), out.handle(OP, 'out'), lse.handle(OP, 'lse'), params(mask, lensT));
     const inputs = maskGrad ? [q, k, v, mask] : [q, k, v];
     return record(OP, out, inputs, [q, k, v, out, lse, mask, lensT], (g, [q, k, v, out, lse, mask, lensT], needs) => {
-      const dq = empty(be, q!.shape), dk = empty(be, k!.shape), dv = empty(be, v!.shape);
+      const dq = empty(be, q!.shape, OP), dk = empty(be, k!.shape, OP), dv = empty(be, v!.shape, OP);
       // The gradient of the scores, materialised only for a mask that needs a gradient.
       const dbias = needs[3] ? full(be, full4, 0) : null;
       be.attentionBackward(q!.handle(OP, 'q'), k!.handle(OP, 'k'), v!.handle(OP, 'v'), out!.handle(OP, 'out'), lse!.handle(OP, 'lse'),
