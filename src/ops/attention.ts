@@ -10,7 +10,8 @@ import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { stridesIn } from '../shape.js';
-import { empty, type Tensor } from '../tensor.js';
+import { accepts, bool, finite, options, type OptionSpec } from '../options.js';
+import { empty, Tensor } from '../tensor.js';
 import { full } from './elementwise.js';
 import { sumTo } from './reduce.js';
 import { arg, deviceOf } from './util.js';
@@ -34,19 +35,29 @@ export interface AttentionOptions {
 }
 
 const OP = 'attention';
-const KNOWN = new Set(['causal', 'mask', 'keyLengths', 'scale']);
+const SPEC: OptionSpec<AttentionOptions> = {
+  causal: bool, scale: finite,
+  mask: accepts<Tensor | null>('a Tensor or null', (v) => v === null || v instanceof Tensor),
+  keyLengths: accepts<ArrayLike<number> | null>('an array or typed array of integers (one per batch entry) or null',
+    (v) => v === null || Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))),
+};
+// PyTorch's scaled_dot_product_attention spellings.
+const ALIASES = { is_causal: 'causal', isCausal: 'causal', attn_mask: 'mask', attnMask: 'mask', key_padding_mask: 'keyLengths' };
 
 /**
  * Scaled dot-product attention over q [batch, heads, Lq, D] and k, v
  * [batch, kvHeads, Lk, D], as PyTorch's scaled_dot_product_attention (with
  * enable_gqa: query head h reads key/value head floor(h / (heads / kvHeads))).
  * A query row that sees no key (every key masked) gets output 0 and zero
- * gradients, as FlashAttention kernels do (PyTorch's composite gives NaN).
+ * gradients: PyTorch's answer since 2.5 (its math path's `_safe_softmax` and
+ * its fused kernels), not the NaN of a plain softmax over all -inf. Keys left
+ * out by `causal` or `keyLengths` do not take part at all, so a NaN or inf in
+ * them does not reach the output (as in PyTorch's fused kernels); an additive
+ * mask is added, so a -inf mask entry over an inf score gives NaN, as IEEE.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor {
   const be = deviceOf(OP, { q, k, v });
-  if (typeof opts !== 'object' || opts === null) fail(OP, `argument 'opts' must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const key of Object.keys(opts)) if (!KNOWN.has(key)) fail(OP, `unknown option '${key}' (options: ${[...KNOWN].join(', ')})`);
+  opts = options(OP, opts, SPEC, ALIASES);
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
     if (t.rank !== 4) fail(OP, `argument '${name}' must have rank 4 [batch, heads, seq, headDim], got shape ${fmtShape(t.shape)}`);
   }
@@ -62,9 +73,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   }
   if (D > be.attentionMaxHeadDim) fail(OP, `head dimension ${D} exceeds the ${be.name} backend's limit of ${be.attentionMaxHeadDim}`);
   const causal = opts.causal ?? false;
-  if (typeof causal !== 'boolean') fail(OP, `option 'causal' must be a boolean, got ${typeof causal}`);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail(OP, `option 'scale' must be a finite number, got ${String(opts.scale)}`);
 
   const full4 = [B, H, Lq, Lk];
   const mask = opts.mask ?? null;
@@ -76,7 +85,6 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   }
   const lens = opts.keyLengths ?? null;
   if (lens !== null) {
-    if (typeof lens !== 'object' || typeof lens.length !== 'number') fail(OP, `option 'keyLengths' must be an array or typed array of ${B} integers`);
     if (lens.length !== B) fail(OP, `keyLengths has ${lens.length} entries; needs ${B} (one per batch entry)`);
     for (let b = 0; b < B; b++) {
       const n = lens[b];
