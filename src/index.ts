@@ -26,6 +26,7 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
 export { attention, type AttentionOptions } from './ops/attention.js';
+export { cat, narrow } from './ops/slices.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

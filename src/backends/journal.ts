@@ -25,6 +25,7 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   reduce: ([, , out]) => [out],
   softmax: ([, out]) => [out],
   strided: ([, out]) => [out],
+  stridedWrite: ([, out]) => [out],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
   attention: ([, , , out, lse]) => [out, lse],

@@ -123,6 +123,7 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   reduce(op: ReduceOp, x: WasmHandle, out: WasmHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: WasmHandle, out: WasmHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
+  stridedWrite(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   attention(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, p: AttentionParams<WasmHandle>): void { attn.attention(this, q, k, v, out, lse, p); }

@@ -192,6 +192,7 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   reduce(op: ReduceOp, x: GpuHandle, out: GpuHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: GpuHandle, out: GpuHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.strided(this, x, out, p); }
+  stridedWrite(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
   sgd(param: GpuHandle, grad: GpuHandle, velocity: GpuHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   attention(q: GpuHandle, k: GpuHandle, v: GpuHandle, out: GpuHandle, lse: GpuHandle, p: AttentionParams<GpuHandle>): void { attn.attention(this, q, k, v, out, lse, p, this.attentionVariant); }
