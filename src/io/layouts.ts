@@ -3,6 +3,7 @@
 // stores as lepton does needs no entry. Adding a layer: one `torchLayout(…)`
 // line below (see docs/io.md).
 import { fail, fmtShape } from '../errors.js';
+import { MultiHeadAttention } from '../nn/attention.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Dtype } from './safetensors.js';
@@ -32,6 +33,7 @@ function registerLayouts(): void {
   registered = true;
   // lepton keeps a Linear's weight [in, out] (x·W); PyTorch keeps [out, in] (x·Wᵀ).
   torchLayout(Linear, { weight: { perm: [1, 0], axes: '[out, in]' } });
+  torchLayout(MultiHeadAttention, { in_proj_weight: { perm: [1, 0], axes: '[3·embed, embed]' } });
 }
 
 function entryFor(m: Module): Record<string, KeyLayout> | undefined {

@@ -1,6 +1,7 @@
 export { Module } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { MLP, type MLPOptions } from './mlp.js';
+export { MultiHeadAttention, KVCache, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions } from './attention.js';
 export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
