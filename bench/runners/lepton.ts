@@ -1,34 +1,19 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  attention, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName, type Tensor,
+  attention, describeDevice, getDeviceProperties, init, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
 import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
 
-/**
- * Peak bytes the backend allocates while `run` runs, above what was live before. lepton has no
- * public memory() yet (issue 10 adds one): until then this reads the backend behind a tensor
- * (an internal field) and counts its allocator's blocks (WASM) or its pooled buffers (WebGPU).
- */
-async function peakDuring(probe: Tensor, run: () => Promise<void>): Promise<number> {
-  const be = (probe as unknown as { backend: { mem?: { inUse: number; alloc: (n: number) => unknown }; pool?: { acquire: (n: number) => { size: number }; release: (b: { size: number }) => void } } }).backend;
-  let live = 0, peak = 0;
-  let undo: () => void;
-  if (be.mem) {
-    const mem = be.mem, alloc = mem.alloc, base = mem.inUse;
-    mem.alloc = (n) => { const r = alloc.call(mem, n); peak = Math.max(peak, mem.inUse - base); return r; };
-    undo = () => { mem.alloc = alloc; };
-  } else {
-    const pool = be.pool!, acquire = pool.acquire, release = pool.release;
-    pool.acquire = (n) => { const b = acquire.call(pool, n); live += b.size; peak = Math.max(peak, live); return b; };
-    pool.release = (b) => { live -= b.size; release.call(pool, b); };
-    undo = () => { pool.acquire = acquire; pool.release = release; };
-  }
-  try { await run(); } finally { undo(); }
-  return peak;
+/** Peak bytes of tensor storage while `run` runs, above what was live before: lepton's public memory(). */
+async function peakDuring(device: DeviceName, run: () => Promise<void>): Promise<number> {
+  const before = memory(device).numBytes;
+  resetPeakMemoryStats(device);
+  await run();
+  return memory(device).peakBytes - before;
 }
 
 /** Attention forward (read back the output) or forward + backward (read back dq, dk, dv). */
@@ -53,7 +38,7 @@ function attentionCase(p: AttentionProblem, device: DeviceName) {
   };
   return {
     run: call,
-    peak: () => peakDuring(q, async () => { await call(); }),
+    peak: () => peakDuring(device, async () => { await call(); }),
     dispose: () => { for (const t of [q, k, v, g]) t.dispose(); },
   };
 }
