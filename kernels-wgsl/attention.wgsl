@@ -34,7 +34,7 @@ override DYN_D: bool = false;
 // A row's registers: WGSL sizes private arrays by constants only; loops run to D4.
 const MAX_D4: u32 = 64u;
 const LOWEST: f32 = -0x1.fffffep+127f;
-/** An lse above this marks a row without visible keys (+inf). */
+// An lse above this marks a row without visible keys (+inf).
 const EMPTY: f32 = 0x1.0p+127f;
 
 var<workgroup> tileA: array<vec4<f32>, TILE_WORDS>;
@@ -42,12 +42,12 @@ var<workgroup> tileB: array<vec4<f32>, TILE_WORDS>;
 
 @group(0) @binding(0) var<uniform> P: AttentionDims;
 
-/** vec4s per row the loops visit. */
+// vec4s per row the loops visit.
 fn nc() -> u32 { return select(D4, (P.d + 3u) / 4u, DYN_D); }
 fn linear(wg: vec3<u32>, nwg: vec3<u32>) -> u32 { return wg.x + wg.y * nwg.x; }
 fn kvHeads() -> u32 { return P.heads / P.group; }
 fn maskOffset(b: u32, h: u32, i: u32) -> u32 { return b * P.maskB + h * P.maskH + i * P.maskQ; }
-/** Keys a query row may see under the causal mask, within a tile from t0 of n keys. */
+// Keys a query row may see under the causal mask, within a tile from t0 of n keys.
 fn visibleIn(i: u32, t0: u32, n: u32) -> u32 {
   if (P.causal == 0u) { return n; }
   return select(0u, min(n, i + 1u - t0), i + 1u > t0);
