@@ -17,6 +17,7 @@ import { absNd, nd, sumTo, type Nd } from '../reference/ops.js';
 
 const r = testRng('ops-attention');
 
+interface AttnCfgLite { causal: boolean; lens: number[]; mask: number[] }
 interface OpCfg { B: number; H: number; Hkv: number; Lq: number; Lk: number; D: number; causal?: boolean; scale?: number; mask?: number[]; maskGrad?: boolean; lens?: number[] }
 
 function config(c: OpCfg, mask: Nd | null): AttnConfig {
@@ -156,6 +157,39 @@ test('attention rejects bad arguments with a LeptonError before running anything
       }
     }
     for (const x of [q, k, v]) x.dispose();
+  }
+});
+
+test('special values: NaN and inf reach the rows that see them, as the float64 reference (and PyTorch); hidden keys do not', async () => {
+  // [1, 1, 3, 4] queries against 3 keys. Cases: a NaN query (its row is NaN); +inf in key 2 (rows that
+  // see it: inf − inf in the softmax, NaN); under causal only row 2 sees key 2; key 2 past keyLengths
+  // is never read (a NaN there changes nothing); a -inf mask entry gives its key weight exactly 0.
+  const base = () => ({ q: r.array(12), k: r.array(12), v: r.array(12) });
+  const cases: [string, (x: ReturnType<typeof base>) => void, Partial<AttnCfgLite>][] = [
+    ['NaN query', (x) => { x.q[1] = NaN; }, {}],
+    ['+inf key', (x) => { x.q.fill(0.5); x.k[8] = Infinity; }, {}],
+    ['+inf key, causal', (x) => { x.q.fill(0.5); x.k[8] = Infinity; }, { causal: true }],
+    ['NaN key past keyLengths', (x) => { x.k[9] = NaN; x.v[10] = NaN; }, { lens: [2] }],
+    ['-inf mask entries', () => {}, { mask: [0, -Infinity, 0, -Infinity, -Infinity, 0, 0, 0, -Infinity] }],
+  ];
+  for (const [name, poke, o] of cases) {
+    const x = base();
+    poke(x);
+    const cfg: AttnConfig = { B: 1, H: 1, Hkv: 1, Lq: 3, Lk: 3, D: 4, scale: 0.5, causal: !!o.causal, lens: o.lens ?? null,
+      mask: o.mask ? { data: o.mask, strides: [0, 0, 3, 1] } : null };
+    const want = attentionForward(x.q, x.k, x.v, cfg).out;
+    for (const device of devices) {
+      const T = (d: Float32Array) => tensor(d, [1, 1, 3, 4], { device });
+      const m = o.mask ? tensor(Float32Array.from(o.mask), [3, 3], { device }) : null;
+      const y = attention(T(x.q), T(x.k), T(x.v), { causal: o.causal, keyLengths: o.lens, scale: 0.5, mask: m });
+      const got = await y.data();
+      for (let i = 0; i < 12; i++) {
+        const ok = Number.isNaN(want[i]) ? Number.isNaN(got[i]) : Math.abs(got[i] - want[i]) <= 1e-6 * (1 + Math.abs(want[i]));
+        assert.ok(ok, `${device} ${name}: out[${i}] = ${got[i]}, float64 reference ${want[i]}`);
+      }
+      y.dispose();
+      m?.dispose();
+    }
   }
 });
 
