@@ -26,6 +26,8 @@ export interface Result {
   skipped?: string;
   error?: string;
   info?: string;
+  /** Peak bytes one call allocated above its inputs, as the library counts them (see bench/README.md). */
+  peakBytes?: number;
 }
 
 export function readPlan(): Plan {
@@ -63,7 +65,11 @@ export interface Case {
    * `run` resolves to what it read back (a product, or a step's loss): the
    * last value is the cross-check.
    */
-  prepare(p: Problem): Promise<{ run: () => Promise<ArrayLike<number> | number>; dispose: () => void } | { skip: string }>;
+  prepare(p: Problem): Promise<{
+    run: () => Promise<ArrayLike<number> | number>; dispose: () => void;
+    /** Runs one more call and returns the peak bytes it allocated above its inputs (where the library can tell). */
+    peak?: () => Promise<number | null>;
+  } | { skip: string }>;
 }
 
 /** Whether the plan includes `config` (all configs when none are named). */
@@ -86,7 +92,8 @@ export async function runConfig(config: string, c: Case, plan: Plan, opts: { fal
       try {
         const samples = await time(async () => { last = await prepared.run(); }, plan.quick);
         const check = typeof last === 'number' ? last : checksum(last);
-        emit({ config, problem: p.id, samples, medianMs: median(samples), minMs: samples[0], maxMs: samples[samples.length - 1], check });
+        const peakBytes = prepared.peak ? (await prepared.peak()) ?? undefined : undefined;
+        emit({ config, problem: p.id, samples, medianMs: median(samples), minMs: samples[0], maxMs: samples[samples.length - 1], check, peakBytes });
       } finally {
         prepared.dispose();
       }

@@ -7,7 +7,13 @@ import { convProblems, type ConvProblem } from './conv-problems.js';
 
 export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
 export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
-export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem;
+/**
+ * Scaled dot-product attention on q, k, v [1, heads, seq, headDim]: the forward, or the forward
+ * and the gradients of q, k and v for an output gradient g. FLOPs: 4·H·S²·D forward (the two
+ * products), 10·H·S²·D more for the backward's five (recomputation not counted).
+ */
+export interface AttentionProblem { kind: 'attention'; id: string; name: string; heads: number; seq: number; headDim: number; backward: boolean; flops: number }
+export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem | AttentionProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
@@ -16,6 +22,11 @@ const MLP_SIZES = [784, 256, 256, 10];
 const mlp = (optimizer: 'sgd' | 'adam'): MlpProblem => ({
   kind: 'mlp', id: `mlp-${optimizer}`, name: `MLP step 784-256-256-10 b128 ${optimizer === 'sgd' ? 'SGD' : 'Adam'}`,
   sizes: MLP_SIZES, batch: 128, optimizer, flops: mlpFlops(MLP_SIZES, 128),
+});
+
+const attn = (seq: number, backward: boolean): AttentionProblem => ({
+  kind: 'attention', id: `attn-${backward ? 'fb' : 'f'}-${seq}`, name: `attention ${backward ? 'fwd+bwd' : 'fwd'} seq ${seq}`,
+  heads: 8, seq, headDim: 64, backward, flops: (backward ? 14 : 4) * 8 * seq * seq * 64,
 });
 
 export function problems(quick: boolean): Problem[] {
@@ -29,6 +40,8 @@ export function problems(quick: boolean): Problem[] {
     ...(quick ? [] : [mlp('adam')]),
     ...convProblems(quick),
     cnnProblem(64),
+    // Batch 1, 8 heads, headDim 64; in increasing size (peers' memory high-water marks rely on it).
+    ...(quick ? [256] : [256, 1024, 4096]).flatMap((seq) => [attn(seq, false), attn(seq, true)]),
   ];
 }
 
@@ -54,6 +67,12 @@ export function mlpInputs(p: MlpProblem) {
     return { w: data(fanIn * out, 10 + i).map((v) => v * scale), b: new Float32Array(out), in: fanIn, out };
   });
   return { x, labels, layers };
+}
+
+/** q, k, v and the output gradient g, [1, heads, seq, headDim] each, row-major; softmax scale 1/√headDim. */
+export function attentionInputs(p: AttentionProblem) {
+  const n = p.heads * p.seq * p.headDim;
+  return { q: data(n, 21), k: data(n, 22), v: data(n, 23), g: data(n, 24), scale: 1 / Math.sqrt(p.headDim) };
 }
 
 /** Sum of a result, to check that every library computed the same thing. */

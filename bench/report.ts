@@ -72,12 +72,15 @@ export function tables(r: Report): string {
   for (const p of r.problems) {
     const head = ['config', 'median ms', 'min–max ms', 'GFLOP/s', 'share of ceiling'];
     if (r.peakGflops) head.push('share of GPU peak');
+    // Attention: the bytes one call allocates above its inputs (the S×S scores, for a composed attention).
+    const withPeak = p.kind === 'attention';
+    if (withPeak) head.push('peak MiB');
     const rows: string[][] = [head];
     for (const c of r.configs) {
       const x = r.results.find((y) => y.config === c.name && y.problem === p.id);
       if (!x) continue;
       if (x.medianMs === undefined) {
-        rows.push([c.name, x.skipped ? `skipped: ${x.skipped}` : `error: ${x.error}`, '', '', '', ...(r.peakGflops ? [''] : [])].map((s) => s.slice(0, 60)));
+        rows.push([c.name, x.skipped ? `skipped: ${x.skipped}` : `error: ${x.error}`, '', '', '', ...(r.peakGflops ? [''] : []), ...(withPeak ? [''] : [])].map((s) => s.slice(0, 60)));
         continue;
       }
       const g = gflops(p, x.medianMs);
@@ -86,6 +89,7 @@ export function tables(r: Report): string {
         c.name, fmtMs(x.medianMs), `${fmtMs(x.minMs!)}–${fmtMs(x.maxMs!)}`, g.toFixed(2),
         ceil ? `${((g / ceil) * 100).toFixed(0)}%` : '',
         ...(r.peakGflops ? [c.family === 'webgpu' ? `${((g / r.peakGflops) * 100).toFixed(1)}%` : ''] : []),
+        ...(withPeak ? [x.peakBytes !== undefined ? (x.peakBytes / 2 ** 20).toFixed(1) : '–'] : []),
       ]);
     }
     const notes: string[] = [];
@@ -94,7 +98,7 @@ export function tables(r: Report): string {
       if (m && b) notes.push(`${mine} vs ${what} (${b.name}): **${(b.ms / m.medianMs!).toFixed(2)}×**`);
     }
     const checks = checkMismatch(r, p);
-    parts.push(`### ${p.name} (${(p.flops / 1e9).toFixed(3)} GFLOP)\n\n${table(rows, ['l', 'r', 'r', 'r', 'r', 'r'])}\n\n${notes.join('  \n')}${checks}\n`);
+    parts.push(`### ${p.name} (${(p.flops / 1e9).toFixed(3)} GFLOP)\n\n${table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r'])}\n\n${notes.join('  \n')}${checks}\n`);
   }
   return parts.join('\n');
 }
@@ -105,7 +109,7 @@ function checkMismatch(r: Report, p: Problem): string {
   const ref = r.results.find((x) => x.config === 'lepton wasm 1T' && x.problem === p.id)?.check;
   if (ref === undefined) return '';
   // The checked result's element count: C for a matmul, y (or, backward, dx) for a convolution.
-  const n = p.kind === 'matmul' ? p.M * p.N : p.N * p.H * p.W * (p.backward ? p.C : p.O);
+  const n = p.kind === 'matmul' ? p.M * p.N : p.kind === 'attention' ? p.heads * p.seq * p.headDim : p.N * p.H * p.W * (p.backward ? p.C : p.O);
   const bad = r.results.filter((x) => x.problem === p.id && x.check !== undefined && Math.abs(x.check - ref) > 1e-3 * (Math.abs(ref) + Math.sqrt(n)));
   return bad.length ? `  \n⚠ result differs from lepton's: ${bad.map((x) => `${x.config} (${x.check} vs ${ref})`).join(', ')}` : '';
 }

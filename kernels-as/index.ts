@@ -6,9 +6,10 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_BINARY, JOB_CONV, JOB_FILL, JOB_MATMUL, JOB_POOL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_CONV, JOB_FILL, JOB_MATMUL, JOB_POOL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
 } from '../build/gen/jobs';
 import { convPart } from './conv';
+import { attentionPart } from './attention';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
 import { matmulPart } from './matmul';
 import { adamPart, sgdPart } from './optim';
@@ -18,6 +19,7 @@ import { softmaxPart } from './softmax';
 import { stridedPart } from './strided';
 
 export { convPartialBytes, convScratch, convTileRows } from './conv';
+export { attentionScratch } from './attention';
 export { matmulScratch, matmulTileRows } from './matmul';
 export { reduceScratch } from './reduce';
 
@@ -44,6 +46,7 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_ADAM: adamPart(desc, part); break;
     case JOB_CONV: convPart(desc, part, slot); break;
     case JOB_POOL: poolPart(desc, part); break;
+    case JOB_ATTENTION: attentionPart(desc, part, slot); break;
     default: break;
   }
 }

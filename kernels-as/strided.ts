@@ -78,6 +78,10 @@ function transposePlane(src: usize, dst: usize, rows: i32, cols: i32, s: isize):
  * split the steps.
  */
 export function stridedPart(desc: usize, part: i32): void {
+  if (load<u32>(desc + StridedJob.write) != 0) {
+    stridedWritePart(desc, part);
+    return;
+  }
   const x = <usize>load<u32>(desc + StridedJob.x), out = <usize>load<u32>(desc + StridedJob.out);
   const rank = load<i32>(desc + StridedJob.rank), parts = load<i32>(desc + StridedJob.parts);
   const base = x + (<usize>load<i32>(desc + StridedJob.offset) << 2);
@@ -132,6 +136,48 @@ export function stridedPart(desc: usize, part: i32): void {
       }
       store<i32>(cd, 0);
       off -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
+    }
+  }
+}
+
+/**
+ * stridedWrite: out[offset + sum_d coord_d(i) * strides[d]] = x[i], x contiguous. Parts split
+ * the rows (the outer coordinates); each row is a contiguous run of x written at stride `s`.
+ * Bits move as i32, so the copy is exact.
+ */
+function stridedWritePart(desc: usize, part: i32): void {
+  const x = <usize>load<u32>(desc + StridedJob.x);
+  const base = <usize>load<u32>(desc + StridedJob.out) + (<usize>load<i32>(desc + StridedJob.offset) << 2);
+  const rank = load<i32>(desc + StridedJob.rank), parts = load<i32>(desc + StridedJob.parts);
+  const dims = desc + StridedJob.shape;
+  if (rank <= 0) {
+    if (part == 0) store<i32>(base, load<i32>(x));
+    return;
+  }
+  for (let d = 0; d < rank; d++) if (load<i32>(dims + (<usize>d << 2)) <= 0) return;
+  const last = rank - 1;
+  const len = load<i32>(dims + (<usize>last << 2));
+  const s = <isize>load<i32>(dims + (<usize>last << 2), STRIDE);
+  let rows = 1;
+  for (let d = 0; d < last; d++) rows *= load<i32>(dims + (<usize>d << 2));
+  const r0 = partStart(rows, parts, part, 1), r1 = partStart(rows, parts, part + 1, 1);
+  for (let row = r0; row < r1; row++) {
+    // The row's destination offset from its coordinates (rows are long enough that this is cheap).
+    let off: isize = 0;
+    let rest = row;
+    for (let d = last - 1; d >= 0; d--) {
+      const at = dims + (<usize>d << 2);
+      const size = load<i32>(at);
+      off += <isize>(rest % size) * load<i32>(at, STRIDE);
+      rest /= size;
+    }
+    const src = x + ((<usize>row * <usize>len) << 2);
+    const dst = base + (off << 2);
+    if (s == 1) memory.copy(dst, src, <usize>len << 2);
+    else {
+      const sb = s << 2;
+      let p = dst;
+      for (let i = 0; i < len; i++, p += sb) store<i32>(p, load<i32>(src + (<usize>i << 2)));
     }
   }
 }

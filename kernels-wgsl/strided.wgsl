@@ -27,3 +27,21 @@ fn strided(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
   OUT[i] = X[u32(at)];
 }
+
+// The scatter the other way (stridedWrite): OUT[offset + Σ_d coord_d(i) · strides[d]] = X[i],
+// X contiguous; OUT's other elements stay. Gradients of slices and concatenation.
+@compute @workgroup_size(WG)
+fn stridedWrite(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wg.x + wg.y * nwg.x) * WG + lid.x;
+  if (i >= P.n) { return; }
+  var rest = i;
+  var at = P.offset;
+  for (var d = P.rank; d > 0u; d--) {
+    let size = P.shape[(d - 1u) / 4u][(d - 1u) % 4u];
+    let c = rest % size;
+    rest = rest / size;
+    at += i32(c) * P.strides[(d - 1u) / 4u][(d - 1u) % 4u];
+  }
+  OUT[u32(at)] = X[i];
+}

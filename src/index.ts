@@ -27,6 +27,8 @@ export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions, type AvgPool
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
+export { attention, type AttentionOptions } from './ops/attention.js';
+export { cat, narrow } from './ops/slices.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

@@ -1,8 +1,19 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
 import { convInputs, toNCHW, toOIHW, type ConvProblem } from '../conv-problems.js';
-import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, wants, type Case } from '../harness.js';
+
+// jax-js keeps its WASM heap private: capture each WebAssembly.Memory it makes, whose size only grows,
+// so its growth over a call bounds what the call allocated from above (the bench's peak memory).
+const memories: WebAssembly.Memory[] = [];
+const NativeMemory = WebAssembly.Memory;
+(WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = function Memory(desc: WebAssembly.MemoryDescriptor) {
+  const m = new NativeMemory(desc);
+  memories.push(m);
+  return m;
+} as unknown as typeof WebAssembly.Memory;
+const heapBytes = () => memories.reduce((n, m) => n + m.buffer.byteLength, 0);
 
 const plan = readPlan();
 const want = (c: string) => wants(plan, c);
@@ -78,12 +89,38 @@ function cnnCase(p: CnnProblem, useJit: boolean) {
   };
 }
 
+/** softmax(q·kᵀ·scale)·v composed from jax-js ops; fwd+bwd through valueAndGrad of <out, g>. */
+function attentionCase(p: AttentionProblem, device: 'wasm' | 'webgpu', useJit: boolean) {
+  const { q: Q, k: K, v: V, g: G, scale } = attentionInputs(p);
+  const shape = [p.heads, p.seq, p.headDim];
+  const q = np.array(Q).reshape(shape), k = np.array(K).reshape(shape), v = np.array(V).reshape(shape), g = np.array(G).reshape(shape);
+  const attn = (qa: Arr, ka: Arr, va: Arr) => np.matmul(jax.nn.softmax(np.matmul(qa, ka.transpose([0, 2, 1])).mul(scale), -1), va);
+  const fwd = useJit ? jax.jit(attn) : attn;
+  const loss = (qa: Arr, ka: Arr, va: Arr, ga: Arr) => attn(qa, ka, va).mul(ga).sum();
+  const gradFn = jax.grad(loss, { argnums: [0, 1, 2] } as never) as unknown as (a: Arr, b: Arr, c: Arr, d: Arr) => Arr[];
+  const both = useJit ? jax.jit(gradFn) : gradFn;
+  const call = async () => {
+    if (!p.backward) return (await fwd(q.ref, k.ref, v.ref).data()) as Float32Array;
+    const [dq, dk, dv] = both(q.ref, k.ref, v.ref, g.ref);
+    const out = (await dq.data()) as Float32Array;
+    await dk.data(); await dv.data();
+    return out;
+  };
+  return {
+    run: call,
+    // Only the WASM heap is visible; its growth during one call (0 when an earlier, larger call already grew it).
+    peak: device === 'wasm' ? async () => { const before = heapBytes(); await call(); return heapBytes() - before || null; } : undefined,
+    dispose: () => { for (const a of [q, k, v, g]) a.dispose(); },
+  };
+}
+
 function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
   return {
     async prepare(p: Problem) {
       jax.defaultDevice(device);
       if (p.kind === 'conv') return convCase(p, useJit);
       if (p.kind === 'cnn') return cnnCase(p, useJit);
+      if (p.kind === 'attention') return attentionCase(p, device, useJit);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = np.array(A).reshape([p.M, p.K]), b = np.array(B).reshape([p.K, p.N]);

@@ -1,21 +1,57 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  conv2d, describeDevice, getDeviceProperties, init, matmul, nn, optim, scope, setBackendOptions, tensor, type DeviceName,
+  attention, conv2d, describeDevice, getDeviceProperties, init, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
 import { mnistCnn } from '../../examples/mnist-model.js';
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
 import { convInputs, type ConvProblem } from '../conv-problems.js';
-import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
+
+/** Peak bytes of tensor storage while `run` runs, above what was live before: lepton's public memory(). */
+async function peakDuring(device: DeviceName, run: () => Promise<void>): Promise<number> {
+  const before = memory(device).numBytes;
+  resetPeakMemoryStats(device);
+  await run();
+  return memory(device).peakBytes - before;
+}
+
+/** Attention forward (read back the output) or forward + backward (read back dq, dk, dv). */
+function attentionCase(p: AttentionProblem, device: DeviceName) {
+  const { q: Q, k: K, v: V, g: G } = attentionInputs(p);
+  const shape = [1, p.heads, p.seq, p.headDim];
+  const grad = p.backward;
+  const q = tensor(Q, shape, { device, requiresGrad: grad }), k = tensor(K, shape, { device, requiresGrad: grad });
+  const v = tensor(V, shape, { device, requiresGrad: grad }), g = tensor(G, shape, { device });
+  const call = async () => {
+    const y = attention(q, k, v);
+    if (!grad) {
+      const out = await y.data();
+      y.dispose();
+      return out;
+    }
+    y.backward(g);
+    y.dispose();
+    const [dq] = await Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+    for (const t of [q, k, v]) { t.grad!.dispose(); t.grad = null; }
+    return dq;
+  };
+  return {
+    run: call,
+    peak: () => peakDuring(device, async () => { await call(); }),
+    dispose: () => { for (const t of [q, k, v, g]) t.dispose(); },
+  };
+}
 
 function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
       if (p.kind === 'conv') return convCase(p, device);
       if (p.kind === 'cnn') return cnnCase(p, device);
+      if (p.kind === 'attention') return attentionCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });

@@ -27,7 +27,7 @@ await runConfig(config, {
       };
       return { run: async () => (await session.run(feeds)).Y.data as Float32Array, dispose: () => { void session.release(); } };
     }
-    if (p.kind !== 'matmul') return { skip: 'inference only (no training)' };
+    if (p.kind !== 'matmul') return { skip: p.kind === 'mlp' ? 'inference only (no training)' : 'a MatMul model only' };
     const session = await ort.InferenceSession.create(matmulModel(p.M, p.K, p.N), { executionProviders: ['wasm'] });
     const { a, b } = matmulInputs(p);
     const feeds = { A: new ort.Tensor('float32', a, [p.M, p.K]), B: new ort.Tensor('float32', b, [p.K, p.N]) };

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { cnnInputs } from '../cnn-problem.js';
 import { convInputs } from '../conv-problems.js';
-import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
@@ -10,6 +10,29 @@ const want = (c: string) => wants(plan, c);
 const gpu = want('tfjs webgpu') ? await nodeWebGPU() : null; // before tfjs loads, so it sees navigator.gpu
 const tf = await import('@tensorflow/tfjs');
 type Tensor = import('@tensorflow/tfjs').Tensor;
+
+/** softmax(q·kᵀ·scale)·v composed from tfjs ops; fwd+bwd through tf.grads with dy = g. */
+function attentionCase(p: AttentionProblem) {
+  const { q: Q, k: K, v: V, g: G, scale } = attentionInputs(p);
+  const shape: [number, number, number] = [p.heads, p.seq, p.headDim];
+  const q = tf.tensor3d(Q, shape), k = tf.tensor3d(K, shape), v = tf.tensor3d(V, shape), g = tf.tensor3d(G, shape);
+  const attn = (qa: Tensor, ka: Tensor, va: Tensor) => tf.matMul(tf.softmax(tf.mul(tf.matMul(qa, ka, false, true), scale)), va);
+  const grads = tf.grads((qa: Tensor, ka: Tensor, va: Tensor) => attn(qa, ka, va));
+  const call = async () => {
+    if (!p.backward) { const y = attn(q, k, v); const out = await y.data(); y.dispose(); return out; }
+    const [dq, dk, dv] = grads([q, k, v], g);
+    const out = await dq.data();
+    await dk.data(); await dv.data();
+    tf.dispose([dq, dk, dv]);
+    return out;
+  };
+  return {
+    run: call,
+    // tfjs's own count of tensor bytes: the peak during one call, above what was allocated before it.
+    peak: async () => { const before = tf.memory().numBytes; const info = await tf.profile(async () => { await call(); }); return info.peakBytes - before; },
+    dispose: () => { tf.dispose([q, k, v, g]); },
+  };
+}
 
 const cases: Case = {
     async prepare(p: Problem) {
@@ -55,6 +78,7 @@ const cases: Case = {
           dispose: () => { for (const t of v) t.dispose(); x.dispose(); y.dispose(); opt.dispose(); },
         };
       }
+      if (p.kind === 'attention') return attentionCase(p);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tf.tensor2d(A, [p.M, p.K]), b = tf.tensor2d(B, [p.K, p.N]);

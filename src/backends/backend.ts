@@ -10,6 +10,7 @@
  * WGSL and AssemblyScript kernels need from those declarations.
  */
 import type { ConvKernels } from './primitives/conv.js';
+import type { AttentionKernels } from './primitives/attention.js';
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { OptimKernels } from './primitives/optim.js';
@@ -22,6 +23,7 @@ export { ACTIVATIONS, type Activation } from './primitives/activation.js';
 export type {
   Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams, ConvGeometry, ConvPrologue,
 } from './primitives/conv.js';
+export type { AttentionParams } from './primitives/attention.js';
 export {
   BINARY_OPS, UNARY_OPS, type ActGradOp, type BinaryOp, type BroadcastParams, type UnaryOp,
 } from './primitives/elementwise.js';
@@ -95,7 +97,7 @@ export interface PrepareWork {
  */
 export interface Backend<H = unknown> extends Runtime<H>,
   ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
-  ConvKernels<H>, PoolKernels<H> {
+  ConvKernels<H>, PoolKernels<H>, AttentionKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

@@ -25,6 +25,7 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   reduce: ([, , out]) => [out],
   softmax: ([, out]) => [out],
   strided: ([, out]) => [out],
+  stridedWrite: ([, out]) => [out],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
   conv2d: ([, , , out]) => [out],
@@ -34,6 +35,8 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   maxPool2dBackward: ([, , dx]) => [dx],
   avgPool2d: ([, out]) => [out],
   avgPool2dBackward: ([, dx]) => [dx],
+  attention: ([, , , out, lse]) => [out, lse],
+  attentionBackward: ([, , , , , , dq, dk, dv, , dbias]) => [dq, dk, dv, dbias],
 };
 export const KERNELS = Object.keys(WRITES) as KernelName[];
 

@@ -5,6 +5,7 @@
 import { fail, fmtShape } from '../errors.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { Conv2d } from '../nn/conv.js';
+import { MultiHeadAttention } from '../nn/attention.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import type { Dtype } from './safetensors.js';
@@ -38,6 +39,7 @@ function registerLayouts(): void {
   torchLayout(Conv2d, { weight: { perm: [3, 2, 0, 1], axes: '[out, in / groups, kh, kw]' } });
   // PyTorch counts BatchNorm's batches in an int64 scalar; lepton in a float32 one.
   torchLayout(BatchNorm2d, { num_batches_tracked: { dtype: 'I64' } });
+  torchLayout(MultiHeadAttention, { in_proj_weight: { perm: [1, 0], axes: '[3·embed, embed]' } });
 }
 
 function entryFor(m: Module): Record<string, KeyLayout> | undefined {

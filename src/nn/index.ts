@@ -6,6 +6,7 @@ export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type MaxPool2dOptions, type AvgP
 export { Sequential, Flatten } from './sequential.js';
 export { Dropout, type DropoutOptions } from './dropout.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
+export { MultiHeadAttention, KVCache, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions } from './attention.js';
 export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';

@@ -4,6 +4,7 @@
 import type { Decl } from './declare.js';
 import * as activation from './activation.js';
 import * as conv from './conv.js';
+import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
@@ -17,6 +18,7 @@ import * as strided from './strided.js';
 export const DECLS: Record<string, readonly Decl[]> = {
   activation: activation.DECLS,
   conv: conv.DECLS,
+  attention: attention.DECLS,
   elementwise: elementwise.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,

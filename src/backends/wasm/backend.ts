@@ -5,6 +5,7 @@
 // worker threads and a job is split between them.
 import type { Backend } from '../backend.js';
 import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } from '../primitives/conv.js';
+import type { AttentionParams } from '../primitives/attention.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
@@ -13,6 +14,7 @@ import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { importNode, isNode } from '../node-import.js';
 import * as conv from './kernels/conv.js';
+import * as attn from './kernels/attention.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as mm from './kernels/matmul.js';
 import * as optim from './kernels/optim.js';
@@ -113,6 +115,8 @@ async function start(flavour: Flavour, memory: WebAssembly.Memory, maxPages: num
 export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   /** A matmul prologue is always fused here: the packing applies it once per panel. */
   readonly fusedPrologueMaxReads = Infinity;
+  /** Any head dimension: the attention tiles are sized from it. */
+  readonly attentionMaxHeadDim = Infinity;
 
   // ---- kernels: one line each, the work is in kernels/<family>.ts ----
 
@@ -123,6 +127,7 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   reduce(op: ReduceOp, x: WasmHandle, out: WasmHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: WasmHandle, out: WasmHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
+  stridedWrite(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   conv2d(x: WasmHandle, w: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }
@@ -132,4 +137,7 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   maxPool2dBackward(dy: WasmHandle, argmax: WasmHandle, dx: WasmHandle, p: PoolGeometry): void { pool.maxPool2dBackward(this, dy, argmax, dx, p); }
   avgPool2d(x: WasmHandle, out: WasmHandle, p: AvgPoolParams): void { pool.avgPool2d(this, x, out, p); }
   avgPool2dBackward(dy: WasmHandle, dx: WasmHandle, p: AvgPoolParams): void { pool.avgPool2dBackward(this, dy, dx, p); }
+  attention(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, p: AttentionParams<WasmHandle>): void { attn.attention(this, q, k, v, out, lse, p); }
+  attentionBackward(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, dout: WasmHandle, dq: WasmHandle, dk: WasmHandle, dv: WasmHandle,
+    p: AttentionParams<WasmHandle>, dbias: WasmHandle | null): void { attn.attentionBackward(this, q, k, v, out, lse, dout, dq, dk, dv, p, dbias); }
 }

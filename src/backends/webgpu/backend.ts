@@ -3,6 +3,7 @@
 // state the families' shape classes are configured from (tuning.ts).
 import type { Backend, PrepareWork } from '../backend.js';
 import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } from '../primitives/conv.js';
+import type { AttentionParams } from '../primitives/attention.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
@@ -11,6 +12,7 @@ import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { getGPU } from './gpu.js';
 import * as conv from './kernels/conv.js';
+import * as attn from './kernels/attention.js';
 import * as elementwise from './kernels/elementwise.js';
 import * as mm from './kernels/matmul.js';
 import { matmulTunable, TILE_LARGE, TILE_SMALL, type MatmulConfig, type ShapeClass } from './kernels/matmul-plan.js';
@@ -152,6 +154,8 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
    * states Infinity, so plans always fuse the prologue (tests use it to cover that path).
    */
   matmulPrologue: 'auto' | 'fused' = 'auto';
+  /** Attention kernels: 'auto' (workgroup tiles on a GPU, direct reads on a CPU adapter), or force one (tests). */
+  attentionVariant: attn.AttentionVariant = 'auto';
   /** Identity of the adapter, which a tuning is keyed by. */
   adapterKey: string;
   private tuning: Tuning | null;
@@ -192,6 +196,7 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   reduce(op: ReduceOp, x: GpuHandle, out: GpuHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: GpuHandle, out: GpuHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.strided(this, x, out, p); }
+  stridedWrite(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
   sgd(param: GpuHandle, grad: GpuHandle, velocity: GpuHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   conv2d(x: GpuHandle, w: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }
@@ -201,6 +206,11 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   maxPool2dBackward(dy: GpuHandle, argmax: GpuHandle, dx: GpuHandle, p: PoolGeometry): void { pool.maxPool2dBackward(this, dy, argmax, dx, p); }
   avgPool2d(x: GpuHandle, out: GpuHandle, p: AvgPoolParams): void { pool.avgPool2d(this, x, out, p); }
   avgPool2dBackward(dy: GpuHandle, dx: GpuHandle, p: AvgPoolParams): void { pool.avgPool2dBackward(this, dy, dx, p); }
+  attention(q: GpuHandle, k: GpuHandle, v: GpuHandle, out: GpuHandle, lse: GpuHandle, p: AttentionParams<GpuHandle>): void { attn.attention(this, q, k, v, out, lse, p, this.attentionVariant); }
+  attentionBackward(q: GpuHandle, k: GpuHandle, v: GpuHandle, out: GpuHandle, lse: GpuHandle, dout: GpuHandle, dq: GpuHandle, dk: GpuHandle, dv: GpuHandle,
+    p: AttentionParams<GpuHandle>, dbias: GpuHandle | null): void { attn.attentionBackward(this, q, k, v, out, lse, dout, dq, dk, dv, p, dbias, this.attentionVariant); }
+  /** One row of q, k or v lives in an invocation's registers (kernels/attention.ts). */
+  readonly attentionMaxHeadDim = attn.MAX_HEAD_DIM;
 
   /** See MatmulKernels.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
   get fusedPrologueMaxReads(): number {

@@ -4,6 +4,7 @@
 // module's parts are named. A new kernel family adds one entry.
 import activationDecls from '../../../build/gen/activation.wgsl';
 import convDecls from '../../../build/gen/conv.wgsl';
+import attentionDecls from '../../../build/gen/attention.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
@@ -14,6 +15,7 @@ import softmaxDecls from '../../../build/gen/softmax.wgsl';
 import stridedDecls from '../../../build/gen/strided.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
 import conv from '../../../kernels-wgsl/conv.wgsl';
+import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
 import ieee from '../../../kernels-wgsl/ieee.wgsl';
@@ -47,5 +49,7 @@ export const SOURCES = {
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + ieee + reduce,
   strided: limitsDecls + stridedDecls + strided,
+  // exp1 / log1 come from activations.wgsl.
+  attention: withActivations(attentionDecls, attention),
 } as const;
 export type ShaderModule = keyof typeof SOURCES;
