@@ -6,14 +6,18 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_BINARY, JOB_FILL, JOB_MATMUL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+  JOB_ADAM, JOB_BINARY, JOB_EMBEDDING, JOB_FILL, JOB_MATMUL, JOB_NORM, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED,
+  JOB_UNARY, JOB_XENT,
 } from '../build/gen/jobs';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
+import { embeddingPart } from './embedding';
 import { matmulPart } from './matmul';
+import { normPart } from './norm';
 import { adamPart, sgdPart } from './optim';
 import { reducePart } from './reduce';
 import { softmaxPart } from './softmax';
 import { stridedPart } from './strided';
+import { xentPart } from './xent';
 
 export { matmulScratch, matmulTileRows } from './matmul';
 export { reduceScratch } from './reduce';
@@ -39,6 +43,9 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_STRIDED: stridedPart(desc, part); break;
     case JOB_SGD: sgdPart(desc, part); break;
     case JOB_ADAM: adamPart(desc, part); break;
+    case JOB_NORM: normPart(desc, part); break;
+    case JOB_EMBEDDING: embeddingPart(desc, part); break;
+    case JOB_XENT: xentPart(desc, part); break;
     default: break;
   }
 }

@@ -10,17 +10,21 @@
  * WGSL and AssemblyScript kernels need from those declarations.
  */
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
+import type { EmbeddingKernels } from './primitives/embedding.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
+import type { NormKernels } from './primitives/norm.js';
 import type { OptimKernels } from './primitives/optim.js';
 import type { ReduceKernels } from './primitives/reduce.js';
 import type { SoftmaxKernels } from './primitives/softmax.js';
 import type { StridedKernels } from './primitives/strided.js';
+import type { XentKernels } from './primitives/xent.js';
 
 export { ACTIVATIONS, type Activation } from './primitives/activation.js';
 export {
   BINARY_OPS, UNARY_OPS, type ActGradOp, type BinaryOp, type BroadcastParams, type UnaryOp,
 } from './primitives/elementwise.js';
 export { MAX_RANK } from './primitives/limits.js';
+export type { NormParams } from './primitives/norm.js';
 export { matmulSizes, type MatmulParams, type MatmulShape } from './primitives/matmul.js';
 export type { AdamParams, SgdParams } from './primitives/optim.js';
 export { REDUCE_OPS, type ReduceOp, type ReduceParams } from './primitives/reduce.js';
@@ -88,7 +92,8 @@ export interface PrepareWork {
  * queues them); `read` resolves once every earlier kernel has finished.
  */
 export interface Backend<H = unknown> extends Runtime<H>,
-  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {
+  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
+  NormKernels<H>, EmbeddingKernels<H>, XentKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

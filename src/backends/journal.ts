@@ -27,6 +27,12 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   strided: ([, out]) => [out],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
+  normForward: ([, , , out, stats]) => [out, stats],
+  normBackward: ([, , , , dx, dw, db]) => [dx, dw, db],
+  embeddingGather: ([, , out]) => [out],
+  embeddingGrad: ([, , , out]) => [out],
+  xentForward: ([, , loss, lse]) => [loss, lse],
+  xentBackward: ([, , , , dx]) => [dx],
 };
 export const KERNELS = Object.keys(WRITES) as KernelName[];
 

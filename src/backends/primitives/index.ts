@@ -4,22 +4,28 @@
 import type { Decl } from './declare.js';
 import * as activation from './activation.js';
 import * as elementwise from './elementwise.js';
+import * as embedding from './embedding.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
 import * as matmul from './matmul.js';
+import * as norm from './norm.js';
 import * as optim from './optim.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
 import * as strided from './strided.js';
+import * as xent from './xent.js';
 
 export const DECLS: Record<string, readonly Decl[]> = {
   activation: activation.DECLS,
   elementwise: elementwise.DECLS,
+  embedding: embedding.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,
   matmul: matmul.DECLS,
+  norm: norm.DECLS,
   optim: optim.DECLS,
   reduce: reduce.DECLS,
   softmax: softmax.DECLS,
   strided: strided.DECLS,
+  xent: xent.DECLS,
 };

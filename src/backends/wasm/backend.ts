@@ -6,11 +6,15 @@
 import type { Backend } from '../backend.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
+import type { NormParams } from '../primitives/norm.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
 import { importNode, isNode } from '../node-import.js';
 import * as elementwise from './kernels/elementwise.js';
+import * as emb from './kernels/embedding.js';
+import * as norm from './kernels/norm.js';
+import * as xent from './kernels/xent.js';
 import * as mm from './kernels/matmul.js';
 import * as optim from './kernels/optim.js';
 import * as red from './kernels/reduce.js';
@@ -121,4 +125,12 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
+  normForward(x: WasmHandle, w: WasmHandle | null, b: WasmHandle | null, out: WasmHandle, stats: WasmHandle, p: NormParams): void { norm.normForward(this, x, w, b, out, stats, p); }
+  normBackward(x: WasmHandle, w: WasmHandle | null, g: WasmHandle, stats: WasmHandle, dx: WasmHandle, dw: WasmHandle | null, db: WasmHandle | null, p: NormParams): void { norm.normBackward(this, x, w, g, stats, dx, dw, db, p); }
+  embeddingGather(weight: WasmHandle, ids: WasmHandle, out: WasmHandle, n: number, dim: number): void { emb.embeddingGather(this, weight, ids, out, n, dim); }
+  embeddingGrad(g: WasmHandle, order: WasmHandle, offsets: WasmHandle, out: WasmHandle, num: number, dim: number): void { emb.embeddingGrad(this, g, order, offsets, out, num, dim); }
+  xentForward(logits: WasmHandle, targets: WasmHandle, loss: WasmHandle, lse: WasmHandle, rows: number, cols: number): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols); }
+  xentBackward(logits: WasmHandle, targets: WasmHandle, lse: WasmHandle, g: WasmHandle, dx: WasmHandle, rows: number, cols: number, gStride: number, scale: number): void {
+    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale);
+  }
 }
