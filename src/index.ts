@@ -25,6 +25,8 @@ export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
+export { layerNorm, rmsNorm } from './ops/norm.js';
+export { embedding, type Ids, type EmbeddingOptions } from './ops/embedding.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
