@@ -7,7 +7,7 @@
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
-import { accepts, either, integer, options, type OptionSpec } from '../options.js';
+import { accepts, describe, either, integer, options, type OptionSpec } from '../options.js';
 import { empty, Tensor } from '../tensor.js';
 import { arg } from './util.js';
 
@@ -41,7 +41,7 @@ function flattenIds(op: string, ids: unknown, num: number): { data: Float32Array
   const walk = (v: unknown, depth: number, path: string) => {
     if (depth === shape.length) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= num) {
-        fail(op, `argument 'ids' has ${typeof v === 'number' ? `id ${v}` : `a ${typeof v}`} at ${path || 'the top'}; needs an integer in [0, ${num - 1}] (the weight has ${num} rows)`);
+        fail(op, `argument 'ids' has ${typeof v === 'number' ? `id ${v}` : describe(v)} at ${path || 'the top'}; needs an integer in [0, ${num - 1}] (the weight has ${num} rows)`);
       }
       data[k++] = v;
       return;
