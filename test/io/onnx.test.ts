@@ -45,6 +45,16 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.Linear(6, 3, { bias: false, activation: 'relu', seed, device }) },
   { name: 'Linear 4 → 5 on [batch, 3, 4] inputs', inputShape: [2, 3, 4], nodes: ['MatMul', 'Add', 'Sigmoid'],
     build: (device, seed) => new nn.Linear(4, 5, { activation: 'sigmoid', seed, device }) },
+  { name: 'LayerNorm [3, 4] with weight and bias', inputShape: [2, 3, 4], nodes: ['LayerNormalization'],
+    build: (device, seed) => {
+      const l = new nn.LayerNorm([3, 4], { eps: 1e-4, device });
+      // Weights other than the initial ones and zeros, so Scale and B are checked.
+      const r2 = testRng(`ln${seed}`);
+      l.loadStateDict({ weight: tensor(r2.array(12, 0.5, 2), [3, 4], { device }), bias: tensor(r2.array(12), [3, 4], { device }) });
+      return l;
+    } },
+  { name: 'LayerNorm 6 without affine parameters', inputShape: [5, 6], nodes: ['LayerNormalization'],
+    build: (device) => new nn.LayerNorm(6, { elementwiseAffine: false, device }) },
 ];
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };

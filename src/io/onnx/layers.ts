@@ -4,6 +4,7 @@
 import { fail } from '../../errors.js';
 import { Linear } from '../../nn/linear.js';
 import { MLP } from '../../nn/mlp.js';
+import { LayerNorm } from '../../nn/norm.js';
 import { onnxLayer, OP, type OnnxValue } from './graph.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
@@ -38,4 +39,19 @@ export function registerLayers(): void {
 
   // MLP: its layers in order.
   onnxLayer(MLP, (m, x, g, path) => m.layers.reduce((h, l, i) => g.layer(l, h, at(path, `layers.${i}`)), x));
+
+  // LayerNorm: one LayerNormalization node (opset 17) over the trailing
+  // normalized dimensions; its Scale input is required, so a layer without
+  // weight exports a constant of ones.
+  onnxLayer(LayerNorm, (l, x, g, path) => {
+    const ns = l.normalizedShape;
+    const tail = x.shape.slice(x.shape.length - ns.length);
+    if (x.shape.length < ns.length || tail.some((d, i) => typeof d === 'number' && d !== ns[i])) {
+      fail(OP, `layer '${path || 'the model'}' (LayerNorm ${fmt(ns)}) gets an input of shape ${fmt(x.shape)}; needs [*, ${ns.join(', ')}]`);
+    }
+    const size = ns.reduce((a, d) => a * d, 1);
+    const scale = l.weight ? g.weight(l.weight, at(path, 'weight')) : g.constant(at(path, 'weight'), Array(size).fill(1), ns);
+    const inputs = [x.name, scale, ...(l.bias ? [g.weight(l.bias, at(path, 'bias'))] : [])];
+    return g.node('LayerNormalization', inputs, x.shape, path, { axis: -ns.length, epsilon: l.eps });
+  });
 }
