@@ -5,7 +5,13 @@ import { mlpFlops } from '../measure/flops.js';
 
 export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
 export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
-export type Problem = MatmulProblem | MlpProblem;
+/**
+ * Sequence-model kernels, forward + backward: LayerNorm over [rows, cols] (weight and bias), and
+ * softmax cross-entropy of [rows, cols] logits against class ids. `flops` counts about 16 (LayerNorm)
+ * and 12 (cross-entropy, an exp each way) operations per element: a basis for ratios, not a standard.
+ */
+export interface SeqProblem { kind: 'layernorm' | 'xent'; id: string; name: string; rows: number; cols: number; flops: number }
+export type Problem = MatmulProblem | MlpProblem | SeqProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
@@ -25,6 +31,8 @@ export function problems(quick: boolean): Problem[] {
     ...(quick ? [] : [mm(128, 256, 256, 'matmul 128×256×256'), mm(128, 256, 10, 'matmul 128×256×10')]),
     mlp('sgd'),
     ...(quick ? [] : [mlp('adam')]),
+    { kind: 'layernorm', id: 'layernorm-2048x768', name: 'layerNorm fwd+bwd [2048, 768]', rows: 2048, cols: 768, flops: 16 * 2048 * 768 },
+    { kind: 'xent', id: 'xent-128x32000', name: 'crossEntropy fwd+bwd [128, 32000]', rows: 128, cols: 32000, flops: 12 * 128 * 32000 },
   ];
 }
 
@@ -50,6 +58,15 @@ export function mlpInputs(p: MlpProblem) {
     return { w: data(fanIn * out, 10 + i).map((v) => v * scale), b: new Float32Array(out), in: fanIn, out };
   });
   return { x, labels, layers };
+}
+
+/** Inputs of a sequence-kernel problem: x (or logits), the output gradient, LayerNorm's weight and bias, class ids. */
+export function seqInputs(p: SeqProblem) {
+  const n = p.rows * p.cols;
+  return {
+    x: data(n, 20).map((v) => v * 4), g: data(n, 21), w: data(p.cols, 22), b: data(p.cols, 23),
+    labels: Int32Array.from({ length: p.rows }, (_, i) => (i * 7919) % p.cols),
+  };
 }
 
 /** Sum of a result, to check that every library computed the same thing. */

@@ -1,6 +1,6 @@
 // TensorFlow.js 4.22 with its WASM (XNNPACK) and WebGPU backends.
 import { createRequire } from 'node:module';
-import { matmulInputs, mlpInputs, type Problem } from '../problems.js';
+import { matmulInputs, mlpInputs, seqInputs, type Problem, type SeqProblem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
@@ -9,8 +9,32 @@ const gpu = want('tfjs webgpu') ? await nodeWebGPU() : null; // before tfjs load
 const tf = await import('@tensorflow/tfjs');
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
+/** LayerNorm composed from tf.moments (tfjs has no fused layer-norm op), or softmaxCrossEntropy: forward and backward. */
+function seqCase(p: SeqProblem) {
+  const { x: X, g: G, w: W, b: B, labels } = seqInputs(p);
+  const x = tf.tensor2d(X, [p.rows, p.cols]), g = tf.tensor2d(G, [p.rows, p.cols]);
+  const w = tf.tensor1d(W), b = tf.tensor1d(B);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), p.cols);
+  const grads = p.kind === 'layernorm'
+    ? tf.grads((a: Tensor, ww: Tensor, bb: Tensor) => {
+      const { mean, variance } = tf.moments(a, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))), ww), bb);
+    })
+    : tf.grads((a: Tensor) => tf.losses.softmaxCrossEntropy(y, a));
+  return {
+    run: async () => {
+      const gs = p.kind === 'layernorm' ? grads([x, w, b], g) : grads([x]);
+      const v = await gs[0].data();
+      tf.dispose(gs);
+      return v as Float32Array;
+    },
+    dispose: () => { tf.dispose([x, g, w, b, y]); },
+  };
+}
+
 const cases: Case = {
     async prepare(p: Problem) {
+      if (p.kind !== 'matmul' && p.kind !== 'mlp') return seqCase(p);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tf.tensor2d(A, [p.M, p.K]), b = tf.tensor2d(B, [p.K, p.N]);
