@@ -2,7 +2,8 @@
 //
 // Statistics in one pass: Σd and Σd² of d = x − x[0] (shifted by the row's
 // first value, so a large mean does not cancel: the shifted sums are of the
-// spread, not the mean), promoted to f64 lanes as they are added. RMSNorm
+// spread, not the mean), promoted to f64 lanes before they are squared and
+// added (so a spread past 1e19 does not overflow the square). RMSNorm
 // takes Σx² the same way, unshifted. The backward's two row sums (Σ g·w,
 // Σ g·w·x̂) are f64 too.
 //
@@ -21,6 +22,13 @@ import { partStart } from './parts';
   return f64x2.add(f64x2.add(acc, f64x2.promote_low_f32x4(v)), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
 }
 
+/** Σ of the squared lanes of an f32x4, squared in f64 (no overflow below FLT_MAX), added to `acc`. */
+// @ts-ignore: decorator
+@inline function addSquares(acc: v128, v: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(v), hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f64x2.add(f64x2.add(acc, f64x2.mul(lo, lo)), f64x2.mul(hi, hi));
+}
+
 // @ts-ignore: decorator
 @inline function hsum2(v: v128): f64 {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
@@ -35,7 +43,7 @@ function forwardRow(x: usize, w: usize, b: usize, y: usize, st: usize, n: i32, e
   for (let i = 0; i < n4; i += 4) {
     const d = f32x4.sub(v128.load(x + (<usize>i << 2)), vk);
     s1 = addWide(s1, d);
-    s2 = addWide(s2, f32x4.mul(d, d));
+    s2 = addSquares(s2, d);
   }
   let t1 = hsum2(s1), t2 = hsum2(s2);
   for (let i = n4; i < n; i++) {
@@ -43,7 +51,6 @@ function forwardRow(x: usize, w: usize, b: usize, y: usize, st: usize, n: i32, e
     t1 += d;
     t2 += d * d;
   }
-  // Σd² holds products of f32 differences rounded once each: far inside the 1e-5 the kernels are held to.
   const dm = t1 / n;
   const variance = rms ? t2 / n : max(0, t2 / n - dm * dm);
   const mean = rms ? 0 : <f64>k + dm;

@@ -110,6 +110,20 @@ test('parameter gradients are the same bits on every thread count and every run'
   }
 });
 
+test('WASM: a spread of 1e30 does not overflow the variance (squares are taken in f64)', async () => {
+  const rows = 3, cols = 37;
+  const x = Float32Array.from(r.array(rows * cols, -1, 1), (v) => v * 1e30);
+  const e = ref.norm(x, null, null, rows, cols, 1e-5, false);
+  for (const be of backends.filter((b) => b.name === 'wasm')) {
+    const hx = upload(be, x), out = poisoned(be, rows * cols), stats = poisoned(be, 2 * rows);
+    be.normForward(hx, null, null, out, stats, { rows, cols, eps: 1e-5, rms: false });
+    const y = await be.read(out, rows * cols);
+    be.free(hx); be.free(out); be.free(stats);
+    const err = relErr(y, e.y);
+    assert.ok(err < 1e-5, `${label(be)}: relative error ${err}`);
+  }
+});
+
 test('special values: a NaN or inf in a row makes that row NaN and leaves the others alone', async () => {
   for (const bad of [NaN, Infinity, -Infinity]) {
     const rows = 3, cols = 37;
