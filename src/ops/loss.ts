@@ -6,7 +6,7 @@ import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { oneOf, options, type OptionSpec } from '../options.js';
 import { empty, Tensor } from '../tensor.js';
-import { binaryRaw, mul, sub, square } from './elementwise.js';
+import { binaryRaw, mul, sub, square, unaryRaw } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
 import { arg, deviceOf } from './util.js';
@@ -54,7 +54,12 @@ function fusedClassIds(logits: Tensor, ids: Float32Array, reduction: Reduction):
     if (N > 0) be.write(targets.handle(op, 'labels'), ids);
     be.xentForward(logits.handle(op, 'logits'), targets.handle(op, 'labels'), loss.handle(op, 'loss'), lse.handle(op, 'lse'), N, C);
     const out = reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
-    return record(op, out, [logits], [logits, targets, lse], (g, [x, t, l]) => {
+    // The backward reads the logits. An op's own fresh output (a model's last layer) is saved as it
+    // is; a leaf or a view may be updated in place before backward (an optimizer step), so the
+    // graph keeps a copy of it, as the composed version kept its log-probabilities.
+    const fresh = logits.gradFn !== null && !logits.live(op, 'logits').shared;
+    const saved = fresh ? logits : unaryRaw('copy', logits);
+    return record(op, out, [logits], [saved, targets, lse], (g, [x, t, l]) => {
       const dx = empty(be, [N, C], op);
       be.xentBackward(x!.handle(op, 'logits'), t!.handle(op, 'labels'), l!.handle(op, 'lse'), g.handle(op, 'grad'), dx.handle(op, 'dx'),
         N, C, reduction === 'none' ? 1 : 0, reduction === 'mean' ? 1 / N : 1);
