@@ -68,4 +68,8 @@ test('the embedding gradient is the same bits on every backend configuration, th
   }
 });
 
+// The many sizes read here leave pooled readback buffers; later files in the same process
+// (memory.test.ts) count what the pools hold.
+test.after(() => { for (const be of backends) be.trim(); });
+
 test.run();

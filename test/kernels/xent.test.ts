@@ -100,4 +100,8 @@ test('special values: −inf logits are masked classes; a NaN, +inf or all −in
   }
 });
 
+// The many sizes read here leave pooled readback buffers; later files in the same process
+// (memory.test.ts) count what the pools hold.
+test.after(() => { for (const be of backends) be.trim(); });
+
 test.run();
