@@ -13,7 +13,14 @@ export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: numb
  * products), 10·H·S²·D more for the backward's five (recomputation not counted).
  */
 export interface AttentionProblem { kind: 'attention'; id: string; name: string; heads: number; seq: number; headDim: number; backward: boolean; flops: number }
-export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem | AttentionProblem;
+
+/**
+ * Sequence-model kernels, forward + backward: LayerNorm over [rows, cols] (weight and bias), and
+ * softmax cross-entropy of [rows, cols] logits against class ids. `flops` counts about 16 (LayerNorm)
+ * and 12 (cross-entropy, an exp each way) operations per element: a basis for ratios, not a standard.
+ */
+export interface SeqProblem { kind: 'layernorm' | 'xent'; id: string; name: string; rows: number; cols: number; flops: number }
+export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem | AttentionProblem | SeqProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
@@ -42,6 +49,8 @@ export function problems(quick: boolean): Problem[] {
     cnnProblem(64),
     // Batch 1, 8 heads, headDim 64; in increasing size (peers' memory high-water marks rely on it).
     ...(quick ? [256] : [256, 1024, 4096]).flatMap((seq) => [attn(seq, false), attn(seq, true)]),
+    { kind: 'layernorm', id: 'layernorm-2048x768', name: 'layerNorm fwd+bwd [2048, 768]', rows: 2048, cols: 768, flops: 16 * 2048 * 768 },
+    { kind: 'xent', id: 'xent-128x32000', name: 'crossEntropy fwd+bwd [128, 32000]', rows: 128, cols: 32000, flops: 12 * 128 * 32000 },
   ];
 }
 
@@ -73,6 +82,15 @@ export function mlpInputs(p: MlpProblem) {
 export function attentionInputs(p: AttentionProblem) {
   const n = p.heads * p.seq * p.headDim;
   return { q: data(n, 21), k: data(n, 22), v: data(n, 23), g: data(n, 24), scale: 1 / Math.sqrt(p.headDim) };
+}
+
+/** Inputs of a sequence-kernel problem: x (or logits), the output gradient, LayerNorm's weight and bias, class ids. */
+export function seqInputs(p: SeqProblem) {
+  const n = p.rows * p.cols;
+  return {
+    x: data(n, 20).map((v) => v * 4), g: data(n, 21), w: data(p.cols, 22), b: data(p.cols, 23),
+    labels: Int32Array.from({ length: p.rows }, (_, i) => (i * 7919) % p.cols),
+  };
 }
 
 /** Sum of a result, to check that every library computed the same thing. */

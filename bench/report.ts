@@ -109,7 +109,7 @@ function checkMismatch(r: Report, p: Problem): string {
   const ref = r.results.find((x) => x.config === 'lepton wasm 1T' && x.problem === p.id)?.check;
   if (ref === undefined) return '';
   // The checked result's element count: C for a matmul, y (or, backward, dx) for a convolution.
-  const n = p.kind === 'matmul' ? p.M * p.N : p.kind === 'attention' ? p.heads * p.seq * p.headDim : p.N * p.H * p.W * (p.backward ? p.C : p.O);
+  const n = p.kind === 'matmul' ? p.M * p.N : p.kind === 'attention' ? p.heads * p.seq * p.headDim : 'rows' in p ? p.rows * p.cols : p.N * p.H * p.W * (p.backward ? p.C : p.O);
   const bad = r.results.filter((x) => x.problem === p.id && x.check !== undefined && Math.abs(x.check - ref) > 1e-3 * (Math.abs(ref) + Math.sqrt(n)));
   return bad.length ? `  \n⚠ result differs from lepton's: ${bad.map((x) => `${x.config} (${x.check} vs ${ref})`).join(', ')}` : '';
 }

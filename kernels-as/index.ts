@@ -6,17 +6,21 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_CONV, JOB_FILL, JOB_MATMUL, JOB_POOL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_CONV, JOB_EMBEDDING, JOB_FILL, JOB_MATMUL, JOB_NORM, JOB_POOL, JOB_REDUCE, JOB_SGD,
+  JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY, JOB_XENT,
 } from '../build/gen/jobs';
 import { convPart } from './conv';
 import { attentionPart } from './attention';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
+import { embeddingPart } from './embedding';
 import { matmulPart } from './matmul';
+import { normPart } from './norm';
 import { adamPart, sgdPart } from './optim';
 import { poolPart } from './pool';
 import { reducePart } from './reduce';
 import { softmaxPart } from './softmax';
 import { stridedPart } from './strided';
+import { xentPart } from './xent';
 
 export { convPartialBytes, convScratch, convTileRows } from './conv';
 export { attentionScratch } from './attention';
@@ -47,6 +51,9 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_CONV: convPart(desc, part, slot); break;
     case JOB_POOL: poolPart(desc, part); break;
     case JOB_ATTENTION: attentionPart(desc, part, slot); break;
+    case JOB_NORM: normPart(desc, part); break;
+    case JOB_EMBEDDING: embeddingPart(desc, part); break;
+    case JOB_XENT: xentPart(desc, part); break;
     default: break;
   }
 }

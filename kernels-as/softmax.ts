@@ -13,8 +13,8 @@ import { maxRow } from './reduce';
 
 const BLOCK = 1024;
 
-/** Writes e^(x - mx) to `out` (when `keep`) and returns Σ e^(x - mx) − 1 (one max term left out). */
-function expSum(x: usize, out: usize, n: i32, mx: f32, keep: bool): f64 {
+/** Writes e^(x - mx) to `out` (when `keep`) and returns Σ e^(x - mx) − 1 (one max term left out; xent.ts uses it too). */
+export function expSum(x: usize, out: usize, n: i32, mx: f32, keep: bool): f64 {
   const vm = f32x4.splat(mx);
   let total: f64 = 0;
   let maxTerms = 0;

@@ -29,6 +29,8 @@ export { argmax } from './ops/argmax.js';
 export { crossEntropy, mse } from './ops/loss.js';
 export { attention, type AttentionOptions } from './ops/attention.js';
 export { cat, narrow } from './ops/slices.js';
+export { layerNorm, rmsNorm } from './ops/norm.js';
+export { embedding, type Ids, type EmbeddingOptions } from './ops/embedding.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

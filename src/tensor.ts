@@ -29,6 +29,10 @@ export class Storage {
   /** @internal Bumped by every in-place write (optimizer steps, loadStateDict): a graph that saved this storage is stale. */
   version = 0;
   private refs = 1;
+  /** @internal Whether another tensor or graph shares this storage (a view, a saved reference). */
+  get shared(): boolean {
+    return this.refs > 1;
+  }
   constructor(public backend: Backend, public handle: unknown, readonly size: number) {
     Storage.live++;
     countStorage(backend, size);

@@ -1,12 +1,12 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  attention, conv2d, describeDevice, getDeviceProperties, init, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName,
+  attention, conv2d, crossEntropy, describeDevice, getDeviceProperties, init, layerNorm, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName,
 } from 'lepton';
 import { mnistCnn } from '../../examples/mnist-model.js';
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
 import { convInputs, type ConvProblem } from '../conv-problems.js';
-import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, seqInputs, type AttentionProblem, type Problem, type SeqProblem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
@@ -46,12 +46,34 @@ function attentionCase(p: AttentionProblem, device: DeviceName) {
   };
 }
 
+/** LayerNorm or cross-entropy, forward and backward; returns the input gradient's values. */
+function seqCase(p: SeqProblem, device: DeviceName) {
+  const { x: X, g: G, w: W, b: B, labels } = seqInputs(p);
+  const x = tensor(X, [p.rows, p.cols], { device, requiresGrad: true });
+  const w = tensor(W, [p.cols], { device, requiresGrad: true }), b = tensor(B, [p.cols], { device, requiresGrad: true });
+  const g = tensor(G, [p.rows, p.cols], { device });
+  const ids = Array.from(labels);
+  return {
+    run: async () => {
+      scope(() => {
+        if (p.kind === 'layernorm') layerNorm(x, p.cols, w, b).backward(g);
+        else crossEntropy(x, ids).backward();
+      });
+      const v = await x.grad!.data();
+      for (const t of [x, w, b]) { t.grad?.dispose(); t.grad = null; }
+      return v;
+    },
+    dispose: () => { for (const t of [x, w, b, g]) t.dispose(); },
+  };
+}
+
 function cases(device: DeviceName): Case {
   return {
     async prepare(p: Problem) {
       if (p.kind === 'conv') return convCase(p, device);
       if (p.kind === 'cnn') return cnnCase(p, device);
       if (p.kind === 'attention') return attentionCase(p, device);
+      if (p.kind !== 'matmul' && p.kind !== 'mlp') return seqCase(p, device);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tensor(A, [p.M, p.K], { device }), b = tensor(B, [p.K, p.N], { device });

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { cnnInputs } from '../cnn-problem.js';
 import { convInputs } from '../conv-problems.js';
-import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
+import { attentionInputs, matmulInputs, mlpInputs, seqInputs, type AttentionProblem, type Problem, type SeqProblem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
 
 const plan = readPlan();
@@ -31,6 +31,29 @@ function attentionCase(p: AttentionProblem) {
     // tfjs's own count of tensor bytes: the peak during one call, above what was allocated before it.
     peak: async () => { const before = tf.memory().numBytes; const info = await tf.profile(async () => { await call(); }); return info.peakBytes - before; },
     dispose: () => { tf.dispose([q, k, v, g]); },
+  };
+}
+
+/** LayerNorm composed from tf.moments (tfjs has no fused layer-norm op), or softmaxCrossEntropy: forward and backward. */
+function seqCase(p: SeqProblem) {
+  const { x: X, g: G, w: W, b: B, labels } = seqInputs(p);
+  const x = tf.tensor2d(X, [p.rows, p.cols]), g = tf.tensor2d(G, [p.rows, p.cols]);
+  const w = tf.tensor1d(W), b = tf.tensor1d(B);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), p.cols);
+  const grads = p.kind === 'layernorm'
+    ? tf.grads((a: Tensor, ww: Tensor, bb: Tensor) => {
+      const { mean, variance } = tf.moments(a, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))), ww), bb);
+    })
+    : tf.grads((a: Tensor) => tf.losses.softmaxCrossEntropy(y, a));
+  return {
+    run: async () => {
+      const gs = p.kind === 'layernorm' ? grads([x, w, b], g) : grads([x]);
+      const v = await gs[0].data();
+      tf.dispose(gs);
+      return v as Float32Array;
+    },
+    dispose: () => { tf.dispose([x, g, w, b, y]); },
   };
 }
 
@@ -79,6 +102,7 @@ const cases: Case = {
         };
       }
       if (p.kind === 'attention') return attentionCase(p);
+      if (p.kind !== 'matmul' && p.kind !== 'mlp') return seqCase(p);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
         const a = tf.tensor2d(A, [p.M, p.K]), b = tf.tensor2d(B, [p.K, p.N]);

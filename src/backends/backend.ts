@@ -12,12 +12,15 @@
 import type { ConvKernels } from './primitives/conv.js';
 import type { AttentionKernels } from './primitives/attention.js';
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
+import type { EmbeddingKernels } from './primitives/embedding.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
+import type { NormKernels } from './primitives/norm.js';
 import type { OptimKernels } from './primitives/optim.js';
 import type { PoolKernels } from './primitives/pool.js';
 import type { ReduceKernels } from './primitives/reduce.js';
 import type { SoftmaxKernels } from './primitives/softmax.js';
 import type { StridedKernels } from './primitives/strided.js';
+import type { XentKernels } from './primitives/xent.js';
 
 export { ACTIVATIONS, type Activation } from './primitives/activation.js';
 export type {
@@ -28,6 +31,7 @@ export {
   BINARY_OPS, UNARY_OPS, type ActGradOp, type BinaryOp, type BroadcastParams, type UnaryOp,
 } from './primitives/elementwise.js';
 export { MAX_RANK } from './primitives/limits.js';
+export type { NormParams } from './primitives/norm.js';
 export { matmulSizes, type MatmulParams, type MatmulShape } from './primitives/matmul.js';
 export type { AdamParams, SgdParams } from './primitives/optim.js';
 export type { AvgPoolParams, PoolGeometry } from './primitives/pool.js';
@@ -97,7 +101,7 @@ export interface PrepareWork {
  */
 export interface Backend<H = unknown> extends Runtime<H>,
   ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
-  ConvKernels<H>, PoolKernels<H>, AttentionKernels<H> {
+  ConvKernels<H>, PoolKernels<H>, AttentionKernels<H>, NormKernels<H>, EmbeddingKernels<H>, XentKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

@@ -37,6 +37,12 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   avgPool2dBackward: ([, dx]) => [dx],
   attention: ([, , , out, lse]) => [out, lse],
   attentionBackward: ([, , , , , , dq, dk, dv, , dbias]) => [dq, dk, dv, dbias],
+  normForward: ([, , , out, stats]) => [out, stats],
+  normBackward: ([, , , , dx, dw, db]) => [dx, dw, db],
+  embeddingGather: ([, , out]) => [out],
+  embeddingGrad: ([, , , out]) => [out],
+  xentForward: ([, , loss, lse]) => [loss, lse],
+  xentBackward: ([, , , , dx]) => [dx],
 };
 export const KERNELS = Object.keys(WRITES) as KernelName[];
 

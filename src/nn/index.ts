@@ -7,6 +7,8 @@ export { Sequential, Flatten } from './sequential.js';
 export { Dropout, type DropoutOptions } from './dropout.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
 export { MultiHeadAttention, KVCache, type MultiHeadAttentionOptions, type MultiHeadAttentionCallOptions } from './attention.js';
+export { LayerNorm, RMSNorm, type LayerNormOptions, type RMSNormOptions } from './norm.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
 export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';

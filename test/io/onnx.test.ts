@@ -64,6 +64,16 @@ const CASES: Case[] = [
     } },
   { name: 'Conv2d alone (depthwise, bias-free): NHWC output', inputShape: [1, 6, 7, 3], nodes: ['Transpose', 'Conv', 'Transpose'],
     build: (device, seed) => new nn.Conv2d(3, 6, 3, { groups: 3, bias: false, padding: 'same', seed, device }) },
+  { name: 'LayerNorm [3, 4] with weight and bias', inputShape: [2, 3, 4], nodes: ['LayerNormalization'],
+    build: (device, seed) => {
+      const l = new nn.LayerNorm([3, 4], { eps: 1e-4, device });
+      // Weights other than the initial ones and zeros, so Scale and B are checked.
+      const r2 = testRng(`ln${seed}`);
+      l.loadStateDict({ weight: tensor(r2.array(12, 0.5, 2), [3, 4], { device }), bias: tensor(r2.array(12), [3, 4], { device }) });
+      return l;
+    } },
+  { name: 'LayerNorm 6 without affine parameters', inputShape: [5, 6], nodes: ['LayerNormalization'],
+    build: (device) => new nn.LayerNorm(6, { elementwiseAffine: false, device }) },
 ];
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };

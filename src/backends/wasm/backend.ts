@@ -8,6 +8,7 @@ import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } f
 import type { AttentionParams } from '../primitives/attention.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
+import type { NormParams } from '../primitives/norm.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
@@ -16,6 +17,9 @@ import { importNode, isNode } from '../node-import.js';
 import * as conv from './kernels/conv.js';
 import * as attn from './kernels/attention.js';
 import * as elementwise from './kernels/elementwise.js';
+import * as emb from './kernels/embedding.js';
+import * as norm from './kernels/norm.js';
+import * as xent from './kernels/xent.js';
 import * as mm from './kernels/matmul.js';
 import * as optim from './kernels/optim.js';
 import * as pool from './kernels/pool.js';
@@ -140,4 +144,12 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   attention(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, p: AttentionParams<WasmHandle>): void { attn.attention(this, q, k, v, out, lse, p); }
   attentionBackward(q: WasmHandle, k: WasmHandle, v: WasmHandle, out: WasmHandle, lse: WasmHandle, dout: WasmHandle, dq: WasmHandle, dk: WasmHandle, dv: WasmHandle,
     p: AttentionParams<WasmHandle>, dbias: WasmHandle | null): void { attn.attentionBackward(this, q, k, v, out, lse, dout, dq, dk, dv, p, dbias); }
+  normForward(x: WasmHandle, w: WasmHandle | null, b: WasmHandle | null, out: WasmHandle, stats: WasmHandle, p: NormParams): void { norm.normForward(this, x, w, b, out, stats, p); }
+  normBackward(x: WasmHandle, w: WasmHandle | null, g: WasmHandle, stats: WasmHandle, dx: WasmHandle, dw: WasmHandle | null, db: WasmHandle | null, p: NormParams): void { norm.normBackward(this, x, w, g, stats, dx, dw, db, p); }
+  embeddingGather(weight: WasmHandle, ids: WasmHandle, out: WasmHandle, n: number, dim: number): void { emb.embeddingGather(this, weight, ids, out, n, dim); }
+  embeddingGrad(g: WasmHandle, order: WasmHandle, offsets: WasmHandle, out: WasmHandle, num: number, dim: number): void { emb.embeddingGrad(this, g, order, offsets, out, num, dim); }
+  xentForward(logits: WasmHandle, targets: WasmHandle, loss: WasmHandle, lse: WasmHandle, rows: number, cols: number): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols); }
+  xentBackward(logits: WasmHandle, targets: WasmHandle, lse: WasmHandle, g: WasmHandle, dx: WasmHandle, rows: number, cols: number, gStride: number, scale: number): void {
+    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale);
+  }
 }

@@ -6,6 +6,7 @@ import type { Conv2dParams, ConvBackwardDataParams, ConvBackwardFilterParams } f
 import type { AttentionParams } from '../primitives/attention.js';
 import type { BinaryOp, BroadcastParams, UnaryOp } from '../primitives/elementwise.js';
 import type { MatmulParams } from '../primitives/matmul.js';
+import type { NormParams } from '../primitives/norm.js';
 import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
@@ -14,6 +15,9 @@ import { getGPU } from './gpu.js';
 import * as conv from './kernels/conv.js';
 import * as attn from './kernels/attention.js';
 import * as elementwise from './kernels/elementwise.js';
+import * as emb from './kernels/embedding.js';
+import * as norm from './kernels/norm.js';
+import * as xent from './kernels/xent.js';
 import * as mm from './kernels/matmul.js';
 import { matmulTunable, TILE_LARGE, TILE_SMALL, type MatmulConfig, type ShapeClass } from './kernels/matmul-plan.js';
 import * as optim from './kernels/optim.js';
@@ -211,6 +215,14 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
     p: AttentionParams<GpuHandle>, dbias: GpuHandle | null): void { attn.attentionBackward(this, q, k, v, out, lse, dout, dq, dk, dv, p, dbias, this.attentionVariant); }
   /** One row of q, k or v lives in an invocation's registers (kernels/attention.ts). */
   readonly attentionMaxHeadDim = attn.MAX_HEAD_DIM;
+  normForward(x: GpuHandle, w: GpuHandle | null, b: GpuHandle | null, out: GpuHandle, stats: GpuHandle, p: NormParams): void { norm.normForward(this, x, w, b, out, stats, p); }
+  normBackward(x: GpuHandle, w: GpuHandle | null, g: GpuHandle, stats: GpuHandle, dx: GpuHandle, dw: GpuHandle | null, db: GpuHandle | null, p: NormParams): void { norm.normBackward(this, x, w, g, stats, dx, dw, db, p); }
+  embeddingGather(weight: GpuHandle, ids: GpuHandle, out: GpuHandle, n: number, dim: number): void { emb.embeddingGather(this, weight, ids, out, n, dim); }
+  embeddingGrad(g: GpuHandle, order: GpuHandle, offsets: GpuHandle, out: GpuHandle, num: number, dim: number): void { emb.embeddingGrad(this, g, order, offsets, out, num, dim); }
+  xentForward(logits: GpuHandle, targets: GpuHandle, loss: GpuHandle, lse: GpuHandle, rows: number, cols: number): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols); }
+  xentBackward(logits: GpuHandle, targets: GpuHandle, lse: GpuHandle, g: GpuHandle, dx: GpuHandle, rows: number, cols: number, gStride: number, scale: number): void {
+    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale);
+  }
 
   /** See MatmulKernels.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
   get fusedPrologueMaxReads(): number {

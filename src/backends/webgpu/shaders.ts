@@ -6,29 +6,35 @@ import activationDecls from '../../../build/gen/activation.wgsl';
 import convDecls from '../../../build/gen/conv.wgsl';
 import attentionDecls from '../../../build/gen/attention.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
+import embeddingDecls from '../../../build/gen/embedding.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
+import normDecls from '../../../build/gen/norm.wgsl';
 import optimDecls from '../../../build/gen/optim.wgsl';
 import poolDecls from '../../../build/gen/pool.wgsl';
 import reduceDecls from '../../../build/gen/reduce.wgsl';
 import softmaxDecls from '../../../build/gen/softmax.wgsl';
 import stridedDecls from '../../../build/gen/strided.wgsl';
+import xentDecls from '../../../build/gen/xent.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
 import conv from '../../../kernels-wgsl/conv.wgsl';
 import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
+import embedding from '../../../kernels-wgsl/embedding.wgsl';
 import ieee from '../../../kernels-wgsl/ieee.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
 import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
 import matmulSmall from '../../../kernels-wgsl/matmul-small.wgsl';
 import matmulSubgroup from '../../../kernels-wgsl/matmul-subgroup.wgsl';
 import matmul from '../../../kernels-wgsl/matmul.wgsl';
+import norm from '../../../kernels-wgsl/norm.wgsl';
 import optim from '../../../kernels-wgsl/optim.wgsl';
 import pool from '../../../kernels-wgsl/pool.wgsl';
 import reduce from '../../../kernels-wgsl/reduce.wgsl';
 import softmax from '../../../kernels-wgsl/softmax.wgsl';
 import strided from '../../../kernels-wgsl/strided.wgsl';
+import xent from '../../../kernels-wgsl/xent.wgsl';
 
 // The activation functions (activations.wgsl, with the double-float helpers gelu uses and the
 // special-value bit tests of ieee.wgsl) and their codes go to every module that applies an
@@ -51,5 +57,8 @@ export const SOURCES = {
   strided: limitsDecls + stridedDecls + strided,
   // exp1 / log1 come from activations.wgsl.
   attention: withActivations(attentionDecls, attention),
+  norm: normDecls + norm,
+  embedding: embeddingDecls + embedding,
+  xent: withActivations(xentDecls, xent),
 } as const;
 export type ShaderModule = keyof typeof SOURCES;

@@ -5,6 +5,7 @@ import { fail } from '../../errors.js';
 import { Linear } from '../../nn/linear.js';
 import { MLP } from '../../nn/mlp.js';
 import { registerImageLayers } from './conv-layers.js';
+import { LayerNorm } from '../../nn/norm.js';
 import { onnxLayer, OP, type OnnxValue } from './graph.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
@@ -42,4 +43,18 @@ export function registerLayers(): void {
 
   // Sequential, Conv2d, the pools, BatchNorm2d, Dropout, Flatten.
   registerImageLayers();
+  // LayerNorm: one LayerNormalization node (opset 17) over the trailing
+  // normalized dimensions; its Scale input is required, so a layer without
+  // weight exports a constant of ones.
+  onnxLayer(LayerNorm, (l, x, g, path) => {
+    const ns = l.normalizedShape;
+    const tail = x.shape.slice(x.shape.length - ns.length);
+    if (x.shape.length < ns.length || tail.some((d, i) => typeof d === 'number' && d !== ns[i])) {
+      fail(OP, `layer '${path || 'the model'}' (LayerNorm ${fmt(ns)}) gets an input of shape ${fmt(x.shape)}; needs [*, ${ns.join(', ')}]`);
+    }
+    const size = ns.reduce((a, d) => a * d, 1);
+    const scale = l.weight ? g.weight(l.weight, at(path, 'weight')) : g.constant(at(path, 'weight'), Array(size).fill(1), ns);
+    const inputs = [x.name, scale, ...(l.bias ? [g.weight(l.bias, at(path, 'bias'))] : [])];
+    return g.node('LayerNormalization', inputs, x.shape, path, { axis: -ns.length, epsilon: l.eps });
+  });
 }
