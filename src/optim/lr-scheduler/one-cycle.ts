@@ -35,6 +35,14 @@ export interface OneCycleLROptions {
 const positive = number(0, Infinity, '()');
 type Phase = { end: number; lr: [number, number]; mom: [number, number] }; // lr/mom: indices into [initial, max, min] / [base, max]
 
+/**
+ * The 1cycle policy (Smith & Topin 2018), as PyTorch's OneCycleLR: the lr
+ * rises from maxLr / divFactor to maxLr over the first pctStart of
+ * totalSteps, then anneals to maxLr / divFactor / finalDivFactor, while the
+ * momentum moves the other way. Step it after every batch:
+ *
+ *   const sched = new optim.lrScheduler.OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: loader.length });
+ */
 export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
   private readonly maxLrs: number[];

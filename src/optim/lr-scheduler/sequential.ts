@@ -6,6 +6,15 @@ import { accepts, describe } from '../../options.js';
 import type { Optimizer } from '../optimizer.js';
 import { LRScheduler, type LRSchedulerStateDict, type ScheduledValues } from './base.js';
 
+/**
+ * Runs `schedulers` one after another, switching at each of `milestones`
+ * (PyTorch's SequentialLR); each part counts its steps from its milestone.
+ * A warm-up then a cosine:
+ *
+ *   const warm = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 });
+ *   const cos = new CosineAnnealingLR(opt, { tMax: 95 });
+ *   const sched = new SequentialLR(opt, { schedulers: [warm, cos], milestones: [5] });
+ */
 export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   readonly milestones: number[];
