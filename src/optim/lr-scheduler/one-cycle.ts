@@ -114,6 +114,7 @@ export class OneCycleLR extends LRScheduler {
     return this.anneal(lrs[ph.lr[0]], lrs[ph.lr[1]], pct);
   }
 
+  /** @internal */
   override valuesAt(t: number): ScheduledValues {
     if (t > this.totalSteps) fail(`${this.name}.step`, `tried to step ${t} times; the cycle has totalSteps = ${this.totalSteps}`);
     // Step totalSteps comes after the last batch (a loop that steps the scheduler after every

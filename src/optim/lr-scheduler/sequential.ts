@@ -47,6 +47,7 @@ export class SequentialLR extends LRScheduler {
     return this.valuesAt(t).lrs[i];
   }
 
+  /** @internal */
   override valuesAt(t: number): ScheduledValues {
     const [s, local] = this.part(t);
     return s.valuesAt(local);
@@ -63,6 +64,7 @@ export class SequentialLR extends LRScheduler {
     return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
 
+  /** @internal */
   override planLoad(sd: LRSchedulerStateDict, op: string): () => void {
     const subs = sd?.schedulers;
     if (!Array.isArray(subs) || subs.length !== this.schedulers.length) {
