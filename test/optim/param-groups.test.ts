@@ -112,6 +112,40 @@ test('stateDict with several groups: ids numbered group after group; a reload re
   }
 });
 
+test('a checkpoint file of a grouped optimizer and its scheduler resumes bit-identically', async () => {
+  for (const device of devices) {
+    const build = () => {
+      const model = new lp.nn.MLP([3, 8, 2], { seed: 7, device });
+      const named = [...model.namedParameters()];
+      const opt = new optim.SGD([
+        { params: named.filter(([n]) => n.endsWith('weight')).map(([, p]) => p), weightDecay: 0.01 },
+        { params: named.filter(([n]) => n.endsWith('bias')).map(([, p]) => p), lr: 0.05 },
+      ], { lr: 0.1, momentum: 0.9 });
+      return { model, opt, sched: new optim.lrScheduler.StepLR(opt, { stepSize: 2, gamma: 0.5 }) };
+    };
+    const x = tensor(r.array(12), [4, 3], { device }), y = [0, 1, 1, 0];
+    const train = (m: ReturnType<typeof build>, steps: number) => {
+      for (let k = 0; k < steps; k++) {
+        lp.scope(() => { const l = lp.nn.crossEntropy(m.model.forward(x), y); m.opt.zeroGrad(); l.backward(); m.opt.step(); });
+        m.sched.step();
+      }
+    };
+    const a = build(), b = build();
+    train(a, 5);
+    train(b, 3);
+    const bytes = await lp.saveCheckpoint({ model: b.model, optimizer: b.opt, metadata: { scheduler: JSON.stringify(b.sched.stateDict()) } });
+    const c = build();
+    const info = await lp.loadCheckpoint(bytes, { model: c.model, optimizer: c.opt });
+    c.sched.loadStateDict(JSON.parse(info.metadata.scheduler));
+    assert.equal(c.opt.paramGroups.map((g) => g.lr), b.opt.paramGroups.map((g) => g.lr));
+    train(c, 2);
+    const wa = await Promise.all(a.model.parameters().map((p) => p.data())), wc = await Promise.all(c.model.parameters().map((p) => p.data()));
+    wa.forEach((w, i) => assert.equal([...wc[i]], [...w], `${device} parameter ${i}`));
+    for (const m of [a, b, c]) { m.opt.dispose(); lp.dispose(m.model.parameters(), m.model.parameters().map((p) => p.grad)); }
+    x.dispose();
+  }
+});
+
 test('opt.lr sets every group; groups are checked again at step, naming the group; addParamGroup', () => {
   const [a, b, c] = [3, 2, 1].map((n) => tensor(new Float32Array(n).fill(1), { requiresGrad: true }));
   const opt = new optim.SGD([{ params: a, lr: 0.1 }, { params: [b], lr: 0.2 }]);
