@@ -18,7 +18,7 @@ export interface OptimizerStateDictInput {
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
 }
 
-/** What the loader needs from the optimizer. */
+/** @internal What the loader needs from the optimizer. */
 export interface OptimizerParts {
   name: string;
   groups: readonly ({ params: Tensor[] } & Record<string, unknown>)[];
@@ -33,6 +33,7 @@ export interface OptimizerParts {
 
 const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** @internal Checks `sd` against the optimizer; `write()` applies it. */
 export function planOptimizerLoad(op: string, sd: OptimizerStateDictInput, o: OptimizerParts): LoadPlan {
   if (!obj(sd) || !obj(sd.state) || !Array.isArray(sd.paramGroups)) fail(op, "argument 'stateDict' must be { state, paramGroups } (from optimizer.stateDict())");
   if (sd.paramGroups.length !== o.groups.length) {
