@@ -78,8 +78,8 @@ export abstract class Optimizer<H extends Hyperparameters = Hyperparameters> {
    */
   addParamGroup(group: ParamGroupInput<H>): void {
     const g = this.paramGroups.length;
-    this.grouped = true;
     this.addGroup(group, (j) => `paramGroups[${g}].params[${j}]`);
+    this.grouped = true;
   }
 
   private addGroup(group: ParamGroupInput<H>, label: (j: number) => string): void {
