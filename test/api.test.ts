@@ -144,7 +144,7 @@ test('a throwing step leaves nothing half-updated', async () => {
 
 test('optimizers validate their options', () => {
   const w = randn([2], { requiresGrad: true });
-  assert.throws(() => new optim.SGD([w], { lr: -1 }), /optim.SGD: option 'lr' must be a finite number > 0, got -1/);
+  assert.throws(() => new optim.SGD([w], { lr: -1 }), /optim.SGD: option 'lr' must be a finite number >= 0, got -1/);
   assert.throws(() => new optim.Adam([w], { betas: [0.9, 1] }), /optim.Adam: option 'betas' must be an array of 2 values \(a number in \[0, 1\), a number in \[0, 1\)\), got \[0.9, 1\]/);
   assert.throws(() => new optim.SGD([tensor([1])]), /does not require a gradient/);
   assert.throws(() => new nn.MLP([2, 0, 3]), /nn.MLP: argument 'sizes'/);

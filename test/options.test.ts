@@ -110,8 +110,8 @@ test('optimizers: lr is validated when set, every hyperparameter again at step()
   const w = tensor([1, 2], { requiresGrad: true });
   w.square().sum().backward();
   const sgd = new optim.SGD([w], { lr: 0.5, momentum: 0.9 });
-  throwsLepton(() => { sgd.lr = NaN; }, /optim.SGD: option 'lr' must be a finite number > 0, got NaN/);
-  throwsLepton(() => { sgd.lr = -1; }, /optim.SGD: option 'lr' must be a finite number > 0, got -1/);
+  throwsLepton(() => { sgd.lr = NaN; }, /optim.SGD: option 'lr' must be a finite number >= 0, got NaN/);
+  throwsLepton(() => { sgd.lr = -1; }, /optim.SGD: option 'lr' must be a finite number >= 0, got -1/);
   assert.is(sgd.lr, 0.5, 'the refused value was not kept');
   (sgd as unknown as { momentum: number }).momentum = 2; // past TypeScript's readonly
   throwsLepton(() => sgd.step(), /optim.SGD.step: option 'momentum' must be a number in \[0, 1\), got 2/);

@@ -12,3 +12,4 @@ export { Embedding, type EmbeddingOptions } from './embedding.js';
 export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
+export * as utils from './utils.js';

@@ -1,14 +1,19 @@
 // Adam (L2 decay added to the gradient) and AdamW (decoupled decay), as
-// PyTorch defines them. One fused kernel per parameter.
-import { number, tuple, type Accepts, type OptionSpec } from '../options.js';
+// PyTorch defines them. One fused kernel per parameter, with its group's
+// hyperparameters.
+import { number, tuple, type OptionSpec } from '../options.js';
 import type { Tensor } from '../tensor.js';
-import { fail } from '../errors.js';
-import { checkHyper, LR, Optimizer, optimizerOptions } from './optimizer.js';
+import { LR, Optimizer, type ParamsInput } from './optimizer.js';
+
+/** Adam's hyperparameters (of the optimizer, or of one parameter group). */
+export type AdamHyperparameters = { lr: number; betas: [number, number]; eps: number; weightDecay: number };
 
 export interface AdamOptions {
   /** Learning rate, default 1e-3. */
   lr?: number;
+  /** Decay rates of the two moment averages, default [0.9, 0.999]. */
   betas?: [number, number];
+  /** Added to the denominator, default 1e-8. */
   eps?: number;
   /** Default 0 for Adam, 0.01 for AdamW. */
   weightDecay?: number;
@@ -17,40 +22,39 @@ export interface AdamOptions {
 interface State { m: Tensor; v: Tensor; t: number }
 
 const BETA = number(0, 1, '[)');
-const SPEC: OptionSpec<AdamOptions> = { lr: LR, betas: tuple(BETA, BETA), eps: number(0, Infinity, '()'), weightDecay: number(0, Infinity, '[)') };
+const SPEC: OptionSpec<AdamHyperparameters> = { lr: LR, betas: tuple(BETA, BETA), eps: number(0, Infinity, '()'), weightDecay: number(0, Infinity, '[)') };
 
-export class Adam extends Optimizer {
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
+export class Adam extends Optimizer<AdamHyperparameters> {
   private readonly state = new Map<Tensor, State>();
 
-  constructor(params: Iterable<Tensor>, opts?: AdamOptions, name = 'optim.Adam', protected readonly decoupled = false) {
-    super(params, name);
-    const o = optimizerOptions(name, opts, SPEC);
-    this.lr = o.lr ?? 1e-3;
-    [this.beta1, this.beta2] = o.betas ?? [0.9, 0.999];
-    this.eps = o.eps ?? 1e-8;
-    this.weightDecay = o.weightDecay ?? (decoupled ? 0.01 : 0);
+  /** `params`: tensors, or parameter groups `[{ params, lr?, betas?, … }, …]` whose unset values come from `opts`. */
+  constructor(params: ParamsInput<AdamHyperparameters>, opts?: AdamOptions, name = 'optim.Adam', protected readonly decoupled = false) {
+    super(params, name, opts, SPEC, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: decoupled ? 0.01 : 0 });
   }
 
-  protected hyperparameters(): [string, unknown, Accepts<unknown>][] {
-    return [['lr', this.lr, LR], ['betas[0] (beta1)', this.beta1, BETA], ['betas[1] (beta2)', this.beta2, BETA],
-      ['eps', this.eps, SPEC.eps], ['weightDecay', this.weightDecay, SPEC.weightDecay]];
-  }
+  /** The first group's betas[0]. */
+  get beta1(): number { return this.paramGroups[0].betas[0]; }
+  /** The first group's betas[1]. */
+  get beta2(): number { return this.paramGroups[0].betas[1]; }
+  /** The first group's eps; setting it sets every group's. */
+  get eps(): number { return this.paramGroups[0].eps; }
+  set eps(v: number) { this.setAll('eps', v); }
+  /** The first group's weight decay; setting it sets every group's. */
+  get weightDecay(): number { return this.paramGroups[0].weightDecay; }
+  set weightDecay(v: number) { this.setAll('weightDecay', v); }
 
   step(): void {
-    for (const p of this.ready()) {
+    for (const [p, g] of this.ready()) {
       let s = this.state.get(p);
       if (!s) {
         s = { m: this.zerosLike(p), v: this.zerosLike(p), t: 0 };
         this.state.set(p, s);
       }
       s.t++;
+      const [beta1, beta2] = g.betas;
       p.backend.adam(p.handle('adam', 'param'), p.grad!.handle('adam', 'grad'), s.m.handle('adam', 'm'), s.v.handle('adam', 'v'), p.size, {
-        lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay,
-        decoupled: this.decoupled, biasCorrection1: 1 - this.beta1 ** s.t, biasCorrection2: 1 - this.beta2 ** s.t,
+        lr: g.lr, beta1, beta2, eps: g.eps, weightDecay: g.weightDecay,
+        decoupled: this.decoupled, biasCorrection1: 1 - beta1 ** s.t, biasCorrection2: 1 - beta2 ** s.t,
       });
       this.updated(p);
     }
@@ -76,25 +80,11 @@ export class Adam extends Optimizer {
     if (old && old.v !== next?.v) old.v.dispose();
     if (next) this.state.set(p, next); else this.state.delete(p);
   }
-  protected override hyperValues() {
-    return { lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, weightDecay: this.weightDecay };
-  }
-  protected override checkHyperparameters(op: string, h: Record<string, unknown>) {
-    const known = ['lr', 'betas', 'eps', 'weightDecay'];
-    for (const k of Object.keys(h)) if (!known.includes(k)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'; ${this.name} has ${known.join(', ')}`);
-    const betas = h.betas ?? [this.beta1, this.beta2];
-    if (!Array.isArray(betas) || betas.length !== 2) fail(op, `hyperparameter 'betas' must be [beta1, beta2], got ${JSON.stringify(betas)}`);
-    const lr = checkHyper(op, 'lr', h.lr ?? this.lr, 0, Infinity, true);
-    const beta1 = checkHyper(op, 'betas[0]', betas[0], 0, 1), beta2 = checkHyper(op, 'betas[1]', betas[1], 0, 1);
-    const eps = checkHyper(op, 'eps', h.eps ?? this.eps, 0, Infinity, true);
-    const weightDecay = checkHyper(op, 'weightDecay', h.weightDecay ?? this.weightDecay, 0, Infinity);
-    return () => { Object.assign(this, { lr, beta1, beta2, eps, weightDecay }); };
-  }
 }
 
 /** AdamW: Adam with weight decay applied to the weights directly (Loshchilov & Hutter 2019). */
 export class AdamW extends Adam {
-  constructor(params: Iterable<Tensor>, opts?: AdamOptions) {
+  constructor(params: ParamsInput<AdamHyperparameters>, opts?: AdamOptions) {
     super(params, opts, 'optim.AdamW', true);
   }
 }

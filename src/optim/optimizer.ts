@@ -1,57 +1,144 @@
-// Optimizer base: a checked parameter list, hyperparameters checked when set
-// and again at every step, gradient checks before any update (an invalid step
-// changes nothing), and state tensors that outlive scopes.
+// Optimizer base: parameter groups (PyTorch's param_groups: each its own
+// hyperparameters), checked when made and again at every step, gradient checks
+// before any update (an invalid step changes nothing), and state tensors that
+// outlive scopes. The state dict (checkpoints) is in state-dict.ts.
 import { isLeaf } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { keep } from '../memory.js';
-import { planLoad, type LoadPlan, type StateValue } from '../nn/state-dict.js';
+import type { LoadPlan } from '../nn/state-dict.js';
 import { full } from '../ops/elementwise.js';
 import { describe, number, options, type Accepts, type OptionSpec } from '../options.js';
 import { sameShape } from '../shape.js';
 import { clearGrads, Tensor } from '../tensor.js';
+import { planOptimizerLoad, type OptimizerStateDict, type OptimizerStateDictInput } from './state-dict.js';
 
-/** The learning rate: positive and finite. */
-export const LR = number(0, Infinity, '()');
+export type { OptimizerStateDict, OptimizerStateDictInput } from './state-dict.js';
+
+/** The learning rate: finite and >= 0 (PyTorch accepts 0, which a schedule may reach). */
+export const LR = number(0, Infinity, '[)');
 
 /** Spellings from other libraries for the options of every optimizer. */
-export const ALIASES = { learningRate: 'lr', learning_rate: 'lr', decay: 'weightDecay', beta: 'betas' };
+export const ALIASES = { learningRate: 'lr', learning_rate: 'lr', decay: 'weightDecay', weight_decay: 'weightDecay', beta: 'betas' };
 
-export abstract class Optimizer {
-  readonly params: Tensor[];
-  private lrValue = 0;
+/** An optimizer's hyperparameters (lr, momentum, betas …). */
+export type Hyperparameters = { lr: number } & Record<string, unknown>;
 
-  constructor(params: Iterable<Tensor>, readonly name: string) {
+/** One parameter group: its parameters and their hyperparameters (PyTorch's `optimizer.param_groups[i]`). */
+export type ParamGroup<H extends Hyperparameters = Hyperparameters> = H & { params: Tensor[] };
+
+/** A group as given to an optimizer: its parameters, and the hyperparameters that differ from the optimizer's options. */
+export type ParamGroupInput<H extends Hyperparameters = Hyperparameters> = { params: Iterable<Tensor> | Tensor } & Partial<H>;
+
+/** What an optimizer optimizes: tensors (one group), or parameter groups `[{ params, lr, … }, …]`. */
+export type ParamsInput<H extends Hyperparameters = Hyperparameters> = Iterable<Tensor> | Iterable<ParamGroupInput<H>>;
+
+const isGroup = (v: unknown): boolean => v !== null && typeof v === 'object' && !(v instanceof Tensor) && 'params' in v;
+
+export abstract class Optimizer<H extends Hyperparameters = Hyperparameters> {
+  /** Every parameter, group after group (the ids of the state dict). */
+  readonly params: Tensor[] = [];
+  /**
+   * The parameter groups. Their hyperparameters may be changed between steps
+   * (`opt.paramGroups[1].lr = 0.01`, as learning-rate schedules do); every
+   * value is checked again at the next step.
+   */
+  readonly paramGroups: ParamGroup<H>[] = [];
+  /** The options given to the constructor, with the defaults: the hyperparameters of a group that does not set its own. */
+  readonly defaults: Readonly<H>;
+  /** Each parameter's name in errors: params[i], or paramGroups[g].params[j]. */
+  private readonly labels = new Map<Tensor, string>();
+  private grouped = false;
+
+  constructor(params: ParamsInput<H>, readonly name: string, opts: Partial<H> | undefined, private readonly spec: OptionSpec<H>, defaults: H) {
     if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
-      fail(name, `argument 'params' must be an array of tensors (e.g. model.parameters()), got ${describe(params)}`);
+      fail(name, `argument 'params' must be an array of tensors (e.g. model.parameters()) or of parameter groups ({ params, lr, … }), got ${describe(params)}`);
     }
-    this.params = [...params];
-    if (this.params.length === 0) fail(name, "argument 'params' is empty; an optimizer needs at least one parameter (e.g. model.parameters())");
-    const seen = new Map<Tensor, number>();
-    this.params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) {
-        const group = p !== null && typeof p === 'object' && 'params' in p;
-        fail(name, `params[${i}] is not a Tensor (got ${describe(p)})${group ? '; parameter groups ({ params, lr }) are not supported: pass one list of tensors' : ''}`);
-      }
-      p.live(name, `params[${i}]`);
-      if (!p.requiresGrad) fail(name, `params[${i}] ${fmtShape(p.shape)} does not require a gradient; create it with { requiresGrad: true }`);
-      if (!isLeaf(p)) fail(name, `params[${i}] ${fmtShape(p.shape)} is not a leaf: an op made it, and backward() gives gradients to leaves only; optimize the tensor created with { requiresGrad: true }`);
-      const first = seen.get(p);
-      if (first !== undefined) fail(name, `params[${i}] is the same tensor as params[${first}]; a parameter may appear only once (each step would update it twice)`);
-      seen.set(p, i);
+    const list = [...params] as unknown[];
+    if (list.length === 0) fail(name, "argument 'params' is empty; an optimizer needs at least one parameter (e.g. model.parameters())");
+    const given = options(name, opts, spec, ALIASES) as Record<string, unknown>;
+    const d: Record<string, unknown> = { ...defaults };
+    for (const [k, v] of Object.entries(given)) if (v !== undefined) d[k] = v;
+    this.checkGroup(name, '', d as H);
+    this.defaults = d as H;
+    this.grouped = list.some(isGroup);
+    if (!this.grouped) {
+      this.addGroup({ params: list } as unknown as ParamGroupInput<H>, (j) => `params[${j}]`);
+      return;
+    }
+    list.forEach((g, i) => {
+      if (!isGroup(g)) fail(name, `argument 'params' mixes parameter groups and other values: params[${i}] is ${describe(g)}; pass either tensors or groups { params, lr, … }`);
     });
+    list.forEach((g) => this.addParamGroup(g as ParamGroupInput<H>));
   }
 
-  /** The learning rate; a value that is not a finite number > 0 is refused where it is set. */
+  /**
+   * Adds a parameter group (PyTorch's `add_param_group`), e.g. layers
+   * unfrozen during fine-tuning: `{ params, lr?, … }`, the hyperparameters it
+   * does not set taken from the optimizer's options. Checked whole first.
+   */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    const g = this.paramGroups.length;
+    this.addGroup(group, (j) => `paramGroups[${g}].params[${j}]`);
+    this.grouped = true;
+  }
+
+  private addGroup(group: ParamGroupInput<H>, label: (j: number) => string): void {
+    const g = this.paramGroups.length, where = `paramGroups[${g}]`;
+    if (!isGroup(group)) fail(this.name, `${where} must be an object { params, lr?, … }, got ${describe(group)}`);
+    const { params: ps, ...rest } = group as { params: unknown } & Record<string, unknown>;
+    const list = ps instanceof Tensor ? [ps] : ps !== null && typeof ps === 'object' && Symbol.iterator in ps ? [...ps as Iterable<unknown>] : null;
+    if (!list) fail(this.name, `${where}.params must be a tensor or an array of tensors, got ${describe(ps)}`);
+    if (list.length === 0) fail(this.name, `${where}.params is empty; a group needs at least one parameter`);
+    const seen = new Map<Tensor, string>();
+    list.forEach((p, j) => {
+      const name = label(j);
+      if (!(p instanceof Tensor)) fail(this.name, `${name} is not a Tensor (got ${describe(p)})`);
+      p.live(this.name, name);
+      if (!p.requiresGrad) fail(this.name, `${name} ${fmtShape(p.shape)} does not require a gradient; create it with { requiresGrad: true }`);
+      if (!isLeaf(p)) fail(this.name, `${name} ${fmtShape(p.shape)} is not a leaf: an op made it, and backward() gives gradients to leaves only; optimize the tensor created with { requiresGrad: true }`);
+      const first = seen.get(p) ?? this.labels.get(p);
+      if (first !== undefined) fail(this.name, `${name} is the same tensor as ${first}; a parameter may appear only once (each step would update it twice)`);
+      seen.set(p, name);
+    });
+    const own = options(`${this.name} ${where}`, rest as Partial<H>, this.spec, ALIASES) as Record<string, unknown>;
+    const h: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.defaults)) h[k] = Array.isArray(v) ? [...v] : v;
+    for (const [k, v] of Object.entries(own)) if (v !== undefined) h[k] = Array.isArray(v) ? [...v] : v;
+    this.checkGroup(this.name, `${where}: `, h as H);
+    for (const [p, name] of seen) this.labels.set(p, name);
+    this.params.push(...seen.keys());
+    this.paramGroups.push({ ...h, params: [...seen.keys()] } as ParamGroup<H>);
+  }
+
+  /** The first group's learning rate; setting it sets every group's (a value that is not a finite number >= 0 is refused here). */
   get lr(): number {
-    return this.lrValue;
+    return this.paramGroups[0].lr;
   }
   set lr(v: number) {
-    if (!LR.test(v)) fail(this.name, `option 'lr' must be ${LR.what}, got ${describe(v)}`);
-    this.lrValue = v;
+    this.setAll('lr', v);
   }
 
-  /** Every hyperparameter with what it accepts, as the constructor checked them. */
-  protected abstract hyperparameters(): [string, unknown, Accepts<unknown>][];
+  /** @internal Sets hyperparameter `key` of every group (checked at the next step; lr checked here). */
+  protected setAll(key: keyof H & string, v: unknown): void {
+    if (key === 'lr' && !LR.test(v)) fail(this.name, `option 'lr' must be ${LR.what}, got ${describe(v)}`);
+    for (const g of this.paramGroups) (g as Record<string, unknown>)[key] = v;
+  }
+
+  /** Checks that tie several hyperparameters together (e.g. nesterov needs momentum); `where` prefixes the message. */
+  protected checkGroup(_op: string, _where: string, _h: H): void {}
+
+  /** @internal Checks one group's values against the spec; `where` names the group. */
+  checkHyperparameters(op: string, where: string, h: Record<string, unknown>): void {
+    for (const [key, accepts] of Object.entries(this.spec) as [string, Accepts<unknown>][]) {
+      if (!accepts.test(h[key])) fail(op, `${where}option '${key}' must be ${accepts.what}, got ${describe(h[key])}`);
+    }
+    this.checkGroup(op, where, h as H);
+  }
+
+  /** The group prefix of messages: empty for an optimizer made from one list of tensors. */
+  private where(g: number): string {
+    return this.grouped || this.paramGroups.length > 1 ? `paramGroups[${g}]: ` : '';
+  }
 
   /** Frees every gradient (the next backward() starts from zero). */
   zeroGrad(): void {
@@ -59,23 +146,27 @@ export abstract class Optimizer {
   }
 
   /**
-   * Parameters that have a gradient, after checking the hyperparameters (a
-   * field may have been assigned since) and every parameter first.
+   * The parameters that have a gradient, each with its group, after checking
+   * every group's hyperparameters (a field may have been assigned since) and
+   * every parameter first.
    */
-  protected ready(): Tensor[] {
+  protected ready(): [Tensor, ParamGroup<H>][] {
     const op = `${this.name}.step`;
-    for (const [key, v, accepts] of this.hyperparameters()) if (!accepts.test(v)) fail(op, `option '${key}' must be ${accepts.what}, got ${describe(v)}`);
-    const list: Tensor[] = [];
-    this.params.forEach((p, i) => {
-      p.live(op, `params[${i}]`);
-      const g: unknown = p.grad;
-      if (g === null || g === undefined) return;
-      if (!(g instanceof Tensor)) fail(op, `params[${i}].grad must be a Tensor or null, got ${describe(g)}`);
-      g.live(op, `params[${i}].grad`);
-      if (!sameShape(g.shape, p.shape)) fail(op, `params[${i}].grad has shape ${fmtShape(g.shape)}; needs ${fmtShape(p.shape)}`);
-      if (g.device !== p.device) fail(op, `params[${i}] is on ${p.device} but its grad on ${g.device}`);
-      list.push(p);
-    });
+    this.paramGroups.forEach((g, i) => this.checkHyperparameters(op, this.where(i), g));
+    const list: [Tensor, ParamGroup<H>][] = [];
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const name = this.labels.get(p)!;
+        p.live(op, name);
+        const g: unknown = p.grad;
+        if (g === null || g === undefined) continue;
+        if (!(g instanceof Tensor)) fail(op, `${name}.grad must be a Tensor or null, got ${describe(g)}`);
+        g.live(op, `${name}.grad`);
+        if (!sameShape(g.shape, p.shape)) fail(op, `${name}.grad has shape ${fmtShape(g.shape)}; needs ${fmtShape(p.shape)}`);
+        if (g.device !== p.device) fail(op, `${name} is on ${p.device} but its grad on ${g.device}`);
+        list.push([p, group]);
+      }
+    }
     return list;
   }
 
@@ -94,8 +185,6 @@ export abstract class Optimizer {
   /** Frees the optimizer's state tensors. */
   abstract dispose(): void;
 
-  // State dict (checkpoints), as PyTorch's optimizer.state_dict() / load_state_dict().
-
   // Hooks a subclass overrides so that stateDict() carries its state (the defaults: a stateless optimizer).
   /** The names of a parameter's state: tensors shaped like it, and integer counters. */
   protected stateNames(): { tensors: readonly string[]; counts: readonly string[] } {
@@ -107,22 +196,13 @@ export abstract class Optimizer {
   }
   /** Replaces `p`'s state (undefined: none), freeing tensors it no longer holds. */
   protected setParamState(_p: Tensor, _s: Record<string, Tensor | number> | undefined): void {}
-  /** The hyperparameters, as in stateDict().paramGroups[0]. */
-  protected hyperValues(): Record<string, number | boolean | number[]> {
-    return {};
-  }
-  /** Checks loaded hyperparameters; returns the assignment to make. */
-  protected checkHyperparameters(op: string, h: Record<string, unknown>): () => void {
-    for (const k of Object.keys(h)) fail(op, `paramGroups[0] has unknown hyperparameter '${k}'`);
-    return () => {};
-  }
 
   /**
    * The optimizer's state (PyTorch's `state_dict()`): `state[i]` is the
    * state of `params[i]` (e.g. Adam's `{ step, expAvg, expAvgSq }`; tensors
    * are views sharing the optimizer's storage, yours to dispose), absent
-   * before its first step; `paramGroups` holds the hyperparameters and the
-   * indices of the parameters they apply to.
+   * before its first step; `paramGroups` holds each group's hyperparameters
+   * and the ids of its parameters (numbered group after group).
    */
   stateDict(): OptimizerStateDict {
     const state: Record<number, Record<string, Tensor | number>> = {};
@@ -130,16 +210,22 @@ export abstract class Optimizer {
       const s = this.paramState(p);
       if (s) state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? v.detach() : v]));
     });
-    return { state, paramGroups: [{ ...this.hyperValues(), params: this.params.map((_, i) => i) }] };
+    let id = 0;
+    const paramGroups = this.paramGroups.map(({ params, ...h }) => ({
+      ...Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])),
+      params: params.map(() => id++),
+    }));
+    return { state, paramGroups };
   }
 
   /**
-   * Restores a state from stateDict() (PyTorch's `load_state_dict`):
-   * hyperparameters and per-parameter state, matched to `params` by
-   * position. Tensor values may be Tensors (any device) or host arrays.
-   * Everything is checked first; a mismatch throws a LeptonError and the
-   * optimizer is unchanged. Training then continues exactly as it would
-   * have from where the state was taken.
+   * Restores a state from stateDict() (PyTorch's `load_state_dict`): each
+   * group's hyperparameters, and per-parameter state matched by position
+   * (the i-th id of a group's `params` is the group's i-th parameter).
+   * Tensor values may be Tensors (any device) or host arrays. Everything is
+   * checked first; a mismatch throws a LeptonError and the optimizer is
+   * unchanged. Training then continues exactly as it would have from where
+   * the state was taken.
    */
   loadStateDict(sd: OptimizerStateDictInput): void {
     this.planLoadStateDict(sd).write();
@@ -147,76 +233,15 @@ export abstract class Optimizer {
 
   /** @internal loadStateDict's checks; `write()` applies them. */
   planLoadStateDict(sd: OptimizerStateDictInput, op = `${this.name}.loadStateDict`): LoadPlan {
-    const obj = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
-    if (!obj(sd) || !obj(sd.state) || !Array.isArray(sd.paramGroups)) fail(op, "argument 'stateDict' must be { state, paramGroups } (from optimizer.stateDict())");
-    if (sd.paramGroups.length !== 1) fail(op, `the state dict has ${sd.paramGroups.length} parameter groups; this optimizer has 1`);
-    const { params: ids, ...hyper } = sd.paramGroups[0] ?? {};
-    if (!Array.isArray(ids) || ids.length !== this.params.length || ids.some((id) => !Number.isSafeInteger(id)) || new Set(ids).size !== ids.length) {
-      fail(op, `paramGroups[0].params must list ${this.params.length} distinct integer ids (one per parameter), got ${Array.isArray(ids) ? `${ids.length} entries` : typeof ids}`);
-    }
-    const applyHyper = this.checkHyperparameters(op, hyper);
-    const index = new Map(ids.map((id, i) => [id, i]));
-    const { tensors: tNames, counts: cNames } = this.stateNames();
-    const fresh: Tensor[] = [], target = new Map<string, Tensor>(), values = new Map<string, StateValue>();
-    const loaded = new Map<Tensor, Record<string, Tensor | number>>();
-    try {
-      for (const [id, entry] of Object.entries(sd.state)) {
-        const i = index.get(Number(id));
-        if (i === undefined) fail(op, `state has an entry for parameter id ${id}, which paramGroups[0].params does not list`);
-        if (!obj(entry)) fail(op, `state[${id}] must be an object of ${[...tNames, ...cNames].join(', ')}`);
-        const p = this.params[i], old = this.paramState(p), s: Record<string, Tensor | number> = {};
-        const extra = Object.keys(entry).filter((k) => !tNames.includes(k) && !cNames.includes(k));
-        if (extra.length) fail(op, `state[${id}] has unknown key(s) ${extra.join(', ')}; ${this.name} keeps ${[...tNames, ...cNames].join(', ')}`);
-        for (const c of cNames) {
-          const v = entry[c];
-          if (!Number.isSafeInteger(v) || (v as number) < 0) fail(op, `state[${id}].${c} must be a non-negative integer, got ${String(v)}`);
-          s[c] = v as number;
-        }
-        for (const t of tNames) {
-          if (!(t in entry)) fail(op, `state[${id}] lacks '${t}'`);
-          let dst = old?.[t];
-          if (!(dst instanceof Tensor)) { dst = this.zerosLike(p); fresh.push(dst); }
-          target.set(`state.${id}.${t}`, dst);
-          values.set(`state.${id}.${t}`, entry[t] as StateValue);
-          s[t] = dst;
-        }
-        loaded.set(p, s);
-      }
-      const plan = planLoad(target, values, {}, op);
-      return {
-        result: plan.result,
-        write: () => {
-          plan.write();
-          applyHyper();
-          for (const p of this.params) this.setParamState(p, loaded.get(p));
-        },
-      };
-    } catch (e) {
-      for (const t of fresh) t.dispose();
-      throw e;
-    }
+    return planOptimizerLoad(op, sd, {
+      name: this.name,
+      groups: this.paramGroups,
+      hyperNames: Object.keys(this.spec),
+      check: (where, h) => this.checkHyperparameters(op, where, h),
+      names: this.stateNames(),
+      state: (p) => this.paramState(p),
+      setState: (p, s) => this.setParamState(p, s),
+      zerosLike: (p) => this.zerosLike(p),
+    });
   }
 }
-
-/** An optimizer's state: per parameter index its state, and the hyperparameter groups (PyTorch's layout). */
-export interface OptimizerStateDict {
-  state: Record<number, Record<string, Tensor | number>>;
-  paramGroups: ({ params: number[] } & Record<string, unknown>)[];
-}
-
-/** What loadStateDict accepts: stateDict()'s form, with host arrays allowed for tensors. */
-export interface OptimizerStateDictInput {
-  state: Record<number | string, Record<string, StateValue | number>>;
-  paramGroups: ({ params: number[] } & Record<string, unknown>)[];
-}
-
-/** A loaded hyperparameter `v` in [lo, hi) (or the open/closed ends given); returns it. */
-export function checkHyper(op: string, name: string, v: unknown, lo: number, hi: number, loOpen = false, hiOpen = true): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
-  if (!ok) fail(op, `option '${name}' must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describe(v)}`);
-  return v as number;
-}
-
-/** Checks an optimizer's options object; `name` prefixes the errors. */
-export const optimizerOptions = <T extends object>(name: string, opts: T | undefined, spec: OptionSpec<T>): T =>
-  options(name, opts, spec, ALIASES);

@@ -159,4 +159,37 @@ test('DataLoader: batches go to the device asked for; bad options are refused', 
   expectError(() => new data.DataLoader([1, 2] as unknown as lp.data.Dataset<unknown>), /argument 'dataset' must be a Dataset/);
 });
 
+test('prefetching changes nothing: training over for await (awaiting a readback every step) gives the weights of the plain loop, bit for bit', async () => {
+  for (const device of devices) {
+    const set = data.spiral(20, { seed: 3 });
+    const ds = new data.TensorDataset({ data: set.x, shape: [set.n, 2] }, Int32Array.from(set.y));
+    const train = async (prefetch: boolean) => {
+      const model = new lp.nn.MLP([2, 16, 3], { seed: 2, device }), opt = new lp.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+      const loader = new data.DataLoader(ds, { batchSize: 16, shuffle: true, seed: 9, device });
+      const losses: number[] = [];
+      const stepOn = (xb: lp.Tensor, yb: Int32Array) => lp.scope(() => {
+        const loss = lp.nn.crossEntropy(model.forward(xb), yb);
+        opt.zeroGrad(); loss.backward(); opt.step();
+        return loss;
+      });
+      for (let epoch = 0; epoch < 2; epoch++) {
+        if (prefetch) {
+          for await (const [xb, yb] of loader) { const l = stepOn(xb, yb); losses.push(await l.item()); l.dispose(); }
+        } else {
+          const pending: lp.Tensor[] = [];
+          for (const [xb, yb] of loader) pending.push(stepOn(xb, yb));
+          for (const l of pending) { losses.push(await l.item()); l.dispose(); }
+        }
+      }
+      const w = await Promise.all(model.parameters().map((p) => p.data()));
+      opt.dispose(); lp.dispose(model.parameters());
+      return { losses, w };
+    };
+    const plain = await train(false), ahead = await train(true);
+    assert.is(plain.losses.length, 8);
+    assert.equal(ahead.losses, plain.losses, `${device}: losses`);
+    ahead.w.forEach((w, i) => assert.equal([...w], [...plain.w[i]], `${device}: parameter ${i}`));
+  }
+});
+
 test.run();

@@ -117,12 +117,12 @@ const CASES: Case[] = [
     const bad: [() => unknown, RegExp][] = [
       [() => new lp.optim.SGD([p.t, p.t]), /^optim\.SGD: params\[1\] is the same tensor as params\[0\]/],
       [() => new lp.optim.Adam([p.t], { learningRate: 0.1 } as never), /^optim\.Adam: unknown option 'learningRate' \(did you mean 'lr'\?\)/],
-      [() => new lp.optim.SGD([p.t], { lr: -1 }), /^optim\.SGD: option 'lr' must be a finite number > 0, got -1/],
+      [() => new lp.optim.SGD([p.t], { lr: -1 }), /^optim\.SGD: option 'lr' must be a finite number >= 0, got -1/],
       [() => new lp.optim.AdamW([p.t], { betas: [0.9, 1] }), /^optim\.AdamW: option 'betas' must be an array of 2 values/],
     ];
     if (run.optim) {
       const o = run.optim.o;
-      bad.push([() => { o.lr = NaN; }, /option 'lr' must be a finite number > 0, got NaN/]);
+      bad.push([() => { o.lr = NaN; }, /option 'lr' must be a finite number >= 0, got NaN/]);
       // A gradient of the right size and the wrong shape, set by hand: the step changes nothing.
       // (A disposed parameter would be refused first.)
       const q = run.optim.params.some((t) => t.disposed) ? null

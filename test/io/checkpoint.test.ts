@@ -146,7 +146,7 @@ test('optimizer.stateDict / loadStateDict: PyTorch\'s structure, a copy into a f
     const bad = (over: object) => ({ ...sd, ...over }) as never;
     await rejects(() => c.loadStateDict(bad({ paramGroups: [{ ...sd.paramGroups[0], params: [0, 1] }] })), /optim.Adam.loadStateDict: paramGroups\[0\].params must list 4 distinct integer ids/);
     await rejects(() => c.loadStateDict(bad({ paramGroups: [{ ...sd.paramGroups[0], momentum: 0.9 }] })), /unknown hyperparameter 'momentum'/);
-    await rejects(() => c.loadStateDict(bad({ paramGroups: [{ ...sd.paramGroups[0], lr: -1 }] })), /option 'lr' must be a number in \(0, Infinity\), got -1/);
+    await rejects(() => c.loadStateDict(bad({ paramGroups: [{ ...sd.paramGroups[0], lr: -1 }] })), /option 'lr' must be a finite number >= 0, got -1/);
     await rejects(() => c.loadStateDict(bad({ state: { ...sd.state, 3: { step: 1.5, expAvg: [0, 0, 0, 0], expAvgSq: [0, 0, 0, 0] } } })), /state\[3\].step must be a non-negative integer, got 1.5/);
     await rejects(() => c.loadStateDict(bad({ state: { ...sd.state, 3: { step: 1, expAvg: [0, 0, 0], expAvgSq: [0, 0, 0, 0] } } })), /key 'state.3.expAvg': shape mismatch: the state dict has 3 values, the module's tensor is \[4\]/);
     await rejects(() => c.loadStateDict(bad({ state: { ...sd.state, 3: { step: 1, expAvg: [0, 0, 0, 0] } } })), /state\[3\] lacks 'expAvgSq'/);
