@@ -28,6 +28,7 @@ export { crossEntropy, mse } from './ops/loss.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics.js';
 export * as testing from './testing.js';
