@@ -109,6 +109,23 @@ export class PPO {
     }
   }
 
+  /**
+   * Mean return of `episodes` new episodes of the current policy (its mode
+   * when `greedy`) on separate environments seeded from `seed`: a fair
+   * before/after measure, free of the training episodes' lag.
+   */
+  async evaluate(episodes = 10, greedy = true, seed = 12345): Promise<number> {
+    const env = rl.makeVec(this.cfg.env, episodes);
+    let obs = env.reset(seed);
+    const got: number[] = [];
+    while (got.length < episodes) {
+      const s = env.step(await this.act(obs, greedy));
+      for (const ep of s.episodes) got.push(ep.return);
+      obs = s.observations;
+    }
+    return got.slice(0, episodes).reduce((a, b) => a + b, 0) / episodes;
+  }
+
   /** Collects `numSteps` steps of every environment, then runs the PPO epochs on them. */
   async update(): Promise<UpdateStats> {
     const { numEnvs: N, numSteps: T, gamma, lambda } = this.cfg;
