@@ -11,7 +11,7 @@ import { logSoftmax, softmax } from '../ops/softmax.js';
 import { arg } from '../ops/util.js';
 import { options, accepts } from '../options.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, hostIds, hostNoise, oneHot, sampleOptions, type SampleOptions } from './common.js';
+import { broadcastShapes, hostIds, hostNoise, pick, sampleOptions, type SampleOptions } from './common.js';
 
 /** float32's most negative finite value: torch clamps log-probabilities to it so that 0 · log 0 is 0, not NaN. */
 const MIN_LOG = -3.4028234663852886e38;
@@ -78,7 +78,7 @@ export class Categorical {
     const op = 'Categorical.logProb';
     const ids = value instanceof Tensor ? arg(op, 'value', value) : hostIds(op, value, this.numCategories, this.logits);
     broadcastShapes(op, ids.shape, this.batchShape, `value ${fmtShape(ids.shape)} against the batch shape`);
-    return sum(mul(oneHot(ids, this.numCategories), this.logits), -1);
+    return pick(this.logits, ids, this.numCategories);
   }
 
   /** Entropy −Σ p log p over the categories, shape `batchShape`. */

@@ -1,9 +1,10 @@
 // What the distributions share: checked sample options, host noise uploaded
 // to a tensor's device, and the one-hot stand-in for gather.
-import { noGrad } from '../autograd.js';
 import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
+import { noGrad, record } from '../autograd.js';
 import { binaryRaw } from '../ops/elementwise.js';
+import { sum, sumTo } from '../ops/reduce.js';
 import { integer, instanceOf, accepts, options, describe } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
@@ -46,6 +47,18 @@ export function oneHot(ids: Tensor, k: number): Tensor {
     const cols = tensor(Float32Array.from({ length: k }, (_, i) => i), [k], { device: ids.device });
     return binaryRaw('eq', ids.view([...ids.shape, 1]), cols);
   });
+}
+
+/**
+ * log p[id] along the last axis: the one-hot rows times the log-probabilities,
+ * summed. The product is `xmul` (0 where the one-hot is 0, even against a
+ * −inf log-probability of a masked category), as crossEntropy's; the gradient
+ * reaches only the picked entries.
+ */
+export function pick(logp: Tensor, ids: Tensor, k: number): Tensor {
+  const oh = oneHot(ids, k);
+  const y = record('Categorical.logProb', binaryRaw('xmul', oh, logp, 'Categorical.logProb'), [logp], [oh], (g, [o]) => [sumTo(binaryRaw('mul', g, o!), logp.shape)]);
+  return sum(y, -1);
 }
 
 /** Host ids checked as integers in [0, k) (a tensor of ids is the caller's to get right: checking it needs a readback). */

@@ -25,6 +25,25 @@ test('Categorical.logProb from logits: forward, gradient, finite differences (id
   }
 });
 
+test('Categorical.logProb of a batch of samples [s, n] against logits [n, k]: the gradient sums over the samples', async () => {
+  const [S, n, k] = [3, 4, 5];
+  const ids = Array.from({ length: S * n }, () => r.int(0, k - 1));
+  const rowsOf = (s: number) => ids.slice(s * n, (s + 1) * n);
+  await checkOp({
+    name: `Categorical logProb [${S}, ${n}] ids`, inputs: [rnd(r, [n, k], -3, 3)],
+    lib: ([z]) => new Categorical({ logits: z }).logProb(tensor(ids, [S, n], { device: z.device })),
+    ref: ([z]) => ({ data: Float64Array.from(Array.from({ length: S }, (_, s) => [...D.catLogProb(z, rowsOf(s)).data]).flat()), shape: [S, n] }),
+    vjp: ([z], g) => {
+      const out = new Float64Array(n * k);
+      for (let s = 0; s < S; s++) {
+        const v = D.catLogProbVjp(z, rowsOf(s), { data: g.data.slice(s * n, (s + 1) * n), shape: [n] });
+        v.data.forEach((x, i) => { out[i] += x; });
+      }
+      return [{ data: out, shape: [n, k] }];
+    },
+  }, r, 'distributions');
+});
+
 test('Categorical.entropy and logProb from probs: forward, gradient, finite differences', async () => {
   for (const [n, k] of [[1, 2], [5, 4], [2, 17]]) {
     await checkOp({
@@ -47,6 +66,28 @@ test('Categorical: zero-probability categories give entropy without NaN; batch a
     assert.equal(await c.logProb([1, 0]).data(), Float32Array.of(Math.fround(Math.log(0.5)), 0));
     assert.equal(c.sample({ sampleShape: [5, 2], seed: 1 }).shape, [5, 2, 2]);
     assert.equal(await c.mode.data(), Float32Array.of(1, 0));
+  }
+});
+
+test('Categorical with −inf logits (masked categories): logProb, entropy and gradients stay finite; sample never picks them', async () => {
+  for (const device of devices) {
+    const z = tensor([[0, -Infinity, 1], [-Infinity, 2, 2]], { device, requiresGrad: true });
+    const c = new Categorical({ logits: z });
+    const lp = c.logProb([2, 1]);
+    const l1 = Math.log(Math.E / (1 + Math.E)), l2 = Math.log(0.5);
+    const got = await lp.data();
+    assert.ok(Math.abs(got[0] - l1) < 1e-6 && Math.abs(got[1] - l2) < 1e-6, `${device}: logProb ${got}`);
+    lp.sum().backward();
+    const g = await z.grad!.data();
+    // d log p_id / dz_j = 1[j = id] − p_j; a masked category has p = 0.
+    const p0 = 1 / (1 + Math.E);
+    const want = [-p0, 0, 1 - (1 - p0), 0, 0.5, -0.5];
+    assert.ok(want.every((w, i) => Math.abs(g[i] - w) < 1e-6), `${device}: gradient ${g}`);
+    assert.equal([...await c.logProb([1, 0]).data()], [-Infinity, -Infinity]);
+    const h = await c.entropy().data();
+    assert.ok(Math.abs(h[1] - Math.log(2)) < 1e-6 && Number.isFinite(h[0]), `${device}: entropy ${h}`);
+    const s = await c.sample({ sampleShape: [500], seed: 2 }).data();
+    assert.ok(s.every((v, i) => (i % 2 === 0 ? v !== 1 : v !== 0)), `${device}: a masked category was drawn`);
   }
 });
 
