@@ -35,7 +35,7 @@ export interface PPOConfig {
 export const PRESETS: Record<PPOConfig['env'], Omit<PPOConfig, 'env' | 'seed' | 'device'>> = {
   'CartPole-v1': {
     numEnvs: 8, numSteps: 32, epochs: 20, minibatchSize: 256, lr: 1e-3, annealLr: true, gamma: 0.98, lambda: 0.8,
-    clip: 0.2, valueCoef: 0.5, entropyCoef: 0, rewardScale: 1, totalSteps: 150_000, hidden: [64, 64], initLogStd: 0,
+    clip: 0.2, valueCoef: 0.5, entropyCoef: 0, rewardScale: 1, totalSteps: 250_000, hidden: [64, 64], initLogStd: 0,
   },
   'Pendulum-v1': {
     numEnvs: 8, numSteps: 256, epochs: 10, minibatchSize: 64, lr: 1e-3, annealLr: true, gamma: 0.9, lambda: 0.95,
@@ -124,6 +124,24 @@ export class PPO {
       obs = s.observations;
     }
     return got.slice(0, episodes).reduce((a, b) => a + b, 0) / episodes;
+  }
+
+  /**
+   * Plays one episode of the current policy on a fresh environment, calling
+   * `onStep` after every step (to draw it: `env.state` holds the physics);
+   * resolves to the episode's return. The playground's "watch" button.
+   */
+  async playEpisode(onStep?: (env: rl.Env, step: rl.StepResult) => void | Promise<void>, opts: { seed?: number; greedy?: boolean } = {}): Promise<number> {
+    const env = rl.make(this.cfg.env);
+    let obs = env.reset(opts.seed ?? 0), total = 0;
+    for (;;) {
+      const a = await this.act(obs, opts.greedy ?? true);
+      const s = env.step(this.agent.discrete ? a[0] : a);
+      total += s.reward;
+      await onStep?.(env, s);
+      if (s.terminated || s.truncated) return total;
+      obs = s.observation;
+    }
   }
 
   /** Collects `numSteps` steps of every environment, then runs the PPO epochs on them. */

@@ -20,6 +20,12 @@ test('PPO on CartPole-v1 improves the return by a clear margin on every backend'
     // A random policy lasts ~20 steps; 7 updates (7,168 steps) reach 120–210 over seeds 1–8 on WASM.
     assert.ok(before < 30, `${device}: the untrained (uniform) policy already scores ${before}`);
     assert.ok(after > 80 && after > 3 * before, `${device}: return ${before} → ${after}`);
+    if (device === 'wasm') {
+      // Watching one episode: a callback per step, the return is CartPole's episode length.
+      let steps = 0;
+      const ret = await ppo.playEpisode((env, s) => { steps++; assert.ok(s.observation.length === 4 && (env as unknown as { state: number[] }).state.length === 4); }, { seed: 1 });
+      assert.ok(ret === steps && steps > 0);
+    }
   }
 });
 
