@@ -115,15 +115,18 @@ export class PPO {
    * before/after measure, free of the training episodes' lag.
    */
   async evaluate(episodes = 10, greedy = true, seed = 12345): Promise<number> {
+    // One episode per environment: the first ones to end are the short ones, so counting
+    // episodes as they end would bias the mean down.
     const env = rl.makeVec(this.cfg.env, episodes);
     let obs = env.reset(seed);
-    const got: number[] = [];
-    while (got.length < episodes) {
+    const first = new Array<number>(episodes).fill(NaN);
+    let left = episodes;
+    while (left > 0) {
       const s = env.step(await this.act(obs, greedy));
-      for (const ep of s.episodes) got.push(ep.return);
+      for (const ep of s.episodes) if (Number.isNaN(first[ep.env])) { first[ep.env] = ep.return; left--; }
       obs = s.observations;
     }
-    return got.slice(0, episodes).reduce((a, b) => a + b, 0) / episodes;
+    return first.reduce((a, b) => a + b, 0) / episodes;
   }
 
   /**

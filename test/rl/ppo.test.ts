@@ -17,8 +17,8 @@ test('PPO on CartPole-v1 improves the return by a clear margin on every backend'
     for (let u = 0; u < 7; u++) await ppo.update();
     const after = await ppo.evaluate(16, false);
     console.log(`  PPO CartPole on ${device}: evaluation return ${before.toFixed(1)} → ${after.toFixed(1)} after ${ppo.steps} steps (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    // A random policy lasts ~20 steps; 7 updates (7,168 steps) reach 120–210 over seeds 1–8 on WASM.
-    assert.ok(before < 30, `${device}: the untrained (uniform) policy already scores ${before}`);
+    // A random policy lasts ~22 steps; 7 updates (7,168 steps) reached 120–210 (sampled) over seeds 1–8 on WASM.
+    assert.ok(before < 35, `${device}: the untrained (uniform) policy already scores ${before}`);
     assert.ok(after > 80 && after > 3 * before, `${device}: return ${before} → ${after}`);
     if (device === 'wasm') {
       // Watching one episode: a callback per step, the return is CartPole's episode length.
