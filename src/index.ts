@@ -33,6 +33,8 @@ export { layerNorm, rmsNorm } from './ops/norm.js';
 export { embedding, type Ids, type EmbeddingOptions } from './ops/embedding.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics.js';
 export * as testing from './testing.js';
