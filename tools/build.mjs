@@ -74,5 +74,6 @@ await esbuild.build({
   logLevel: 'warning',
   absWorkingDir: new URL('..', import.meta.url).pathname,
 });
-run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+// TypeScript 7's compiler by path: the typescript-5.9 alias (consumer type test, typedoc) installs a 'tsc' bin too.
+run(process.execPath, [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.build.json']);
 console.log('built dist/index.js and dist/types');
