@@ -49,9 +49,9 @@ test('the package bundles for browsers with nothing from Node', async () => {
   assert.ok(res.outputFiles[0].text.length > 10000);
 });
 
-// What a training consumer downloads, kernels included (no file to serve).
-// The budget is part of the package's contract, like its API.
-const BUNDLE_BUDGET_GZIP = 100_000;
+// The budget is part of the package's contract, like its API: 175 KB since the conv, attention,
+// norm, embedding and cross-entropy kernel families joined (159 KB measured, 2 WASM modules + WGSL).
+const BUNDLE_BUDGET_GZIP = 175_000;
 const TRAINING_CONSUMER = `import { init, tensor, nn, optim, scope } from 'lepton';
 await init();
 const model = new nn.MLP([2, 32, 3]);

@@ -54,7 +54,8 @@ export class AllocCheck {
     const result = this.device.popErrorScope();
     this.pending.set(buf, this.clock);
     const settled = result.then((e) => this.settle(buf, op, desc.size, e), () => this.settle(buf, op, desc.size, null));
-    this.all = Promise.all([this.all, settled]).then(() => {});
+    // Settling only records the outcome: the chain never rejects, so a failure is reported by refusal(), not by every later wait.
+    this.all = Promise.all([this.all, settled.catch(() => {})]).then(() => {});
     return buf;
   }
 

@@ -226,7 +226,7 @@ export class GpuRuntime implements Runtime<GpuHandle> {
       this.flush();
       if (checks.watching) {
         // An allocation is unconfirmed (maybe `h`'s or the staging buffer's): settle it before mapping anything.
-        await this.untilLost(device, checks.settled());
+        await this.untilLost(device, checks.settled().catch(() => {}));
         const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
         if (refused) throw refused;
       }
@@ -235,7 +235,7 @@ export class GpuRuntime implements Runtime<GpuHandle> {
       const map = () => staging.mapAsync(GPUMapMode.READ, 0, bytes);
       await this.untilLost(device, checks.watching ? checks.capture(map) : map()).catch((e) => { mapped = e; });
       // Every allocation check made before this read has settled: a failed one refuses what it voided.
-      await this.untilLost(device, checks.settled());
+      await this.untilLost(device, checks.settled().catch(() => {}));
       const refused = checks.refusal(h.buffer) ?? checks.refusal(staging);
       if (refused) throw refused;
       if (mapped) throw mapped;
