@@ -30,7 +30,7 @@ const min = (xs: number[]) => Math.min(...xs);
  * Without scope every step forgets its loss and logits (2 tensors a step): nothing
  * may keep them all. The tensors alive must fall back during the run (the
  * collector freed forgotten ones), stay well under what the steps forgot, and
- * not trend upwards; the WebAssembly memory must stop growing.
+ * not trend upwards; the WebAssembly memory must stay within twice its size at mid-run.
  */
 function assertBounded(r: Run, what: string) {
   const s = r.samples, half = s.filter((x) => x.step <= r.steps / 2), late = s.filter((x) => x.step > r.steps / 2);
@@ -41,8 +41,10 @@ function assertBounded(r: Run, what: string) {
   assert.ok(max(late.map((x) => x.numBytes)) <= 1.5 * max(half.map((x) => x.numBytes)),
     `${what}: live bytes grow: ${s.map((x) => x.numBytes).join(' ')}`);
   if (what.startsWith('wasm')) {
-    assert.is(s[s.length - 1].reservedBytes, half[half.length - 1].reservedBytes,
-      `${what}: the WebAssembly memory grew in the second half: ${s.map((x) => x.reservedBytes).join(' ')}`);
+    // When the full collections fall decides how many forgotten tensors wait at once: the memory may
+    // take one more step late in the run, but a leak (the old 355 KB a step) would grow it 1000-fold.
+    assert.ok(s[s.length - 1].reservedBytes <= 2 * half[half.length - 1].reservedBytes,
+      `${what}: the WebAssembly memory more than doubled in the second half: ${s.map((x) => x.reservedBytes).join(' ')}`);
   }
 }
 
