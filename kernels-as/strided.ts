@@ -10,6 +10,7 @@ import { StridedJob } from '../build/gen/strided';
 import { partStart } from './parts';
 
 const STRIDE: usize = StridedJob.strides - StridedJob.shape;
+const OUT_STRIDE: usize = StridedJob.outStrides - StridedJob.shape;
 
 /** Square tile edge for transposes: TILE source rows of 64 bytes stay in L1. */
 const TILE = 16;
@@ -83,6 +84,10 @@ export function stridedPart(desc: usize, part: i32): void {
   const base = x + (<usize>load<i32>(desc + StridedJob.offset) << 2);
   const dims = desc + StridedJob.shape;
   const coord = desc + StridedJob.coords + (<usize>part << 5);
+  if (load<u32>(desc + StridedJob.into) != 0) {
+    stridedInto(desc, part, base, out, rank, parts, dims, coord);
+    return;
+  }
   if (rank <= 0) {
     if (part == 0) store<i32>(out, load<i32>(base));
     return;
@@ -132,6 +137,49 @@ export function stridedPart(desc: usize, part: i32): void {
       }
       store<i32>(cd, 0);
       off -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
+    }
+  }
+}
+
+/**
+ * The copy into a strided region of out (concat pieces, a slice's gradient):
+ * out[outOffset + Σ c·outStrides] = x[offset + Σ c·strides]. Parts split the
+ * elements; distinct coordinates reach distinct outputs, so parts never
+ * write one element twice.
+ */
+function stridedInto(desc: usize, part: i32, base: usize, out: usize, rank: i32, parts: i32, dims: usize, coord: usize): void {
+  const outBase = out + (<usize>load<i32>(desc + StridedJob.outOffset) << 2);
+  let n = 1;
+  for (let d = 0; d < rank; d++) n *= load<i32>(dims + (<usize>d << 2));
+  const e0 = partStart(n, parts, part, 1), e1 = partStart(n, parts, part + 1, 1);
+  if (e0 >= e1) return;
+  let src: isize = 0, dst: isize = 0;
+  let rest = e0;
+  for (let d = rank - 1; d >= 0; d--) {
+    const at = dims + (<usize>d << 2);
+    const size = load<i32>(at);
+    const c = rest % size;
+    rest /= size;
+    store<i32>(coord + (<usize>d << 2), c);
+    src += <isize>c * load<i32>(at, STRIDE);
+    dst += <isize>c * load<i32>(at, OUT_STRIDE);
+  }
+  for (let e = e0; e < e1; e++) {
+    store<i32>(outBase + (dst << 2), load<i32>(base + (src << 2)));
+    for (let d = rank - 1; d >= 0; d--) {
+      const at = dims + (<usize>d << 2);
+      const cd = coord + (<usize>d << 2);
+      const c = load<i32>(cd) + 1;
+      const sizeD = load<i32>(at);
+      if (c < sizeD) {
+        store<i32>(cd, c);
+        src += load<i32>(at, STRIDE);
+        dst += load<i32>(at, OUT_STRIDE);
+        break;
+      }
+      store<i32>(cd, 0);
+      src -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
+      dst -= <isize>(sizeD - 1) * load<i32>(at, OUT_STRIDE);
     }
   }
 }

@@ -20,6 +20,8 @@ export { LeptonError } from './errors.js';
 export { add, sub, mul, div, maximum, minimum, neg, exp, log, abs, sqrt, square, relu, gelu, tanh, sigmoid } from './ops/elementwise.js';
 export { sum, mean, max } from './ops/reduce.js';
 export { reshape, transpose, broadcastTo } from './ops/shape.js';
+export { slice, narrow, type Bound } from './ops/slice.js';
+export { concat, cat, stack, split, chunk } from './ops/concat.js';
 export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

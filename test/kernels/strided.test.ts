@@ -52,4 +52,34 @@ test('a large 2-D transpose is exact', async () => {
   }
 });
 
+test('the copy into a strided region of out writes exactly that region (reversed, stepped, permuted)', async () => {
+  for (let i = 0; i < 30; i++) {
+    const rank = i === 0 ? 0 : r.int(1, 4);
+    // A region of a bigger destination: each dimension a stepped (maybe reversed) range of the destination's.
+    const dest = Array.from({ length: rank }, () => r.int(1, 9));
+    const shape = dest.map((n) => r.int(1, n));
+    const steps = shape.map((m, d) => (m === 1 ? 1 : r.pick([1, -1])));
+    const base = ref.contiguousStrides(dest);
+    const outStrides = steps.map((s, d) => s * base[d]);
+    const outOffset = dest.reduce((o, n, d) => o + (steps[d] < 0 ? n - 1 : n - shape[d]) * base[d], 0);
+    const perm = shape.map((_, k) => k).sort(() => r.next() - 0.5);
+    // The source: x permuted, so both sides are strided.
+    const src = perm.map((k) => shape[k]);
+    const sb = ref.contiguousStrides(src);
+    const strides = shape.map((_, d) => sb[perm.indexOf(d)]);
+    const x = r.array(ref.sizeOf(src)), nOut = ref.sizeOf(dest), n = ref.sizeOf(shape);
+    const expect = Float64Array.from({ length: nOut }, () => NaN);
+    for (let e = 0; e < n; e++) expect[ref.offsetOf(e, shape, outStrides) + outOffset] = x[ref.offsetOf(e, shape, strides)];
+    const where = `[${shape}] strides ${strides} into [${dest}] strides ${outStrides} +${outOffset}`;
+    for (const be of backends) {
+      const hx = upload(be, x), out = poisoned(be, nOut);
+      be.strided(hx, out, { shape, strides, offset: 0, outStrides, outOffset });
+      const got = await be.read(out, nOut);
+      be.free(hx); be.free(out);
+      // Untouched elements stay NaN (the poison), written ones are exact.
+      got.forEach((v, k) => assert.ok(Object.is(v, Math.fround(expect[k])), `${label(be)} ${where}: element ${k} is ${v}, needs ${expect[k]}`));
+    }
+  }
+});
+
 test.run();

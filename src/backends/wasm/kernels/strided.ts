@@ -11,15 +11,25 @@ const COST = 30;
 export function strided(rt: WasmRuntime, x: WasmHandle, out: WasmHandle, p: StridedParams): void {
   if (p.shape.length > MAX_RANK) throw new Error(`${WHO}: strided: rank ${p.shape.length} exceeds ${MAX_RANK}`);
   const n = p.shape.reduce((u, v) => u * v, 1);
-  rt.check(out, n, 'strided output');
+  if (!p.outStrides) rt.check(out, n, 'strided output');
   if (n === 0) return;
   rt.check(x, reach('strided input', p.shape, p.strides, p.offset), 'strided input');
+  if (p.outStrides) {
+    rt.check(out, reach('strided output', p.shape, p.outStrides, p.outOffset ?? 0), 'strided output');
+    const c = collapse(p.shape, [p.strides, p.outStrides]);
+    const parts = rt.partsFor(n * COST, n);
+    rt.job('strided', StridedJob, {
+      x: x.ptr, out: out.ptr, rank: c.shape.length, offset: p.offset, parts, into: 1, outOffset: p.outOffset ?? 0,
+      shape: c.shape, strides: c.strides[0], outStrides: c.strides[1], coords: [],
+    }, parts, MAX_RANK * parts);
+    return;
+  }
   const c = collapse(p.shape, [p.strides]);
   const [st] = c.strides;
   // Parts split the steps over the outer dimensions (see stridedPart); a single run stays whole.
   const outer = c.shape.length > 1 ? n / c.shape[c.shape.length - 1] : 1;
   const parts = rt.partsFor(n * COST, outer);
   rt.job('strided', StridedJob, {
-    x: x.ptr, out: out.ptr, rank: c.shape.length, offset: p.offset, parts, shape: c.shape, strides: st, coords: [],
+    x: x.ptr, out: out.ptr, rank: c.shape.length, offset: p.offset, parts, into: 0, outOffset: 0, shape: c.shape, strides: st, outStrides: [], coords: [],
   }, parts, MAX_RANK * parts);
 }

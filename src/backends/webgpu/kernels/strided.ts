@@ -1,12 +1,22 @@
 // Dispatch of the strided copy (kernels-wgsl/strided.wgsl): transposes, broadcasts, slices.
 import { collapse } from '../../collapse.js';
 import { MAX_RANK } from '../../primitives/limits.js';
-import { StridedDims, type StridedParams } from '../../primitives/strided.js';
+import { StridedDims, StridedIntoDims, type StridedParams } from '../../primitives/strided.js';
 import { params, WG, WHO, type GpuHandle, type GpuRuntime } from '../runtime.js';
 
 export function strided(rt: GpuRuntime, x: GpuHandle, out: GpuHandle, p: StridedParams): void {
   if (p.shape.length > MAX_RANK) throw new Error(`${WHO}: strided: rank ${p.shape.length} exceeds ${MAX_RANK}`);
   const n = p.shape.reduce((u, v) => u * v, 1);
+  if (p.outStrides) {
+    if (n === 0) return;
+    if (out.buffer === x.buffer) throw new Error(`${WHO}: strided: a copy into a region of out cannot read out itself`);
+    const c = collapse(p.shape, [p.strides, p.outStrides]);
+    rt.dispatch({ file: 'strided', entry: 'strided_into', constants: { WG } }, [x.buffer, out.buffer], Math.ceil(n / WG),
+      params(StridedIntoDims, {
+        shape: c.shape, strides: c.strides[0], outStrides: c.strides[1], n, rank: c.shape.length, offset: p.offset, outOffset: p.outOffset ?? 0,
+      }));
+    return;
+  }
   rt.check(out, n, 'strided');
   if (n === 0) return;
   const c = collapse(p.shape, [p.strides]);
