@@ -26,6 +26,8 @@ export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax } from './ops/argmax.js';
+export { where, clamp } from './ops/where-clamp.js';
+export { pow } from './ops/pow.js';
 export { crossEntropy, mse } from './ops/loss.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

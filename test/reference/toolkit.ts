@@ -1,7 +1,8 @@
 // Float64 references for the tensor toolkit (slicing, joining, indexing,
 // selection, scans), written as plain loops over coordinates: index lists per
 // dimension, not strides, so they share no arithmetic with the library.
-import type { Nd } from './ops.js';
+import { pow as cpow } from './math.js';
+import { broadcastShape, expand, sumTo, type Nd } from './ops.js';
 
 export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -76,4 +77,131 @@ export function concatVjp(xs: Nd[], dim: number, g: Nd): Nd[] {
     start += x.shape[dim];
     return select(g, lists);
   });
+}
+
+// ---- where / clamp / pow (elementwise with broadcasting; operands given expanded) ----
+
+const bshape = (xs: Nd[]) => xs.reduce((s, x) => broadcastShape(s, x.shape), [] as number[]);
+
+/** a where c is true (non-zero or NaN), else b. */
+export function where(c: Nd, a: Nd, b: Nd): Nd {
+  const shape = bshape([c, a, b]);
+  const C = expand(c, shape), A = expand(a, shape), B = expand(b, shape);
+  return { data: C.data.map((v, i) => (v !== 0 ? A.data[i] : B.data[i])), shape };
+}
+export function whereVjp(c: Nd, a: Nd, b: Nd, g: Nd): Nd[] {
+  const C = expand(c, g.shape);
+  return [sumTo({ data: g.data.map((v, i) => (C.data[i] !== 0 ? v : 0)), shape: g.shape }, a.shape),
+    sumTo({ data: g.data.map((v, i) => (C.data[i] !== 0 ? 0 : v)), shape: g.shape }, b.shape)];
+}
+
+/** min(max(x, lo), hi) with NaN propagated; a missing bound is null. */
+export function clamp(x: Nd, lo: Nd | null, hi: Nd | null): Nd {
+  const shape = bshape([x, ...(lo ? [lo] : []), ...(hi ? [hi] : [])]);
+  const X = expand(x, shape), L = lo && expand(lo, shape), H = hi && expand(hi, shape);
+  return {
+    data: X.data.map((v, i) => {
+      let y = v;
+      if (L) y = Number.isNaN(y) || Number.isNaN(L.data[i]) ? NaN : Math.max(y, L.data[i]);
+      if (H) y = Number.isNaN(y) || Number.isNaN(H.data[i]) ? NaN : Math.min(y, H.data[i]);
+      return y;
+    }), shape,
+  };
+}
+/** PyTorch's clamp_backward_min_max, written from its definition. */
+export function clampVjp(x: Nd, lo: Nd | null, hi: Nd | null, g: Nd): Nd[] {
+  const X = expand(x, g.shape), L = lo && expand(lo, g.shape), H = hi && expand(hi, g.shape);
+  const gx = new Float64Array(g.data.length), gl = new Float64Array(g.data.length), gh = new Float64Array(g.data.length);
+  for (let i = 0; i < g.data.length; i++) {
+    const v = X.data[i], l = L ? L.data[i] : -Infinity, h = H ? H.data[i] : Infinity;
+    if (v >= l && v <= h) gx[i] = g.data[i];
+    if (L && v < l && (!H || l < h)) gl[i] = g.data[i];
+    if (H && (v > h || (L !== null && h < l))) gh[i] = g.data[i];
+  }
+  const out = [sumTo({ data: gx, shape: g.shape }, x.shape)];
+  if (lo) out.push(sumTo({ data: gl, shape: g.shape }, lo.shape));
+  if (hi) out.push(sumTo({ data: gh, shape: g.shape }, hi.shape));
+  return out;
+}
+
+export function pow(a: Nd, b: Nd): Nd {
+  const shape = bshape([a, b]);
+  const A = expand(a, shape), B = expand(b, shape);
+  return { data: A.data.map((v, i) => cpow(v, B.data[i])), shape };
+}
+/** d/da = b·a^(b−1) (0 where b = 0); d/db = a^b·ln a (0 where a = 0 and b >= 0). */
+export function powVjp(a: Nd, b: Nd, g: Nd): Nd[] {
+  const A = expand(a, g.shape), B = expand(b, g.shape);
+  const da = g.data.map((v, i) => (B.data[i] === 0 ? 0 : v * B.data[i] * cpow(A.data[i], B.data[i] - 1)));
+  const db = g.data.map((v, i) => (A.data[i] === 0 && B.data[i] >= 0 ? 0 : v * cpow(A.data[i], B.data[i]) * Math.log(A.data[i])));
+  return [sumTo({ data: da, shape: g.shape }, a.shape), sumTo({ data: db, shape: g.shape }, b.shape)];
+}
+
+// ---- gather / indexSelect / cumsum / topk --------------------------------
+
+/** out[c] = x[c with c[dim] replaced by index[c]] over index's shape. */
+export function gather(x: Nd, dim: number, index: Nd): Nd {
+  const data = new Float64Array(index.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = coords(i, index.shape);
+    c[dim] = index.data[i];
+    data[i] = x.data[flat(c, x.shape)];
+  }
+  return { data, shape: index.shape };
+}
+export function gatherVjp(x: Nd, dim: number, index: Nd, g: Nd): Nd {
+  const data = new Float64Array(x.data.length);
+  for (let i = 0; i < g.data.length; i++) {
+    const c = coords(i, index.shape);
+    c[dim] = index.data[i];
+    data[flat(c, x.shape)] += g.data[i];
+  }
+  return { data, shape: x.shape };
+}
+/** x's entries at `index` along dim: select() with that dimension's list. */
+export function indexSelectLists(shape: number[], dim: number, index: number[]): number[][] {
+  return shape.map((n, d) => (d === dim ? index : Array.from({ length: n }, (_, i) => i)));
+}
+
+/** Running sums along dim, each from the start of its line. */
+export function cumsum(x: Nd, dim: number): Nd {
+  const data = new Float64Array(x.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = coords(i, x.shape);
+    let s = 0;
+    for (let j = 0; j <= c[dim]; j++) { const cc = [...c]; cc[dim] = j; s += x.data[flat(cc, x.shape)]; }
+    data[i] = s;
+  }
+  return { data, shape: x.shape };
+}
+/** cumsum's VJP: each x[j] feeds every out[k >= j]. */
+export function cumsumVjp(x: Nd, dim: number, g: Nd): Nd {
+  const data = new Float64Array(x.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const c = coords(i, x.shape);
+    let s = 0;
+    for (let k = c[dim]; k < x.shape[dim]; k++) { const cc = [...c]; cc[dim] = k; s += g.data[flat(cc, g.shape)]; }
+    data[i] = s;
+  }
+  return { data, shape: x.shape };
+}
+
+/** Each line along dim sorted (stable; NaN above everything), the first k kept: values and indices. */
+export function topk(x: Nd, k: number, dim: number, largest: boolean): { values: Nd; indices: Nd } {
+  const shape = x.shape.map((s, d) => (d === dim ? k : s));
+  const values = new Float64Array(size(shape)), indices = new Float64Array(size(shape));
+  for (let i = 0; i < values.length; i++) {
+    const c = coords(i, shape);
+    if (c[dim] !== 0) continue;
+    const line = Array.from({ length: x.shape[dim] }, (_, j) => { const cc = [...c]; cc[dim] = j; return { v: x.data[flat(cc, x.shape)], j }; });
+    // NaN is the largest; Array.prototype.sort is stable, so ties stay in index order.
+    const cmp = (a: number, b: number) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a - b);
+    line.sort((p, q) => (largest ? cmp(q.v, p.v) : cmp(p.v, q.v)));
+    for (let t = 0; t < k; t++) {
+      const cc = [...c]; cc[dim] = t;
+      values[flat(cc, shape)] = line[t].v;
+      indices[flat(cc, shape)] = line[t].j;
+    }
+  }
+  return { values: { data: values, shape }, indices: { data: indices, shape } };
 }
