@@ -6,9 +6,10 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_BINARY, JOB_FILL, JOB_MATMUL, JOB_REDUCE, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
+  JOB_ADAM, JOB_BINARY, JOB_FILL, JOB_GATHER, JOB_MATMUL, JOB_REDUCE, JOB_SCAN, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY,
 } from '../build/gen/jobs';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
+import { gatherPart, scanPart } from './gather';
 import { matmulPart } from './matmul';
 import { adamPart, sgdPart } from './optim';
 import { reducePart } from './reduce';
@@ -39,6 +40,8 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_STRIDED: stridedPart(desc, part); break;
     case JOB_SGD: sgdPart(desc, part); break;
     case JOB_ADAM: adamPart(desc, part); break;
+    case JOB_GATHER: gatherPart(desc, part); break;
+    case JOB_SCAN: scanPart(desc, part); break;
     default: break;
   }
 }

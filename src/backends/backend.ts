@@ -10,6 +10,7 @@
  * WGSL and AssemblyScript kernels need from those declarations.
  */
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
+import type { GatherKernels } from './primitives/gather.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { OptimKernels } from './primitives/optim.js';
 import type { ReduceKernels } from './primitives/reduce.js';
@@ -25,6 +26,7 @@ export { matmulSizes, type MatmulParams, type MatmulShape } from './primitives/m
 export type { AdamParams, SgdParams } from './primitives/optim.js';
 export { REDUCE_OPS, type ReduceOp, type ReduceParams } from './primitives/reduce.js';
 export type { StridedParams } from './primitives/strided.js';
+export type { CumsumParams, GatherParams, ScanParams, TopkParams } from './primitives/gather.js';
 
 export type DeviceName = 'webgpu' | 'wasm';
 
@@ -88,7 +90,7 @@ export interface PrepareWork {
  * queues them); `read` resolves once every earlier kernel has finished.
  */
 export interface Backend<H = unknown> extends Runtime<H>,
-  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H> {
+  ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>, GatherKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

@@ -25,6 +25,10 @@ const WRITES: { [K in KernelName]: (args: Parameters<Backend[K]>) => unknown[] }
   reduce: ([, , out]) => [out],
   softmax: ([, out]) => [out],
   strided: ([, out]) => [out],
+  gather: ([, , out]) => [out],
+  scatterAdd: ([, , out]) => [out],
+  cumsum: ([, out]) => [out],
+  topk: ([, values, indices]) => [values, indices],
   sgd: ([param, , velocity]) => [param, velocity],
   adam: ([param, , m, v]) => [param, m, v],
 };

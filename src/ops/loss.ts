@@ -1,10 +1,13 @@
-// Losses. crossEntropy takes integer class ids (checked on the host, before
-// any kernel) or a tensor of target probabilities.
+// Losses. crossEntropy takes integer class ids (the integer rule of
+// src/integers.ts: arrays, typed arrays or a 1-D tensor) or a 2-D tensor of
+// target probabilities.
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { oneOf, options, type OptionSpec } from '../options.js';
-import { empty, Tensor } from '../tensor.js';
+import { integers, type IntegerData, type Integers } from '../integers.js';
+import { Tensor } from '../tensor.js';
+import { oneHotRaw } from './gather.js';
 import { binaryRaw, mul, sub, square } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { logSoftmax } from './softmax.js';
@@ -21,21 +24,6 @@ const SPEC: OptionSpec<LossOptions> = { reduction: oneOf('mean', 'sum', 'none') 
 /** Other libraries' spellings: PyTorch's deprecated `reduce`, Keras's `reduction` values differ. */
 const ALIASES = { reduce: 'reduction' };
 
-/** One-hot rows for class ids, validated on the host. */
-function oneHot(logits: Tensor, labels: ArrayLike<number>): Float32Array {
-  const [N, C] = logits.shape;
-  if (labels.length !== N) fail('crossEntropy', `argument 'labels' has ${labels.length} entries; needs ${N} (one per row of logits ${fmtShape(logits.shape)})`);
-  const hot = new Float32Array(N * C);
-  for (let i = 0; i < N; i++) {
-    const c = labels[i];
-    if (!Number.isInteger(c) || c < 0 || c >= C) {
-      fail('crossEntropy', `argument 'labels' has class id ${c} at index ${i}; needs an integer in [0, ${C - 1}] for logits ${fmtShape(logits.shape)}`);
-    }
-    hot[i * C + c] = 1;
-  }
-  return hot;
-}
-
 /**
  * target · logProb, with 0 · (−inf) = 0: a class of probability 0 adds
  * nothing even where its logit is −inf (masked) or so far below the others
@@ -50,35 +38,34 @@ function weighted(target: Tensor, logProb: Tensor): Tensor {
 
 /**
  * Softmax cross-entropy of `logits` [N, C] against `labels`: integer class
- * ids (length N) or target probabilities (a Tensor [N, C]). Mean over rows by
+ * ids (N of them: an array, an Int32Array or a 1-D Tensor; see "Integer
+ * data" in the README) or target probabilities (a Tensor [N, C]). Mean over rows by
  * default. A logit of −inf (a masked class) is fine where its class has
  * probability 0: that class adds 0 to the loss and gets gradient 0 (PyTorch
  * does the same for class ids; for probability targets PyTorch 1.13 returns a
  * NaN loss there, with the same finite gradient).
  */
-export function crossEntropy(logits: Tensor, labels: ArrayLike<number> | Tensor, opts?: LossOptions): Tensor {
+export function crossEntropy(logits: Tensor, labels: IntegerData | Tensor, opts?: LossOptions): Tensor {
   arg('crossEntropy', 'logits', logits);
   const reduction = options('crossEntropy', opts, SPEC, ALIASES).reduction ?? 'mean';
   if (logits.rank !== 2) fail('crossEntropy', `argument 'logits' must be 2-D [batch, classes], got ${fmtShape(logits.shape)}`);
-  let hot: Float32Array | null = null;
-  if (labels instanceof Tensor) {
+  const [N, C] = logits.shape;
+  let ids: Integers | null = null;
+  if (labels instanceof Tensor && labels.rank === 2) {
     deviceOf('crossEntropy', { logits, labels });
-    if (labels.rank !== 2 || labels.shape[0] !== logits.shape[0] || labels.shape[1] !== logits.shape[1]) {
-      fail('crossEntropy', `a Tensor 'labels' holds probabilities and needs the logits' shape ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}; pass class ids as an array`);
+    if (labels.shape[0] !== N || labels.shape[1] !== C) {
+      fail('crossEntropy', `a 2-D Tensor 'labels' holds probabilities and needs the logits' shape ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}; class ids are 1-D`);
     }
   } else {
-    if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
-      fail('crossEntropy', `argument 'labels' must be an array of class ids or a Tensor, got ${labels === null ? 'null' : typeof labels}`);
+    if (labels instanceof Tensor) deviceOf('crossEntropy', { logits, labels });
+    ids = integers('crossEntropy', 'labels', labels, 0, C, 'class id', ` for logits ${fmtShape(logits.shape)}`);
+    if (ids.shape.length !== 1 || ids.shape[0] !== N) {
+      fail('crossEntropy', `argument 'labels' has shape ${fmtShape(ids.shape)}; needs ${N} class ids (one per row of logits ${fmtShape(logits.shape)}) or probabilities ${fmtShape(logits.shape)}`);
     }
-    hot = oneHot(logits, labels);
   }
   // Temporaries (the one-hot rows, log-probabilities…) die with the scope; the graph keeps what backward reads.
   return scope(() => {
-    let target = labels as Tensor;
-    if (hot) {
-      target = empty(logits.backend, logits.shape, 'crossEntropy');
-      logits.backend.write(target.handle('crossEntropy', 'labels'), hot);
-    }
+    const target = ids ? oneHotRaw('crossEntropy', ids, C, logits.backend) : labels as Tensor;
     const perRow = sum(weighted(target, logSoftmax(logits)), 1);
     return mul(reduction === 'none' ? perRow : reduction === 'sum' ? sum(perRow) : mean(perRow), -1);
   });

@@ -4,6 +4,7 @@
 import type { Decl } from './declare.js';
 import * as activation from './activation.js';
 import * as elementwise from './elementwise.js';
+import * as gather from './gather.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
 import * as matmul from './matmul.js';
@@ -15,6 +16,7 @@ import * as strided from './strided.js';
 export const DECLS: Record<string, readonly Decl[]> = {
   activation: activation.DECLS,
   elementwise: elementwise.DECLS,
+  gather: gather.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,
   matmul: matmul.DECLS,

@@ -3,7 +3,7 @@
 import { codes } from './declare.js';
 
 export const JOB = codes('JOB', {
-  matmul: 1, unary: 2, binary: 3, fill: 4, reduce: 5, softmax: 6, strided: 7, sgd: 8, adam: 9,
+  matmul: 1, unary: 2, binary: 3, fill: 4, reduce: 5, softmax: 6, strided: 7, sgd: 8, adam: 9, gather: 10, scan: 11,
 });
 export type JobKind = keyof typeof JOB.codes;
 

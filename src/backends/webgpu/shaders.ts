@@ -4,6 +4,7 @@
 // module's parts are named. A new kernel family adds one entry.
 import activationDecls from '../../../build/gen/activation.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
+import gatherDecls from '../../../build/gen/gather.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
 import optimDecls from '../../../build/gen/optim.wgsl';
@@ -13,6 +14,7 @@ import stridedDecls from '../../../build/gen/strided.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
+import gather from '../../../kernels-wgsl/gather.wgsl';
 import ieee from '../../../kernels-wgsl/ieee.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
 import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
@@ -41,5 +43,6 @@ export const SOURCES = {
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + ieee + reduce,
   strided: limitsDecls + stridedDecls + strided,
+  gather: limitsDecls + gatherDecls + ieee + doubleFloat + gather,
 } as const;
 export type ShaderModule = keyof typeof SOURCES;
