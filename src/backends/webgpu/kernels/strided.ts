@@ -10,6 +10,10 @@ export function strided(rt: GpuRuntime, x: GpuHandle, out: GpuHandle, p: Strided
   if (p.outStrides) {
     if (n === 0) return;
     if (out.buffer === x.buffer) throw new Error(`${WHO}: strided: a copy into a region of out cannot read out itself`);
+    // The last element the region reaches must lie inside out (as the WASM side checks).
+    let hi = p.outOffset ?? 0;
+    p.shape.forEach((s, d) => { hi += Math.max(0, (s - 1) * p.outStrides![d]); });
+    rt.check(out, hi + 1, 'strided');
     const c = collapse(p.shape, [p.strides, p.outStrides]);
     rt.dispatch({ file: 'strided', entry: 'strided_into', constants: { WG } }, [x.buffer, out.buffer], Math.ceil(n / WG),
       params(StridedIntoDims, {
