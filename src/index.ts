@@ -26,7 +26,7 @@ export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax, argmin } from './ops/argmax.js';
-export { where, clamp } from './ops/where-clamp.js';
+export { where, clamp, clip } from './ops/where-clamp.js';
 export { pow } from './ops/pow.js';
 export { gather, indexSelect, oneHot, type OneHotOptions } from './ops/gather.js';
 export { cumsum, topk, type TopkOptions } from './ops/scan.js';

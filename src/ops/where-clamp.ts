@@ -107,3 +107,6 @@ export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null): Te
     return grads.map((gr, i) => gr && sumTo(gr, shapes[i]));
   });
 }
+
+/** PyTorch's alias of clamp. */
+export const clip = clamp;

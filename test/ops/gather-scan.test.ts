@@ -195,6 +195,18 @@ test('errors name the op, the argument, the bad value and the range', () => {
   for (const [f, re] of bad) throwsLepton(f, re);
 });
 
+test('indexSelect with a rank-0 index or of a rank-0 tensor; index data on another device is refused', async () => {
+  for (const device of devices) {
+    const x = lp.tensor([[1, 2], [3, 4]], { device });
+    assert.equal(await lp.indexSelect(x, 1, lp.tensor(1, { device })).array(), [[2], [4]]);
+    assert.equal(await lp.indexSelect(lp.tensor(7, { device }), 0, [0, 0]).array(), [7, 7]);
+  }
+  if (devices.includes('webgpu')) {
+    throwsLepton(() => lp.gather(lp.tensor([1, 2], { device: 'webgpu' }), 0, lp.tensor([0], { device: 'wasm' })),
+      /gather: argument 'index' is on wasm but the data is on webgpu/);
+  }
+});
+
 test('Tensor methods forward to the toolkit ops', async () => {
   const x = lp.tensor([[1, 5, 3], [4, 2, 6]]);
   assert.equal(await x.slice([null], [null], [-1]).array(), [[4, 2, 6], [1, 5, 3]]);
@@ -204,6 +216,7 @@ test('Tensor methods forward to the toolkit ops', async () => {
   assert.equal(await x.gather(1, [[2], [0]]).array(), [[3], [4]]);
   assert.equal(await x.indexSelect(0, [1, 1]).array(), [[4, 2, 6], [4, 2, 6]]);
   assert.equal(await x.clamp(2, 4).array(), [[2, 4, 3], [4, 2, 4]]);
+  assert.equal(await lp.clip(x, null, 2).array(), [[1, 2, 2], [2, 2, 2]]);
   assert.equal(await x.pow(2).array(), [[1, 25, 9], [16, 4, 36]]);
   assert.equal(await x.cumsum(1).array(), [[1, 6, 9], [4, 6, 12]]);
   assert.equal(await x.topk(2).indices.array(), [[1, 2], [2, 0]]);
