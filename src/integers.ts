@@ -2,7 +2,7 @@
 // every op that takes it (crossEntropy, oneHot, gather, indexSelect, …):
 //
 // - Accepted: a Tensor holding integer values (float32, exact up to 2^24),
-//   an array of numbers (nested arrays where the op wants a shape), or a
+//   a number (one id, rank 0), an array of numbers (nested arrays where the op wants a shape), or a
 //   typed array (Int32Array, Uint8Array, … or a float one holding integers).
 // - Checked: every value is an integer in the op's range, else a LeptonError
 //   naming the op, the argument, the bad value, its position and the range.
@@ -18,7 +18,7 @@ import { checkShape, sizeOf } from './shape.js';
 import { empty, Tensor } from './tensor.js';
 
 /** Integer data: a Tensor of integer values, nested arrays of numbers, or a typed array. */
-export type IntegerData = Tensor | ArrayLike<number> | readonly IntegerArray[];
+export type IntegerData = Tensor | number | ArrayLike<number> | readonly IntegerArray[];
 /** Nested arrays of integers. */
 export type IntegerArray = number | readonly IntegerArray[];
 
@@ -52,6 +52,11 @@ export function integers(op: string, name: string, data: unknown, lo: number, hi
     tensor = data;
     shape = [...data.shape];
     values = data.backend.readSync ? data.dataSync() : null;
+  } else if (typeof data === 'number') {
+    // One id: rank 0.
+    shape = [];
+    values = Float32Array.of(data);
+    checkExact(op, name, noun, [data], shape);
   } else if (ArrayBuffer.isView(data)) {
     if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
       fail(op, `argument '${name}' is a ${data.constructor.name}; integer data must be a Tensor, an array of numbers or a numeric typed array such as Int32Array`);

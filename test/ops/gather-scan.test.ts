@@ -200,6 +200,8 @@ test('indexSelect with a rank-0 index or of a rank-0 tensor; index data on anoth
     const x = lp.tensor([[1, 2], [3, 4]], { device });
     assert.equal(await lp.indexSelect(x, 1, lp.tensor(1, { device })).array(), [[2], [4]]);
     assert.equal(await lp.indexSelect(lp.tensor(7, { device }), 0, [0, 0]).array(), [7, 7]);
+    assert.equal(await lp.indexSelect(x, 0, 1).array(), [[3, 4]], 'a number is one index (rank 0)');
+    assert.equal(await lp.oneHot(2, 3, { device }).array(), [0, 0, 1]);
   }
   if (devices.includes('webgpu')) {
     throwsLepton(() => lp.gather(lp.tensor([1, 2], { device: 'webgpu' }), 0, lp.tensor([0], { device: 'wasm' })),
