@@ -13,14 +13,6 @@ import * as mm from './ops/matmul.js';
 import * as red from './ops/reduce.js';
 import * as shp from './ops/shape.js';
 import * as sm from './ops/softmax.js';
-import * as am from './ops/argmax.js';
-import * as cc from './ops/concat.js';
-import * as ga from './ops/gather.js';
-import * as pw from './ops/pow.js';
-import * as sc from './ops/scan.js';
-import * as sl from './ops/slice.js';
-import * as wc from './ops/where-clamp.js';
-import type { IntegerData } from './integers.js';
 import { sizeOf, type Shape } from './shape.js';
 
 // Runtimes without Symbol.dispose still get a working `using` after this.
@@ -305,20 +297,6 @@ export class Tensor {
   /** Permutes axes; with no argument reverses them (a matrix transpose for 2-D). */
   transpose(perm?: number[]): Tensor { return shp.transpose(this, perm); }
   flatten(): Tensor { return shp.reshape(this, [this.size]); }
-
-  /** Python slicing per leading dimension (see slice()). */
-  slice(starts: readonly sl.Bound[], ends: readonly sl.Bound[], steps?: readonly number[]): Tensor { return sl.slice(this, starts, ends, steps); }
-  narrow(dim: number, start: number, length: number): Tensor { return sl.narrow(this, dim, start, length); }
-  split(sizeOrSections: number | readonly number[], dim = 0): Tensor[] { return cc.split(this, sizeOrSections, dim); }
-  chunk(chunks: number, dim = 0): Tensor[] { return cc.chunk(this, chunks, dim); }
-  gather(dim: number, index: IntegerData): Tensor { return ga.gather(this, dim, index); }
-  indexSelect(dim: number, index: IntegerData): Tensor { return ga.indexSelect(this, dim, index); }
-  clamp(min?: Tensor | number | null, max?: Tensor | number | null): Tensor { return wc.clamp(this, min, max); }
-  pow(exponent: Tensor | number): Tensor { return pw.pow(this, exponent); }
-  cumsum(dim: number): Tensor { return sc.cumsum(this, dim); }
-  topk(k: number, opts?: sc.TopkOptions): { values: Tensor; indices: Tensor } { return sc.topk(this, k, opts); }
-  argmax(axis?: number, keepDims = false): Tensor { return am.argmax(this, axis, keepDims); }
-  argmin(axis?: number, keepDims = false): Tensor { return am.argmin(this, axis, keepDims); }
 
   matmul(b: Tensor): Tensor { return mm.matmul(this, b); }
   softmax(axis = -1): Tensor { return sm.softmax(this, axis); }

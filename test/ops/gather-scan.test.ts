@@ -209,22 +209,9 @@ test('indexSelect with a rank-0 index or of a rank-0 tensor; index data on anoth
   }
 });
 
-test('Tensor methods forward to the toolkit ops', async () => {
-  const x = lp.tensor([[1, 5, 3], [4, 2, 6]]);
-  assert.equal(await x.slice([null], [null], [-1]).array(), [[4, 2, 6], [1, 5, 3]]);
-  assert.equal(await x.narrow(1, 1, 2).array(), [[5, 3], [2, 6]]);
-  assert.equal(x.split(1, 1).length, 3);
-  assert.equal(x.chunk(2).map((t) => [...t.shape]), [[1, 3], [1, 3]]);
-  assert.equal(await x.gather(1, [[2], [0]]).array(), [[3], [4]]);
-  assert.equal(await x.indexSelect(0, [1, 1]).array(), [[4, 2, 6], [4, 2, 6]]);
-  assert.equal(await x.clamp(2, 4).array(), [[2, 4, 3], [4, 2, 4]]);
-  assert.equal(await lp.clip(x, null, 2).array(), [[1, 2, 2], [2, 2, 2]]);
-  assert.equal(await x.pow(2).array(), [[1, 25, 9], [16, 4, 36]]);
-  assert.equal(await x.cumsum(1).array(), [[1, 6, 9], [4, 6, 12]]);
-  assert.equal(await x.topk(2).indices.array(), [[1, 2], [2, 0]]);
-  assert.equal(await x.topk(1, { dim: 0, largest: false }).values.array(), [[1, 2, 3]]);
-  assert.equal(await x.argmin(1).array(), [0, 1]);
-  assert.equal(await x.argmax().item(), 5);
+test('the toolkit is functions, not Tensor methods (methods would put every op in every bundle)', () => {
+  const x = lp.tensor([1, 2]) as unknown as Record<string, unknown>;
+  for (const name of ['slice', 'narrow', 'gather', 'clamp', 'pow', 'cumsum', 'topk', 'argmin']) assert.is(x[name], undefined, name);
 });
 
 test.run();
