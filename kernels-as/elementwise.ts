@@ -7,7 +7,7 @@
 // vector loop.
 import {
   BINARY_ADD, BINARY_DIV, BINARY_EQ, BINARY_GELU_BWD, BINARY_GT, BINARY_MAXIMUM, BINARY_MINIMUM, BINARY_MUL, BINARY_RELU_BWD,
-  BINARY_SIGMOID_BWD, BINARY_SUB, BINARY_TANH_BWD, BINARY_XMUL, BinaryJob, FillJob, UNARY_ABS, UNARY_AFFINE, UNARY_COPY, UNARY_EXP,
+  BINARY_SIGMOID_BWD, BINARY_SUB, BINARY_TANH_BWD, BINARY_XMUL, BINARY_MASK, BINARY_GE, BINARY_POW, BinaryJob, FillJob, UNARY_ABS, UNARY_AFFINE, UNARY_COPY, UNARY_EXP,
   UNARY_GELU, UNARY_LOG, UNARY_NEG, UNARY_RDIV, UNARY_RELU, UNARY_SIGMOID, UNARY_SIGN, UNARY_SQRT, UNARY_SQUARE, UNARY_TANH, UnaryJob,
 } from '../build/gen/elementwise';
 import {
@@ -104,8 +104,34 @@ function unary(op: i32, x: usize, out: usize, n: i32, alpha: f32, beta: f32): vo
     case BINARY_SIGMOID_BWD: return actGrad4(BINARY_SIGMOID_BWD, a, b); // sigmoid_bwd(y, dy)
     // a·b, but 0 where a == 0 and b is not NaN (b == b)
     case BINARY_XMUL: return v128.andnot(f32x4.mul(a, b), v128.and(f32x4.eq(a, f32x4.splat(0)), f32x4.eq(b, b)));
+    // a where b != 0 (NaN included: eq is false), else −0 (see BINARY's declaration).
+    case BINARY_MASK: return v128.bitselect(f32x4.splat(-0.0), a, f32x4.eq(b, f32x4.splat(0)));
+    case BINARY_GE: return v128.and(f32x4.ge(a, b), one);
+    case BINARY_POW: return pow4(a, b);
     default: return a;
   }
+}
+
+/**
+ * C's pow (C99 F.9.4.4, PyTorch's): AssemblyScript's Mathf.pow (musl's powf,
+ * under 1 ulp; its tables are a fraction of the f64 pow's, which would add
+ * 7 KB gzipped to each module), except where it follows JavaScript: 1^NaN
+ * and (±1)^±inf are NaN there, 1 in C (and x^±0 = 1 for every x, NaN too).
+ */
+// @ts-ignore: decorator
+@inline function powC(a: f32, b: f32): f32 {
+  if (b == 0 || a == 1) return 1;
+  if (a == -1 && Mathf.abs(b) == Infinity) return 1;
+  return Mathf.pow(a, b);
+}
+
+/** powC per lane. */
+// @ts-ignore: decorator
+@inline function pow4(a: v128, b: v128): v128 {
+  let v = f32x4.splat(powC(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+  v = f32x4.replace_lane(v, 1, powC(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+  v = f32x4.replace_lane(v, 2, powC(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+  return f32x4.replace_lane(v, 3, powC(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
 }
 
 /** Gathers 4 floats `stride` elements apart. */
@@ -238,6 +264,9 @@ function bGeluBwd(desc: usize, part: i32): void { binaryRun(BINARY_GELU_BWD, des
 function bTanhBwd(desc: usize, part: i32): void { binaryRun(BINARY_TANH_BWD, desc, part); }
 function bSigmoidBwd(desc: usize, part: i32): void { binaryRun(BINARY_SIGMOID_BWD, desc, part); }
 function bXmul(desc: usize, part: i32): void { binaryRun(BINARY_XMUL, desc, part); }
+function bMask(desc: usize, part: i32): void { binaryRun(BINARY_MASK, desc, part); }
+function bGe(desc: usize, part: i32): void { binaryRun(BINARY_GE, desc, part); }
+function bPow(desc: usize, part: i32): void { binaryRun(BINARY_POW, desc, part); }
 
 /**
  * Part `part` of the BinaryJob at `desc`: out = op(a, b) over the row-major
@@ -260,6 +289,9 @@ export function binaryPart(desc: usize, part: i32): void {
     case BINARY_TANH_BWD: bTanhBwd(desc, part); break;
     case BINARY_SIGMOID_BWD: bSigmoidBwd(desc, part); break;
     case BINARY_XMUL: bXmul(desc, part); break;
+    case BINARY_MASK: bMask(desc, part); break;
+    case BINARY_GE: bGe(desc, part); break;
+    case BINARY_POW: bPow(desc, part); break;
     default: break;
   }
 }

@@ -6,13 +6,14 @@
 // src/backends/primitives/, generated into build/gen/) and runs its parts,
 // on this thread or spread over the worker threads.
 import {
-  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_CONV, JOB_EMBEDDING, JOB_FILL, JOB_MATMUL, JOB_NORM, JOB_POOL, JOB_REDUCE, JOB_SGD,
-  JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY, JOB_XENT,
+  JOB_ADAM, JOB_ATTENTION, JOB_BINARY, JOB_CONV, JOB_EMBEDDING, JOB_FILL, JOB_GATHER, JOB_MATMUL, JOB_NORM, JOB_POOL, JOB_REDUCE,
+  JOB_SCAN, JOB_SGD, JOB_SOFTMAX, JOB_STRIDED, JOB_UNARY, JOB_XENT,
 } from '../build/gen/jobs';
 import { convPart } from './conv';
 import { attentionPart } from './attention';
 import { binaryPart, fillPart, unaryPart } from './elementwise';
 import { embeddingPart } from './embedding';
+import { gatherPart, scanPart } from './gather';
 import { matmulPart } from './matmul';
 import { normPart } from './norm';
 import { adamPart, sgdPart } from './optim';
@@ -54,6 +55,8 @@ export function runPart(kind: i32, desc: usize, part: i32, slot: i32): void {
     case JOB_NORM: normPart(desc, part); break;
     case JOB_EMBEDDING: embeddingPart(desc, part); break;
     case JOB_XENT: xentPart(desc, part); break;
+    case JOB_GATHER: gatherPart(desc, part); break;
+    case JOB_SCAN: scanPart(desc, part); break;
     default: break;
   }
 }

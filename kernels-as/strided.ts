@@ -10,6 +10,7 @@ import { StridedJob } from '../build/gen/strided';
 import { partStart } from './parts';
 
 const STRIDE: usize = StridedJob.strides - StridedJob.shape;
+const OUT_STRIDE: usize = StridedJob.outStrides - StridedJob.shape;
 
 /** Square tile edge for transposes: TILE source rows of 64 bytes stay in L1. */
 const TILE = 16;
@@ -78,15 +79,15 @@ function transposePlane(src: usize, dst: usize, rows: i32, cols: i32, s: isize):
  * split the steps.
  */
 export function stridedPart(desc: usize, part: i32): void {
-  if (load<u32>(desc + StridedJob.write) != 0) {
-    stridedWritePart(desc, part);
-    return;
-  }
   const x = <usize>load<u32>(desc + StridedJob.x), out = <usize>load<u32>(desc + StridedJob.out);
   const rank = load<i32>(desc + StridedJob.rank), parts = load<i32>(desc + StridedJob.parts);
   const base = x + (<usize>load<i32>(desc + StridedJob.offset) << 2);
   const dims = desc + StridedJob.shape;
   const coord = desc + StridedJob.coords + (<usize>part << 5);
+  if (load<u32>(desc + StridedJob.into) != 0) {
+    stridedInto(desc, part, base, out, rank, parts, dims, coord);
+    return;
+  }
   if (rank <= 0) {
     if (part == 0) store<i32>(out, load<i32>(base));
     return;
@@ -141,43 +142,64 @@ export function stridedPart(desc: usize, part: i32): void {
 }
 
 /**
- * stridedWrite: out[offset + sum_d coord_d(i) * strides[d]] = x[i], x contiguous. Parts split
- * the rows (the outer coordinates); each row is a contiguous run of x written at stride `s`.
- * Bits move as i32, so the copy is exact.
+ * The copy into a strided region of out (concat pieces, a slice's gradient,
+ * a KV cache's append): out[outOffset + Σ c·outStrides] = x[offset + Σ c·strides].
+ * Parts split the rows (all but the last dimension); a row whose source and
+ * destination are both contiguous is one memory.copy (a concat piece or a
+ * cache append, once the JS side has merged contiguous dimensions).
+ * Distinct coordinates reach distinct outputs, so parts never write one
+ * element twice.
  */
-function stridedWritePart(desc: usize, part: i32): void {
-  const x = <usize>load<u32>(desc + StridedJob.x);
-  const base = <usize>load<u32>(desc + StridedJob.out) + (<usize>load<i32>(desc + StridedJob.offset) << 2);
-  const rank = load<i32>(desc + StridedJob.rank), parts = load<i32>(desc + StridedJob.parts);
-  const dims = desc + StridedJob.shape;
+function stridedInto(desc: usize, part: i32, base: usize, out: usize, rank: i32, parts: i32, dims: usize, coord: usize): void {
+  const outBase = out + (<usize>load<i32>(desc + StridedJob.outOffset) << 2);
   if (rank <= 0) {
-    if (part == 0) store<i32>(base, load<i32>(x));
+    if (part == 0) store<i32>(outBase, load<i32>(base));
     return;
   }
   for (let d = 0; d < rank; d++) if (load<i32>(dims + (<usize>d << 2)) <= 0) return;
   const last = rank - 1;
-  const len = load<i32>(dims + (<usize>last << 2));
-  const s = <isize>load<i32>(dims + (<usize>last << 2), STRIDE);
+  const lastAt = dims + (<usize>last << 2);
+  const len = load<i32>(lastAt);
+  const sIn = <isize>load<i32>(lastAt, STRIDE), sOut = <isize>load<i32>(lastAt, OUT_STRIDE);
   let rows = 1;
   for (let d = 0; d < last; d++) rows *= load<i32>(dims + (<usize>d << 2));
   const r0 = partStart(rows, parts, part, 1), r1 = partStart(rows, parts, part + 1, 1);
+  if (r0 >= r1) return;
+  // Coordinates and offsets of row r0; later rows step them like an odometer.
+  let src: isize = 0, dst: isize = 0;
+  let rest = r0;
+  for (let d = last - 1; d >= 0; d--) {
+    const at = dims + (<usize>d << 2);
+    const size = load<i32>(at);
+    const c = rest % size;
+    rest /= size;
+    store<i32>(coord + (<usize>d << 2), c);
+    src += <isize>c * load<i32>(at, STRIDE);
+    dst += <isize>c * load<i32>(at, OUT_STRIDE);
+  }
+  const contiguous = sIn == 1 && sOut == 1;
+  const ib = sIn << 2, ob = sOut << 2;
   for (let row = r0; row < r1; row++) {
-    // The row's destination offset from its coordinates (rows are long enough that this is cheap).
-    let off: isize = 0;
-    let rest = row;
+    const from = base + (src << 2), to = outBase + (dst << 2);
+    if (contiguous) memory.copy(to, from, <usize>len << 2);
+    else {
+      let a = from, b = to;
+      for (let i = 0; i < len; i++, a += ib, b += ob) store<i32>(b, load<i32>(a));
+    }
     for (let d = last - 1; d >= 0; d--) {
       const at = dims + (<usize>d << 2);
-      const size = load<i32>(at);
-      off += <isize>(rest % size) * load<i32>(at, STRIDE);
-      rest /= size;
-    }
-    const src = x + ((<usize>row * <usize>len) << 2);
-    const dst = base + (off << 2);
-    if (s == 1) memory.copy(dst, src, <usize>len << 2);
-    else {
-      const sb = s << 2;
-      let p = dst;
-      for (let i = 0; i < len; i++, p += sb) store<i32>(p, load<i32>(src + (<usize>i << 2)));
+      const cd = coord + (<usize>d << 2);
+      const c = load<i32>(cd) + 1;
+      const sizeD = load<i32>(at);
+      if (c < sizeD) {
+        store<i32>(cd, c);
+        src += load<i32>(at, STRIDE);
+        dst += load<i32>(at, OUT_STRIDE);
+        break;
+      }
+      store<i32>(cd, 0);
+      src -= <isize>(sizeD - 1) * load<i32>(at, STRIDE);
+      dst -= <isize>(sizeD - 1) * load<i32>(at, OUT_STRIDE);
     }
   }
 }

@@ -14,6 +14,8 @@
 // Special values, as PyTorch: a row holding a NaN or a +inf, or only −inf,
 // is NaN (loss and gradient); a −inf logit elsewhere has p = 0 (and a −inf
 // target logit an infinite loss). NaNs are found on the bits (ieee.wgsl).
+// Class ids come unchecked only from a Tensor on this device (src/integers.ts):
+// a row whose id is not an integer in [0, cols) is NaN, never a read elsewhere.
 
 override WG: u32 = 64u;   // power of two
 
@@ -31,6 +33,13 @@ var<workgroup> wz: array<f32, WG>;
 var<workgroup> wsum: array<f32, WG>;
 
 const LOWEST: f32 = -0x1.fffffep+127f;
+
+// The row's class id, or −1 where it is NaN, not an integer, or out of [0, cols).
+fn classOf(row: u32) -> i32 {
+  let v = T[row];
+  if (isNan(v) || !(v >= 0.0) || !(v < f32(P.cols)) || floor(v) != v) { return -1; }
+  return i32(v);
+}
 
 fn log1pPos(x: f32) -> f32 {
   if (x >= 0.5) { return log1(1.0 + x); }
@@ -89,7 +98,8 @@ fn xent_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let mx = wmax[0];
   let zz = wz[0];
   let ss = wsum[0];
-  if (isNan(ss) || !isFinite(mx) || !(zz >= 1.0)) {
+  let t = classOf(row);
+  if (isNan(ss) || !isFinite(mx) || !(zz >= 1.0) || t < 0) {
     let q = nanOf(ss);
     LOSS[row] = q;
     LSE[2u * row] = q;
@@ -97,7 +107,7 @@ fn xent_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     return;
   }
   let l = select(log1(zz), 0.0, zz == 1.0) + log1pPos(ss / zz);
-  LOSS[row] = (mx - X[base + u32(T[row])]) + l;
+  LOSS[row] = (mx - X[base + u32(t)]) + l;
   LSE[2u * row] = mx;
   LSE[2u * row + 1u] = l;
 }
@@ -109,7 +119,8 @@ fn xent_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (e >= P.rows * P.cols) { return; }
   let r = e / P.cols;
   let c = e - r * P.cols;
+  let t = classOf(r);
   let p = exp1((X[e] - BLSE[2u * r]) - BLSE[2u * r + 1u]);
-  let hot = select(0.0, 1.0, c == u32(T[r]));
-  DX[e] = (P.scale * G[r * P.gStride]) * (p - hot);
+  let hot = select(0.0, 1.0, i32(c) == t);
+  DX[e] = select((P.scale * G[r * P.gStride]) * (p - hot), nanOf(0.0), t < 0);
 }

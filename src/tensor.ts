@@ -4,6 +4,7 @@ import { releaseNode, backward as runBackward, type GradNode } from './autograd.
 import type { Backend, DeviceName } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { fail, fmtShape } from './errors.js';
+import { formatTensor } from './format.js';
 import { setTensorCheck, track } from './memory.js';
 import { countStorage, countTensor, uncountStorage } from './memory-stats.js';
 import { bool, describe, options } from './options.js';
@@ -205,8 +206,30 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * The values as PyTorch prints them (`tensor([[1., 2.], [3., 4.]])`, one
+   * number format, the middle elided past 1000 elements), with the device
+   * and requires_grad. WebGPU values cannot be read synchronously: there it
+   * names shape and device only; `await t.toStringAsync()` prints values on
+   * every device. Node's console.log and util.inspect use it too.
+   */
   toString(): string {
-    return `Tensor(${fmtShape(this.shape)}, ${this.isDisposed ? 'disposed' : this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const s = this.storage;
+    if (!s) return `tensor(<disposed>, size=(${this.shape.join(', ')}${this.rank === 1 ? ',' : ''}))`;
+    if (!s.backend.readSync) {
+      return `tensor(<on ${s.backend.name}: await t.toStringAsync() for the values>, size=(${this.shape.join(', ')}${this.rank === 1 ? ',' : ''})${this.suffixes().map((x) => `, ${x}`).join('')})`;
+    }
+    return formatTensor(s.backend.readSync(s.handle, this.size), this.shape, this.suffixes());
+  }
+  /** toString() with the values read on any device. */
+  async toStringAsync(): Promise<string> {
+    return formatTensor(await this.data(), this.shape, this.suffixes());
+  }
+  private suffixes(): string[] {
+    return [`device='${this.device}'`, ...(this.requiresGrad ? ['requires_grad=True'] : [])];
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   /** A copy on another device (a new leaf; async because GPU reads are). */

@@ -4,12 +4,12 @@
 // empty tensors, losses with −inf logits, argmax. Rules: helpers/special.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { argmax, crossEntropy, LeptonError, linear, logSoftmax, max, mean, mse, softmax, sum, tensor, type Activation, type Tensor } from '../src/index.js';
+import { argmax, argmin, clamp, concat, cumsum, pow, slice, topk, where, crossEntropy, LeptonError, linear, logSoftmax, max, mean, mse, softmax, sum, tensor, type Activation, type Tensor } from '../src/index.js';
 import * as ops from '../src/ops/elementwise.js';
 import { broadcastTo, transpose } from '../src/ops/shape.js';
 import { devices } from './helpers/backends.js';
 import { testRng } from './helpers/random.js';
-import { answers, DENORM_MIN, PAIR_VALUES, show, SPECIALS, SpecialTable, type Policy } from './helpers/special.js';
+import { answers, DENORM_MIN, isDenormal, PAIR_VALUES, show, SPECIALS, SpecialTable, type Policy } from './helpers/special.js';
 import * as m from './reference/math.js';
 import * as R from './reference/ops.js';
 
@@ -230,6 +230,50 @@ test('argmax counts NaN as the maximum; mse; transpose and broadcast copy specia
     const p: Policy = {};
     tr.forEach((v, i) => { const x = SPECIALS[(i % 4) * 5 + Math.floor(i / 4)]; table.check('transpose', device, `copy of ${show(x)}`, v, answers(beOf(device), (t) => t, [x], p), p); });
     bc.forEach((v, i) => { const x = SPECIALS[i % SPECIALS.length]; table.check('broadcastTo', device, `copy of ${show(x)}`, v, answers(beOf(device), (t) => t, [x], p), p); });
+  }
+  table.assertClean();
+});
+
+test('toolkit ops: pow and its gradients, where and clamp at every special value, copies bit for bit', async () => {
+  const pairs = PAIR_VALUES.flatMap((a) => PAIR_VALUES.map((b) => [a, b]));
+  const A = pairs.map((p) => p[0]), B = pairs.map((p) => p[1]);
+  // d/da = b·a^(b−1) (0 where b = 0); d/db = a^b·ln a (0 where a = 0 and b >= 0): PyTorch's pow_backward.
+  const dA = (a: number, b: number) => (b === 0 ? 0 : b * m.pow(a, b - 1));
+  const dB = (a: number, b: number) => (a === 0 && b >= 0 ? 0 : m.pow(a, b) * Math.log(a));
+  const sz: Policy = { signedZero: false };
+  for (const device of devices) {
+    const { out, grads: [da, db] } = await forwardBackward(device, [A, B], ([a, b]) => pow(a, b));
+    pairs.forEach(([a, b], i) => {
+      table.check('pow', device, `pow(${show(a)}, ${show(b)})`, out[i], answers(beOf(device), m.pow, [a, b]));
+      // b·a^(b−1) is formed in float32, as PyTorch's: with a denormal operand the power overflows
+      // before the product (1e-45 · (1e-45)^-1 = inf there too); the float64 reference does not.
+      if (!isDenormal(a) && !isDenormal(b)) table.check('pow gradient (base)', device, `∂pow/∂a(${show(a)}, ${show(b)})`, da[i], answers(beOf(device), dA, [a, b], sz), sz);
+      table.check('pow gradient (exponent)', device, `∂pow/∂b(${show(a)}, ${show(b)})`, db[i], answers(beOf(device), dB, [a, b], sz), sz);
+    });
+    // where / clamp pass special values through exactly; the gradient goes to the selected operand only.
+    const c = SPECIALS.map((_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : NaN));
+    const { out: w, grads: [ga, gb] } = await forwardBackward(device, [SPECIALS, [...SPECIALS].reverse()], ([a, b]) => where(tensor(c, { device }), a, b));
+    SPECIALS.forEach((x, i) => {
+      const y = [...SPECIALS].reverse()[i], take = c[i] !== 0;
+      table.check('where', device, `where(${show(c[i])}, ${show(x)}, ${show(y)})`, w[i], answers(beOf(device), (p, q) => (take ? p : q), [x, y]));
+      assert.equal([ga[i], gb[i]], take ? [1, 0] : [0, 1]);
+    });
+    const { out: cl, grads: [gc] } = await forwardBackward(device, [SPECIALS], ([x]) => clamp(x, -1, 2));
+    SPECIALS.forEach((x, i) => {
+      table.check('clamp', device, `clamp(${show(x)}, -1, 2)`, cl[i], answers(beOf(device), (t) => (Number.isNaN(t) ? NaN : Math.min(Math.max(t, -1), 2)), [x]));
+      table.check('clamp gradient', device, `clamp′(${show(x)})`, gc[i], answers(beOf(device), (t) => (t >= -1 && t <= 2 ? 1 : 0), [x], sz), sz);
+    });
+    // Slices, concat, cumsum of one element and topk move values bit for bit; argmin counts NaN as the answer.
+    const t = tensor(SPECIALS, { device });
+    const copies = [await slice(t, [null], [null], [-1]).data(), await concat([t, t]).data(), await cumsum(t.reshape([SPECIALS.length, 1]), 1).data()];
+    copies.forEach((v, k) => v.forEach((got, i) => {
+      const x = k === 0 ? SPECIALS[SPECIALS.length - 1 - i] : SPECIALS[i % SPECIALS.length];
+      // cumsum of one value is 0 + x: −0 becomes +0 (as PyTorch's sum from 0).
+      const p: Policy = { signedZero: k !== 2 };
+      table.check(['slice', 'concat', 'cumsum'][k], device, `copy of ${show(x)}`, got, answers(beOf(device), (u) => u, [x], p), p);
+    }));
+    assert.is(await argmin(tensor([1, -Infinity, NaN, NaN], { device })).item(), 2);
+    assert.equal([...await topk(tensor([1, NaN, Infinity, -0, 0], { device }), 5).indices.data()], [1, 2, 0, 3, 4]);
   }
   table.assertClean();
 });

@@ -13,6 +13,7 @@ import type { ConvKernels } from './primitives/conv.js';
 import type { AttentionKernels } from './primitives/attention.js';
 import type { BinaryOp, ElementwiseKernels, UnaryOp } from './primitives/elementwise.js';
 import type { EmbeddingKernels } from './primitives/embedding.js';
+import type { GatherKernels } from './primitives/gather.js';
 import type { MatmulKernels, MatmulShape } from './primitives/matmul.js';
 import type { NormKernels } from './primitives/norm.js';
 import type { OptimKernels } from './primitives/optim.js';
@@ -37,6 +38,7 @@ export type { AdamParams, SgdParams } from './primitives/optim.js';
 export type { AvgPoolParams, PoolGeometry } from './primitives/pool.js';
 export { REDUCE_OPS, type ReduceOp, type ReduceParams } from './primitives/reduce.js';
 export type { StridedParams } from './primitives/strided.js';
+export type { CumsumParams, GatherParams, ScanParams, TopkParams } from './primitives/gather.js';
 
 export type DeviceName = 'webgpu' | 'wasm';
 
@@ -101,7 +103,7 @@ export interface PrepareWork {
  */
 export interface Backend<H = unknown> extends Runtime<H>,
   ElementwiseKernels<H>, MatmulKernels<H>, ReduceKernels<H>, SoftmaxKernels<H>, StridedKernels<H>, OptimKernels<H>,
-  ConvKernels<H>, PoolKernels<H>, AttentionKernels<H>, NormKernels<H>, EmbeddingKernels<H>, XentKernels<H> {
+  ConvKernels<H>, PoolKernels<H>, AttentionKernels<H>, NormKernels<H>, EmbeddingKernels<H>, XentKernels<H>, GatherKernels<H> {
   /** Compiles the kernels this work will use, ahead of their first use (where compiling exists: WebGPU). */
   prepare?(work: PrepareWork): Promise<void>;
 }

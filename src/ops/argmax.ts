@@ -1,8 +1,11 @@
-// argmax, composed from existing kernels for now (a dedicated kernel may come
-// later): the first index of the maximum along an axis, as PyTorch's, with
-// NaN counted as the maximum. No gradient (an index is piecewise constant).
+// argmax and argmin, composed from existing kernels: the first index of the
+// maximum (minimum) along an axis, as PyTorch's, with NaN counted as the
+// answer wherever there is one (PyTorch's argmax and argmin both return the
+// first NaN). argmin is argmax of −x: negation keeps NaN and makes ±0 tie.
+// No gradient (an index is piecewise constant).
 import { noGrad } from '../autograd.js';
 import { fail } from '../errors.js';
+import { describe } from '../options.js';
 import { scope } from '../memory.js';
 import { normalizeAxes } from '../shape.js';
 import { empty, type Tensor } from '../tensor.js';
@@ -17,20 +20,34 @@ import { arg } from './util.js';
  * reduced axis with size 1. Never records a gradient.
  */
 export function argmax(x: Tensor, axis?: number, keepDims = false): Tensor {
-  arg('argmax', 'x', x);
-  if (axis !== undefined && !Number.isInteger(axis)) fail('argmax', `argument 'axis' must be an integer, got ${JSON.stringify(axis)}`);
-  if (typeof keepDims !== 'boolean') fail('argmax', `argument 'keepDims' must be a boolean, got ${typeof keepDims}`);
+  return argExtreme('argmax', x, axis, keepDims);
+}
+
+/**
+ * Indices (as float32 values) of the smallest value along `axis`; the first
+ * one where several tie, and the first NaN if there is one (as PyTorch).
+ * Otherwise as argmax.
+ */
+export function argmin(x: Tensor, axis?: number, keepDims = false): Tensor {
+  return argExtreme('argmin', x, axis, keepDims);
+}
+
+function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
+  arg(op, 'x', x);
+  if (axis !== undefined && axis !== null && !Number.isInteger(axis)) fail(op, `argument 'axis' must be an integer, got ${describe(axis)}`);
+  if (typeof keepDims !== 'boolean') fail(op, `argument 'keepDims' must be a boolean, got ${describe(keepDims)}`);
+  if (axis === null) axis = undefined;
   const flat = axis === undefined || x.rank === 0;
   const shape = flat ? [x.size] : [...x.shape];
-  const ax = flat ? 0 : normalizeAxes('argmax', axis, x.rank)[0];
+  const ax = flat ? 0 : normalizeAxes(op, axis, x.rank)[0];
   const n = shape[ax];
-  if (n === 0) fail('argmax', `cannot take the argmax of an empty axis: x has shape [${x.shape.join(', ')}], axis ${axis ?? '(all)'}`);
-  if (n > 2 ** 24) fail('argmax', `axis of length ${n} is longer than float32 indices can count exactly (2^24)`);
+  if (n === 0) fail(op, `cannot take the ${op} of an empty axis: x has shape [${x.shape.join(', ')}], axis ${axis ?? '(all)'}`);
+  if (n > 2 ** 24) fail(op, `axis of length ${n} is longer than float32 indices can count exactly (2^24)`);
   const outShape = flat
     ? (keepDims ? x.shape.map(() => 1) : [])
     : (keepDims ? shape.map((d, i) => (i === ax ? 1 : d)) : shape.filter((_, i) => i !== ax));
   return noGrad(() => scope(() => {
-    const v = x.view(shape);
+    const v = op === 'argmin' ? unaryRaw('neg', x).view(shape) : x.view(shape);
     // Weights along the axis: rev = n − i (1 … n) at the maximum, n + rev at a NaN, so the largest
     // weight belongs to the first NaN if there is one, else to the first maximum. The NaN test does
     // not rely on max() propagating NaN (not every backend's does yet).

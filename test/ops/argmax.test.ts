@@ -8,7 +8,7 @@ import * as lp from '../../src/index.js';
 import { devices } from '../helpers/backends.js';
 import { testRng } from '../helpers/random.js';
 
-const { tensor, argmax, LeptonError } = lp;
+const { tensor, argmax, argmin, LeptonError } = lp;
 const rng = testRng('argmax');
 
 /** Reference: PyTorch's rule, written directly (a NaN wins; otherwise the first strict maximum). */
@@ -87,5 +87,52 @@ test('argmax records no gradient, and rejects empty axes and bad arguments', () 
     try { f(); assert.unreachable(String(re)); } catch (e) { assert.instance(e, LeptonError); assert.match((e as Error).message, re); }
   }
 });
+
+/** argmin's reference, written directly: a NaN wins; otherwise the first strict minimum (−0 and +0 tie). */
+function refArgmin(x: ArrayLike<number>, shape: number[], axis: number): number[] {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1), n = shape[axis], inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const data: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      for (let k = 1; k < n; k++) {
+        const v = x[(o * n + k) * inner + i], b = x[(o * n + best) * inner + i];
+        if (Number.isNaN(b)) break;
+        if (Number.isNaN(v) || v < b) best = k;
+      }
+      data.push(best);
+    }
+  }
+  return data;
+}
+
+test('argmin along every axis of random shapes matches the reference (ties, ±0, ±inf, NaN)', async () => {
+  for (const device of devices) {
+    for (let c = 0; c < 16; c++) {
+      const rank = rng.int(1, 4), shape = Array.from({ length: rank }, () => rng.int(1, c % 5 === 0 ? 40 : 6));
+      const x = randomInput(shape.reduce((a, b) => a * b, 1));
+      const t = tensor(x, shape, { device });
+      for (let axis = -rank; axis < rank; axis++) {
+        const ax = axis < 0 ? axis + rank : axis;
+        const want = refArgmin(x, shape, ax);
+        const y = argmin(t, axis), k = argmin(t, axis, true);
+        assert.equal([...await y.data()], want, `${device} ${JSON.stringify([...x])} shape ${shape} axis ${axis}`);
+        assert.equal([...k.shape], shape.map((d, i) => (i === ax ? 1 : d)));
+        lp.dispose(y, k);
+      }
+      t.dispose();
+    }
+    assert.is(await argmin(tensor([[3, -0, 0], [0, -7, NaN]], { device })).item(), 5, 'flattened: the NaN');
+    assert.is(await argmin(tensor([[3, -0], [0, 1]], { device })).item(), 1, '−0 and 0 tie: the first');
+    assert.equal([...argmin(tensor([[1, 2]], { device }), undefined, true).shape], [1, 1]);
+  }
+  throwsArg(() => argmin(tensor(new Float32Array(0), [0])), /argmin: cannot take the argmin of an empty axis/);
+  throwsArg(() => argmin(tensor([1, 2]), 1), /argmin: axis 1 is out of range/);
+  throwsArg(() => argmin(tensor([1, 2]), 0, 'yes' as never), /argmin: argument 'keepDims' must be a boolean, got "yes"/);
+});
+
+function throwsArg(f: () => unknown, re: RegExp) {
+  try { f(); assert.unreachable(String(re)); } catch (e) { assert.instance(e, LeptonError); assert.match((e as Error).message, re); }
+}
 
 test.run();

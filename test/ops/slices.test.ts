@@ -1,4 +1,5 @@
-// narrow and cat on every device: exact copies (compared bit for bit with an
+// narrow and cat (src/ops/slice.ts, src/ops/concat.ts; used by nn.MultiHeadAttention
+// and its KV cache) on every device: exact copies (compared bit for bit with an
 // index-by-index float64 reference, special values included), their gradients
 // (each other's), and their errors.
 import { test } from 'uvu';
@@ -6,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { tensor } from '../../src/creation.js';
 import { LeptonError } from '../../src/errors.js';
 import { mul } from '../../src/ops/elementwise.js';
-import { cat, narrow } from '../../src/ops/slices.js';
+import { cat } from '../../src/ops/concat.js';
+import { narrow } from '../../src/ops/slice.js';
 import type { Tensor } from '../../src/tensor.js';
 import { devices } from '../helpers/backends.js';
 import { testRng } from '../helpers/random.js';
@@ -103,15 +105,16 @@ test('narrow and cat reject bad arguments with LeptonErrors', async () => {
     const t = (s: number[]) => tensor(new Float32Array(size(s)), s, { device });
     const a = t([2, 3]), b = t([2, 4]), c = t([3, 3]);
     const bad: [() => unknown, RegExp][] = [
-      [() => narrow(a, 2, 0, 1), /^narrow: argument 'axis' must be an integer in \[-2, 1\] for a rank-2 tensor, got 2/],
-      [() => narrow(a, 1, 4, 0), /^narrow: argument 'start' must be an integer in \[0, 3\]/],
+      [() => narrow(a, 2, 0, 1), /^narrow: argument 'dim' must be an integer in \[-2, 1\] for a tensor of rank 2, got 2/],
+      [() => narrow(a, 1, 4, 0), /^narrow: argument 'start' must be an integer in \[-3, 3\]/],
+      [() => narrow(a, 1, -4, 0), /^narrow: argument 'start' must be an integer in \[-3, 3\]/],
       [() => narrow(a, 1, 1, 3), /^narrow: argument 'length' must be an integer in \[0, 2\]/],
       [() => narrow(a, 0, 0.5, 1), /^narrow: argument 'start'/],
-      [() => cat([]), /^cat: argument 'tensors' must be a non-empty array/],
-      [() => cat([a, b], 0), /^cat: tensors\[1\] has shape \[2, 4\]; on axes other than 0 it must match tensors\[0\]'s \[2, 3\]/],
+      [() => cat([]), /^cat: argument 'tensors' is empty; needs at least one Tensor/],
+      [() => cat([a, b], 0), /^cat: tensors\[1\] has shape \[2, 4\], tensors\[0\] has \[2, 3\]; sizes must match except in dimension 0/],
       [() => cat([a, c], 1), /^cat: tensors\[1\] has shape \[3, 3\]/],
       [() => cat([a, t([6])], 0), /^cat: tensors\[1\] has shape \[6\]/],
-      [() => cat([a, a], -3), /^cat: argument 'axis'/],
+      [() => cat([a, a], -3), /^cat: argument 'dim'/],
     ];
     for (const [f, re] of bad) {
       try {
@@ -124,6 +127,8 @@ test('narrow and cat reject bad arguments with LeptonErrors', async () => {
     }
     assert.equal(cat([a, b], 1).shape, [2, 7]);
     assert.equal(cat([a, c], -2).shape, [5, 3]);
+    // PyTorch's negative start counts from the end.
+    assert.equal(Array.from(await narrow(tensor([1, 2, 3, 4], [4], { device }), 0, -3, 2).data()), [2, 3]);
     for (const x of [a, b, c] as Tensor[]) x.dispose();
   }
 });

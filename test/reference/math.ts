@@ -103,6 +103,17 @@ export function binary(op: string, a: number, b: number): number {
     case 'sigmoid_bwd': return b * a * (1 - a);
     // 0 · b = 0 even for b = ±inf (the 0 · log 0 = 0 of an entropy, as torch.xlogy); NaN stays NaN.
     case 'xmul': return a === 0 && !Number.isNaN(b) ? 0 : a * b;
+    // a where b is true (non-zero; NaN is true), else −0.
+    case 'mask': return b !== 0 ? a : -0;
+    case 'ge': return a >= b ? 1 : 0;
+    case 'pow': return pow(a, b);
   }
   throw new Error(`reference: unknown binary op ${op}`);
+}
+
+/** C's pow (PyTorch's): JavaScript's Math.pow except x^±0 = 1 and 1^y = 1 for every x, y (NaN too), and (−1)^±inf = 1. */
+export function pow(a: number, b: number): number {
+  if (b === 0 || a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
 }

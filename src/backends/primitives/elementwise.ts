@@ -20,11 +20,17 @@ export type UnaryOp = keyof typeof UNARY_OPS;
  * `a` is the activation's input (relu, gelu) or its output (tanh, sigmoid),
  * `b` is the incoming gradient, and the result is `b * act'(...)`. `xmul` is
  * `a * b` except 0 where a = 0 and b is not NaN (0 · ±inf = 0: the 0 · log 0 = 0
- * of a cross-entropy, as torch.xlogy).
+ * of a cross-entropy, as torch.xlogy). `mask` is `a` where b is non-zero
+ * (NaN counts as true, as bool(NaN) in PyTorch) and −0 elsewhere: where(c, a,
+ * b) is mask(a, c) + mask(b, !c), and adding −0 changes no value, not even a
+ * −0. `ge` is a >= b (0 with a NaN). `pow` is C's pow (PyTorch's): x^0 = 1 and
+ * 1^y = 1 even for NaN, NaN for a negative base and a non-integer exponent,
+ * signed zeros and infinities by the parity of an integer exponent.
  */
 export const BINARY = codes('BINARY', {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7,
   relu_bwd: 8, gelu_bwd: 9, tanh_bwd: 10, sigmoid_bwd: 11, xmul: 12,
+  mask: 13, ge: 14, pow: 15,
 });
 export const BINARY_OPS = BINARY.codes;
 export type BinaryOp = keyof typeof BINARY_OPS;

@@ -7,6 +7,7 @@ import * as conv from './conv.js';
 import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
 import * as embedding from './embedding.js';
+import * as gather from './gather.js';
 import * as jobs from './jobs.js';
 import * as limits from './limits.js';
 import * as matmul from './matmul.js';
@@ -24,6 +25,7 @@ export const DECLS: Record<string, readonly Decl[]> = {
   attention: attention.DECLS,
   elementwise: elementwise.DECLS,
   embedding: embedding.DECLS,
+  gather: gather.DECLS,
   jobs: jobs.DECLS,
   limits: limits.DECLS,
   matmul: matmul.DECLS,

@@ -9,27 +9,37 @@ export interface StridedParams {
   shape: readonly number[];
   strides: readonly number[];
   offset: number;
+  /**
+   * Where given, the copy writes into `out` in place instead of filling it:
+   * out[outOffset + Σ_d coord_d·outStrides[d]] = x[…]; the rest of out keeps
+   * its values (concat pieces, the gradient of a slice). Distinct coordinates
+   * must reach distinct elements of out, and out must not be x.
+   */
+  outStrides?: readonly number[];
+  outOffset?: number;
 }
 
 export interface StridedKernels<H> {
   strided(x: H, out: H, p: StridedParams): void;
-  /**
-   * The scatter the other way: out[offset + Σ_d coord_d(i)·strides[d]] = x[i]
-   * over the row-major `shape` (x contiguous); every other element of out is
-   * left as it is. The gradient of a slice, and concatenation (src/ops/slices.ts).
-   * x and out are different storages; the written positions must not overlap.
-   */
-  stridedWrite(x: H, out: H, p: StridedParams): void;
 }
 
 /** WebGPU uniform; strides are signed (reversed views). */
 export const StridedDims = struct('StridedDims', {
   shape: { array: 'u32', length: MAX_RANK }, strides: { array: 'i32', length: MAX_RANK }, n: 'u32', rank: 'u32', offset: 'i32',
 }, 'wgsl');
-/** WASM job descriptor; `coords` holds MAX_RANK scratch coordinates per part; `write` 1 is stridedWrite (out strided, x contiguous). */
+/** WebGPU uniform of the copy into a strided region of out (StridedParams.outStrides). */
+export const StridedIntoDims = struct('StridedIntoDims', {
+  shape: { array: 'u32', length: MAX_RANK }, strides: { array: 'i32', length: MAX_RANK }, outStrides: { array: 'i32', length: MAX_RANK },
+  n: 'u32', rank: 'u32', offset: 'i32', outOffset: 'i32',
+}, 'wgsl');
+/**
+ * WASM job descriptor; `coords` holds MAX_RANK scratch coordinates per part.
+ * `into` = 1 writes through `outStrides` from `outOffset` (StridedParams.outStrides).
+ */
 export const StridedJob = struct('StridedJob', {
-  x: 'u32', out: 'u32', rank: 'u32', offset: 'i32', parts: 'u32', write: 'u32',
-  shape: { array: 'i32', length: MAX_RANK }, strides: { array: 'i32', length: MAX_RANK }, coords: { array: 'i32', length: 0 },
+  x: 'u32', out: 'u32', rank: 'u32', offset: 'i32', parts: 'u32', into: 'u32', outOffset: 'i32',
+  shape: { array: 'i32', length: MAX_RANK }, strides: { array: 'i32', length: MAX_RANK }, outStrides: { array: 'i32', length: MAX_RANK },
+  coords: { array: 'i32', length: 0 },
 }, 'wasm');
 
-export const DECLS = [StridedDims, StridedJob];
+export const DECLS = [StridedDims, StridedIntoDims, StridedJob];

@@ -13,6 +13,8 @@ import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
+import type { CumsumParams, GatherParams, TopkParams } from '../primitives/gather.js';
+import * as gat from './kernels/gather.js';
 import { importNode, isNode } from '../node-import.js';
 import * as conv from './kernels/conv.js';
 import * as attn from './kernels/attention.js';
@@ -131,7 +133,10 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   reduce(op: ReduceOp, x: WasmHandle, out: WasmHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: WasmHandle, out: WasmHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.strided(this, x, out, p); }
-  stridedWrite(x: WasmHandle, out: WasmHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
+  gather(x: WasmHandle, index: WasmHandle, out: WasmHandle, p: GatherParams): void { gat.gather(this, x, index, out, p); }
+  scatterAdd(g: WasmHandle, index: WasmHandle, out: WasmHandle, p: GatherParams): void { gat.scatterAdd(this, g, index, out, p); }
+  cumsum(x: WasmHandle, out: WasmHandle, p: CumsumParams): void { gat.cumsum(this, x, out, p); }
+  topk(x: WasmHandle, values: WasmHandle, indices: WasmHandle, p: TopkParams): void { gat.topk(this, x, values, indices, p); }
   sgd(param: WasmHandle, grad: WasmHandle, velocity: WasmHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: WasmHandle, grad: WasmHandle, m: WasmHandle, v: WasmHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   conv2d(x: WasmHandle, w: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }

@@ -11,6 +11,8 @@ import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
+import type { CumsumParams, GatherParams, TopkParams } from '../primitives/gather.js';
+import * as gat from './kernels/gather.js';
 import { getGPU } from './gpu.js';
 import * as conv from './kernels/conv.js';
 import * as attn from './kernels/attention.js';
@@ -200,7 +202,10 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   reduce(op: ReduceOp, x: GpuHandle, out: GpuHandle, p: ReduceParams): void { red.reduce(this, op, x, out, p); }
   softmax(x: GpuHandle, out: GpuHandle, rows: number, cols: number, log: boolean): void { sm.softmax(this, x, out, rows, cols, log); }
   strided(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.strided(this, x, out, p); }
-  stridedWrite(x: GpuHandle, out: GpuHandle, p: StridedParams): void { str.stridedWrite(this, x, out, p); }
+  gather(x: GpuHandle, index: GpuHandle, out: GpuHandle, p: GatherParams): void { gat.gather(this, x, index, out, p); }
+  scatterAdd(g: GpuHandle, index: GpuHandle, out: GpuHandle, p: GatherParams): void { gat.scatterAdd(this, g, index, out, p); }
+  cumsum(x: GpuHandle, out: GpuHandle, p: CumsumParams): void { gat.cumsum(this, x, out, p); }
+  topk(x: GpuHandle, values: GpuHandle, indices: GpuHandle, p: TopkParams): void { gat.topk(this, x, values, indices, p); }
   sgd(param: GpuHandle, grad: GpuHandle, velocity: GpuHandle | null, n: number, p: SgdParams): void { optim.sgd(this, param, grad, velocity, n, p); }
   adam(param: GpuHandle, grad: GpuHandle, m: GpuHandle, v: GpuHandle, n: number, p: AdamParams): void { optim.adam(this, param, grad, m, v, n, p); }
   conv2d(x: GpuHandle, w: GpuHandle, bias: GpuHandle | null, out: GpuHandle, p: Conv2dParams): void { conv.conv2d(this, x, w, bias, out, p); }

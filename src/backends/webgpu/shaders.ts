@@ -7,6 +7,7 @@ import convDecls from '../../../build/gen/conv.wgsl';
 import attentionDecls from '../../../build/gen/attention.wgsl';
 import elementwiseDecls from '../../../build/gen/elementwise.wgsl';
 import embeddingDecls from '../../../build/gen/embedding.wgsl';
+import gatherDecls from '../../../build/gen/gather.wgsl';
 import limitsDecls from '../../../build/gen/limits.wgsl';
 import matmulDecls from '../../../build/gen/matmul.wgsl';
 import normDecls from '../../../build/gen/norm.wgsl';
@@ -22,6 +23,7 @@ import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
 import embedding from '../../../kernels-wgsl/embedding.wgsl';
+import gather from '../../../kernels-wgsl/gather.wgsl';
 import ieee from '../../../kernels-wgsl/ieee.wgsl';
 import matmulCommon from '../../../kernels-wgsl/matmul-common.wgsl';
 import matmulRegister from '../../../kernels-wgsl/matmul-register.wgsl';
@@ -60,5 +62,6 @@ export const SOURCES = {
   norm: normDecls + norm,
   embedding: embeddingDecls + embedding,
   xent: withActivations(xentDecls, xent),
+  gather: limitsDecls + gatherDecls + ieee + doubleFloat + gather,
 } as const;
 export type ShaderModule = keyof typeof SOURCES;

@@ -14,7 +14,7 @@ import { WHO, type WasmHandle, type WasmRuntime } from '../runtime.js';
  */
 const CHEAP = 40, COSTLY = 100;
 const COSTLY_UNARY: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'gelu', 'tanh', 'sigmoid', 'sqrt', 'rdiv']);
-const COSTLY_BINARY: ReadonlySet<BinaryOp> = new Set(['div', 'gelu_bwd']);
+const COSTLY_BINARY: ReadonlySet<BinaryOp> = new Set(['div', 'gelu_bwd', 'pow']);
 /** Elements of a part of a split row: a multiple of a cache line. */
 const LINE = 16;
 
