@@ -71,16 +71,18 @@ export function integers(op: string, name: string, data: unknown, lo: number, hi
     checkShape(op, name, shape);
     const flat = new Array<number>(sizeOf(shape));
     let k = 0;
-    const walk = (v: unknown, d: number) => {
+    const walk = (v: unknown, d: number, at: number[]) => {
       if (d === shape.length) {
         if (typeof v !== 'number') fail(op, `argument '${name}' has ${describe(v)} at ${where(k, shape)}; needs ${range}`);
         flat[k++] = v;
         return;
       }
-      if (!Array.isArray(v) || v.length !== shape[d]) fail(op, `argument '${name}' is ragged: nested arrays need shape ${fmtShape(shape)}`);
-      for (const x of v) walk(x, d + 1);
+      if (!Array.isArray(v) || v.length !== shape[d]) {
+        fail(op, `argument '${name}' is ragged: the entry at ${fmtShape(at)} is ${Array.isArray(v) ? `of length ${v.length}` : describe(v)}; needs an array of length ${shape[d]} (shape ${fmtShape(shape)})`);
+      }
+      v.forEach((x, i) => walk(x, d + 1, [...at, i]));
     };
-    walk(data, 0);
+    walk(data, 0, []);
     checkExact(op, name, noun, flat, shape);
     values = Float32Array.from(flat);
   } else {

@@ -9,6 +9,7 @@ import { binaryRaw, unaryRaw } from './ops/elementwise.js';
 import { matmul } from './ops/matmul.js';
 import { sum } from './ops/reduce.js';
 import { transpose } from './ops/shape.js';
+import { integers } from './integers.js';
 import { integer, oneOf, options } from './options.js';
 import { empty, Tensor } from './tensor.js';
 
@@ -24,26 +25,18 @@ function classRows(op: string, logits: Tensor, labels: Tensor | ArrayLike<number
   const lead = logits.shape.slice(0, -1), C = logits.shape[logits.rank - 1], n = lead.reduce((a, b) => a * b, 1);
   if (n === 0 || C === 0) fail(op, `no rows to score: logits have shape ${fmtShape(logits.shape)}`);
   if (C > 2 ** 24) fail(op, `${C} classes are more than float32 ids can count exactly (2^24)`);
-  let ids: Tensor, owned = false;
-  if (labels instanceof Tensor) {
-    labels.live(op, 'labels');
-    if (labels.shape.length !== lead.length || labels.shape.some((s, i) => s !== lead[i])) {
-      fail(op, `argument 'labels' has shape ${fmtShape(labels.shape)}; needs ${fmtShape(lead)} for logits ${fmtShape(logits.shape)}`);
-    }
-    if (labels.backend !== logits.backend) fail(op, `'labels' is on ${labels.device} and 'logits' on ${logits.device}; move one with await t.to('${logits.device}')`);
-    ids = labels;
-  } else {
-    if (!labels || typeof (labels as ArrayLike<number>).length !== 'number') fail(op, `argument 'labels' must be a Tensor, an Int32Array or a number[], got ${typeof labels}`);
-    if (labels.length !== n) fail(op, `argument 'labels' has ${labels.length} ids; needs ${n} for logits ${fmtShape(logits.shape)}`);
-    const host = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      if (!Number.isInteger(c) || c < 0 || c >= C) fail(op, `argument 'labels' has class id ${c} at index ${i}; needs an integer in [0, ${C - 1}] for logits ${fmtShape(logits.shape)}`);
-      host[i] = c;
-    }
-    ids = hostTensor(logits, [n, 1], host, op);
-    owned = true;
+  // Labels follow the integer-data rule (src/integers.ts); a host array may also list the ids flat.
+  if (labels instanceof Tensor) labels.live(op, 'labels');
+  const ints = integers(op, 'labels', labels, 0, C, 'class id', ` for logits ${fmtShape(logits.shape)}`);
+  const flat = !(labels instanceof Tensor) && ints.shape.length === 1;
+  if (flat ? ints.shape[0] !== n : ints.shape.length !== lead.length || ints.shape.some((s, i) => s !== lead[i])) {
+    fail(op, flat ? `argument 'labels' has ${ints.shape[0]} ids; needs ${n} for logits ${fmtShape(logits.shape)}`
+      : `argument 'labels' has shape ${fmtShape(ints.shape)}; needs ${fmtShape(lead)} for logits ${fmtShape(logits.shape)}`);
   }
+  if (ints.tensor && ints.tensor.backend !== logits.backend) {
+    fail(op, `'labels' is on ${ints.tensor.device} and 'logits' on ${logits.device}; move one with await t.to('${logits.device}')`);
+  }
+  const ids = ints.tensor ?? hostTensor(logits, [n, 1], ints.values!, op), owned = !ints.tensor;
   return { views: () => ({ rows: logits.view([n, C]), ids: ids.view([n, 1]) }), ids, owned, n, C };
 }
 

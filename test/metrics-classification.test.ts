@@ -71,6 +71,10 @@ test('classification metric errors name the metric, the argument and what it nee
   await rejectsLepton(() => metrics.accuracy(logits, [0, 1], { top_k: 2 } as never), /unknown option 'top_k' \(did you mean 'topK'\?\)/);
   await rejectsLepton(() => metrics.confusionMatrix(logits, [0, 3]), /metrics.confusionMatrix: argument 'labels' has class id 3 at index 1; needs an integer in \[0, 2\]/);
   await rejectsLepton(() => metrics.confusionMatrix(logits, [0]), /argument 'labels' has 1 ids; needs 2 for logits \[2, 3\]/);
+  // Labels follow the integer-data rule: a tensor of ids on WASM is checked too.
+  const bad = tensor([0, 5]);
+  await rejectsLepton(() => metrics.accuracy(logits, bad), /metrics.accuracy: argument 'labels' has class id 5 at index 1; needs an integer in \[0, 2\]/);
+  bad.dispose();
   await rejectsLepton(() => metrics.confusionMatrix(logits, [0, 1], { normalize: 'rows' as never }), /option 'normalize' must be one of 'none', 'true', 'pred', 'all'/);
   await rejectsLepton(() => metrics.confusionMatrix(scalar, [0]), /argument 'logits' needs a class axis, got shape \[\]/);
   assert.is(lp.memory().numTensors, before, 'no tensor left behind');

@@ -9,9 +9,10 @@ import { add, log, maximum, mul, neg } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
 import { arg } from '../ops/util.js';
+import { integers, type IntegerData } from '../integers.js';
 import { options, accepts } from '../options.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, hostIds, hostNoise, pick, sampleOptions, type SampleOptions } from './common.js';
+import { broadcastShapes, hostNoise, pick, sampleOptions, type SampleOptions } from './common.js';
 
 /** float32's most negative finite value: torch clamps log-probabilities to it so that 0 · log 0 is 0, not NaN. */
 const MIN_LOG = -3.4028234663852886e38;
@@ -71,14 +72,15 @@ export class Categorical {
   }
 
   /**
-   * Log-probability of category ids `value` (a Tensor of ids, or an array of
-   * integers in [0, k), checked), broadcast against the batch shape.
+   * Log-probability of category ids `value` (integer data: a Tensor of ids, an
+   * array or a typed array of integers in [0, k); see "Integer data" in the
+   * README), broadcast against the batch shape.
    */
-  logProb(value: Tensor | ArrayLike<number>): Tensor {
+  logProb(value: IntegerData): Tensor {
     const op = 'Categorical.logProb';
-    const ids = value instanceof Tensor ? arg(op, 'value', value) : hostIds(op, value, this.numCategories, this.logits);
+    const ids = integers(op, 'value', value, 0, this.numCategories, 'category id');
     broadcastShapes(op, ids.shape, this.batchShape, `value ${fmtShape(ids.shape)} against the batch shape`);
-    return pick(this.logits, ids, this.numCategories);
+    return pick(op, this.logits, ids, this.numCategories);
   }
 
   /** Entropy −Σ p log p over the categories, shape `batchShape`. */

@@ -1,11 +1,13 @@
 // What the distributions share: checked sample options, host noise uploaded
-// to a tensor's device, and the one-hot stand-in for gather.
+// to a tensor's device, and the pick of log-probabilities by category id.
 import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import { noGrad, record } from '../autograd.js';
+import { integerTensor, type Integers } from '../integers.js';
 import { binaryRaw } from '../ops/elementwise.js';
+import { oneHotRaw } from '../ops/gather.js';
 import { sum, sumTo } from '../ops/reduce.js';
-import { integer, instanceOf, accepts, options, describe } from '../options.js';
+import { integer, instanceOf, accepts, options } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
@@ -38,42 +40,19 @@ export function hostNoise(like: Tensor, shape: number[], f: () => number): Tenso
 }
 
 /**
- * One-hot rows of integer ids: `[...ids.shape, k]`, 1 where the column is the
- * id. Stand-in for `gather` until the toolkit op lands: an equality test of
- * the ids against 0 … k−1 on the device (no readback), then a multiply-sum.
+ * log p[id] along the last axis for category ids checked by the integer-data
+ * rule (src/integers.ts): the toolkit's one-hot rows (made on the host from
+ * visible ids, else gathered from an identity on the device, NaN for a bad
+ * id) times the log-probabilities, summed. The one-hot broadcasts against
+ * the batch shape. The product is `xmul` (0 where the one-hot is 0, even
+ * against a −inf log-probability of a masked category), as crossEntropy's;
+ * the gradient reaches only the picked entries.
  */
-export function oneHot(ids: Tensor, k: number): Tensor {
-  return noGrad(() => {
-    const cols = tensor(Float32Array.from({ length: k }, (_, i) => i), [k], { device: ids.device });
-    return binaryRaw('eq', ids.view([...ids.shape, 1]), cols);
-  });
-}
-
-/**
- * log p[id] along the last axis: the one-hot rows times the log-probabilities,
- * summed. The product is `xmul` (0 where the one-hot is 0, even against a
- * −inf log-probability of a masked category), as crossEntropy's; the gradient
- * reaches only the picked entries.
- */
-export function pick(logp: Tensor, ids: Tensor, k: number): Tensor {
-  const oh = oneHot(ids, k);
-  const y = record('Categorical.logProb', binaryRaw('xmul', oh, logp, 'Categorical.logProb'), [logp], [oh], (g, [o]) => [sumTo(binaryRaw('mul', g, o!), logp.shape)]);
+export function pick(op: string, logp: Tensor, ids: Integers, k: number): Tensor {
+  if (ids.tensor) integerTensor(op, 'value', ids, logp.backend); // refuses ids on another device
+  const oh = noGrad(() => oneHotRaw(op, ids, k, logp.backend));
+  const y = record(op, binaryRaw('xmul', oh, logp, op), [logp], [oh], (g, [o]) => [sumTo(binaryRaw('mul', g, o!), logp.shape)]);
   return sum(y, -1);
-}
-
-/** Host ids checked as integers in [0, k) (a tensor of ids is the caller's to get right: checking it needs a readback). */
-export function hostIds(op: string, value: unknown, k: number, like: Tensor): Tensor {
-  if (!(Array.isArray(value) || ArrayBuffer.isView(value))) {
-    fail(op, `argument 'value' must be a Tensor of category ids or an array of them, got ${describe(value)}`);
-  }
-  const ids = value as ArrayLike<number>;
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < k)) {
-      fail(op, `argument 'value' has ${describe(v)} at index ${i}; needs an integer category id in [0, ${k - 1}]`);
-    }
-  }
-  return tensor(Float32Array.from(ids), [ids.length], { device: like.device });
 }
 
 /** numpy broadcasting of two shapes, or an error naming both. */

@@ -1,14 +1,15 @@
 // embedding(ids, weight): rows of weight gathered by integer id (PyTorch's
-// F.embedding). Ids are host integers (an array, nested arrays, or a typed
-// array), checked here before any kernel: out of range is a LeptonError
-// naming the id and where it is. The gradient is a deterministic
+// F.embedding). Ids follow the integer-data rule (src/integers.ts): an
+// array, nested arrays, a typed array, or a Tensor on WASM, checked before
+// any kernel: out of range is a LeptonError naming the id and where it is. The gradient is a deterministic
 // scatter-add: the positions are grouped by id on the host, so each weight
 // row's gradient is one worker's sum in position order (Backend.embeddingGrad).
 import { record } from '../autograd.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
-import { accepts, describe, either, integer, options, type OptionSpec } from '../options.js';
-import { empty, Tensor } from '../tensor.js';
+import { integers } from '../integers.js';
+import { accepts, either, integer, options, type OptionSpec } from '../options.js';
+import { empty, type Tensor } from '../tensor.js';
 import { arg } from './util.js';
 
 /** Ids, positions and offsets travel as f32 values: integers are exact below 2^24. */
@@ -22,53 +23,17 @@ export interface EmbeddingOptions {
   paddingIdx?: number | null;
 }
 
-/** The ids flattened in order, with the shape their nesting gives. */
-function flattenIds(op: string, ids: unknown, num: number): { data: Float32Array; shape: number[] } {
-  const shape: number[] = [];
-  let cur: unknown = ids;
-  while (typeof cur !== 'number') {
-    if (cur === null || typeof cur !== 'object' || typeof (cur as ArrayLike<unknown>).length !== 'number') {
-      fail(op, `argument 'ids' must be integer ids: a number, an array (nested for more dimensions) or a typed array, got ${cur === null ? 'null' : typeof cur}${typeof (cur as { shape?: unknown })?.shape === 'object' ? ' (a Tensor: pass its ids as an array)' : ''}`);
-    }
-    const a = cur as ArrayLike<unknown>;
-    shape.push(a.length);
-    if (a.length === 0) break;
-    cur = a[0];
-  }
-  const n = shape.reduce((x, d) => x * d, 1);
-  const data = new Float32Array(n);
-  let k = 0;
-  const walk = (v: unknown, depth: number, path: string) => {
-    if (depth === shape.length) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= num) {
-        fail(op, `argument 'ids' has ${typeof v === 'number' ? `id ${v}` : describe(v)} at ${path || 'the top'}; needs an integer in [0, ${num - 1}] (the weight has ${num} rows)`);
-      }
-      data[k++] = v;
-      return;
-    }
-    const a = v as ArrayLike<unknown>;
-    if (a === null || typeof a !== 'object' || a.length !== shape[depth]) {
-      fail(op, `argument 'ids' is ragged: the entry at ${path || 'the top'} has ${typeof a === 'object' && a ? `length ${a.length}` : `a ${typeof a}`}; needs length ${shape[depth]} (shape ${fmtShape(shape)})`);
-    }
-    for (let i = 0; i < a.length; i++) walk(a[i], depth + 1, `${path}[${i}]`);
-  };
-  walk(ids, 0, '');
-  return { data, shape };
-}
-
 /**
- * Ids held in a Tensor: read synchronously where the device allows it (WASM);
- * elsewhere the ids must be checked on the host, so they must come as an array.
+ * The ids, checked by the integer-data rule (src/integers.ts). Their values
+ * must be on the host: the gradient groups positions by id there. A Tensor
+ * on a device that cannot read synchronously (WebGPU) is refused.
  */
-function tensorIds(op: string, t: Tensor, num: number): { data: Float32Array; shape: number[] } {
-  arg(op, 'ids', t);
-  const be = t.backend;
-  if (!be.readSync) {
-    fail(op, `argument 'ids' is a Tensor on ${t.device}, which cannot be read synchronously to check the ids; pass them as an array (e.g. Array.from(await ids.data())) or a typed array`);
+function hostIds(op: string, ids: unknown, num: number): { data: Float32Array; shape: number[] } {
+  const ints = integers(op, 'ids', ids, 0, num, 'id', ` (the weight has ${num} rows)`);
+  if (!ints.values) {
+    fail(op, `argument 'ids' is a Tensor on ${ints.tensor!.device}, which cannot be read synchronously to check the ids; pass them as an array (e.g. Array.from(await ids.data())) or a typed array`);
   }
-  const values = t.size === 0 ? new Float32Array(0) : be.readSync(t.handle(op, 'ids'), t.size);
-  const { data } = flattenIds(op, values, num);
-  return { data, shape: [...t.shape] };
+  return { data: ints.values, shape: ints.shape };
 }
 
 /**
@@ -103,7 +68,7 @@ export function embedding(ids: Ids | Tensor, weight: Tensor, opts?: EmbeddingOpt
     if (pad < 0) pad += num;
   }
   if (num >= F32_INT_MAX) fail(op, `argument 'weight' has ${num} rows; at most ${F32_INT_MAX - 1} are supported (ids travel as float32)`);
-  const { data, shape } = ids instanceof Tensor ? tensorIds(op, ids, num) : flattenIds(op, ids, num);
+  const { data, shape } = hostIds(op, ids, num);
   if (data.length >= F32_INT_MAX) fail(op, `argument 'ids' holds ${data.length} ids; at most ${F32_INT_MAX - 1} per call are supported`);
   const be = weight.backend;
   const n = data.length;

@@ -182,13 +182,24 @@ test('Normal.sample: moments, no gradient; numbers as parameters', async () => {
   }
 });
 
+test('Categorical.logProb of a WebGPU tensor of ids: the kernel checks them, a bad id gives NaN', async () => {
+  if (!devices.includes('webgpu')) return;
+  const z = tensor([[0, 1, 2], [2, 1, 0]], { device: 'webgpu' });
+  const got = await new Categorical({ logits: z }).logProb(tensor([2, 3], { device: 'webgpu' })).data();
+  const want = 2 - Math.log(1 + Math.E + Math.E ** 2);
+  assert.ok(Math.abs(got[0] - want) < 1e-6 && Number.isNaN(got[1]), `logProb: ${[...got]}`);
+  throwsLepton(() => new Categorical({ logits: z }).logProb(tensor([0, 1], { device: 'wasm' })), /'value' is on wasm but the data is on webgpu/);
+});
+
 test('distributions: bad arguments are LeptonErrors naming the argument', () => {
   const z = tensor([[0, 1, 2]]);
   throwsLepton(() => new Categorical({ logits: z, probs: z }), /Categorical: give exactly one of 'logits' or 'probs'/);
   throwsLepton(() => new Categorical({}), /exactly one/);
   throwsLepton(() => new Categorical({ logits: tensor(1) }), /Categorical: argument 'logits' must have at least one axis/);
-  throwsLepton(() => new Categorical({ logits: z }).logProb([3]), /Categorical.logProb: argument 'value' has 3 at index 0; needs an integer category id in \[0, 2\]/);
-  throwsLepton(() => new Categorical({ logits: z }).logProb([0.5]), /has 0.5 at index 0/);
+  // Category ids follow the integer-data rule (src/integers.ts): arrays and WASM tensors checked.
+  throwsLepton(() => new Categorical({ logits: z }).logProb([3]), /Categorical.logProb: argument 'value' has category id 3 at index 0; needs an integer in \[0, 2\]/);
+  throwsLepton(() => new Categorical({ logits: z }).logProb([0.5]), /has category id 0.5 at index 0/);
+  throwsLepton(() => new Categorical({ logits: z }).logProb(tensor([-1])), /argument 'value' has category id -1 at index 0/);
   throwsLepton(() => new Categorical({ logits: tensor([[0, 1], [1, 0]]) }).logProb([0, 1, 1]), /value \[3\] against the batch shape: shapes \[3\] and \[2\] do not broadcast/);
   throwsLepton(() => new Categorical({ logits: z }).sample({ seed: 1, generator: new Generator(1) }), /give 'generator' or 'seed', not both/);
   throwsLepton(() => new Categorical({ logits: z }).sample({ sampleShape: [-1] }), /option 'sampleShape' must be an array of non-negative integers/);

@@ -80,12 +80,15 @@ test('nn.Embedding: weight N(0, 1) with a zero padding row, no gradient for it; 
 
 test('ids out of range and malformed ids are LeptonErrors before any kernel runs', () => {
   const w = tensor([[1, 2], [3, 4], [5, 6]]);
-  throwsLepton(() => embedding([0, 3], w), /embedding: argument 'ids' has id 3 at \[1\]; needs an integer in \[0, 2\] \(the weight has 3 rows\)/);
-  throwsLepton(() => embedding([[0], [-1]], w), /id -1 at \[1\]\[0\]/);
+  // The integer-data rule's messages (src/integers.ts), as crossEntropy's and gather's.
+  throwsLepton(() => embedding([0, 3], w), /embedding: argument 'ids' has id 3 at index 1; needs an integer in \[0, 2\] \(the weight has 3 rows\)/);
+  throwsLepton(() => embedding([[0], [-1]], w), /id -1 at position \[1, 0\]/);
+  throwsLepton(() => embedding(tensor([0, 7]), w), /embedding: argument 'ids' has id 7 at index 1/);
   throwsLepton(() => embedding([1.5], w), /id 1.5/);
-  throwsLepton(() => embedding([[0, 1], [2]], w), /ragged.*\[1\] has length 1; needs length 2/);
-  throwsLepton(() => embedding(['a'] as never, w), /must be integer ids.*got string/);
-  throwsLepton(() => embedding([[0], [null]] as never, w), /has null at \[1\]\[0\]/);
+  throwsLepton(() => embedding([[0, 1], [2]], w), /ragged: the entry at \[1\] is of length 1; needs an array of length 2 \(shape \[2, 2\]\)/);
+  throwsLepton(() => embedding({} as never, w), /must be integer data.*got/);
+  throwsLepton(() => embedding(['a'] as never, w), /has "a" at index 0/);
+  throwsLepton(() => embedding([[0], [null]] as never, w), /has null at position \[1, 0\]/);
   throwsLepton(() => embedding([0], tensor([1, 2])), /'weight' must be 2-D \[num, dim\], got \[2\]/);
   throwsLepton(() => embedding([0], w, { paddingIdx: 3 }), /'paddingIdx' is 3; needs an integer in \[-3, 2\]/);
   throwsLepton(() => embedding([0], w, { padding: 1 } as never), /unknown option 'padding'/);
