@@ -111,7 +111,7 @@ function create(app: App): TabInstance {
     drawEnv(envCanvas, v);
     const st = sess.stats();
     caption.textContent = v.source === 'watch'
-      ? `Watching the policy (greedy) at ${RENDER_FPS[v.env]} steps/s: step ${st.watchSteps}, return ${num(st.watchReturn)}`
+      ? `${st.watching ? 'Watching' : 'Watched'} the policy (greedy) at ${RENDER_FPS[v.env]} steps/s: step ${st.watchSteps}, return ${num(st.watchReturn)}${st.watching ? '' : ' (stopped or over)'}`
       : v.source === 'training' ? `Training: environment 1 of ${sess.ppo?.cfg.numEnvs ?? '–'}, as it is at each frame (many steps apart)`
         : 'Press train, or watch the current policy play one episode.';
   };
@@ -128,7 +128,7 @@ function create(app: App): TabInstance {
   sess.onEvent((e) => {
     if (e === 'net') { paintChart(); paintEnv(true); paintStats(); return; }
     if (e === 'update' && (!sess.playing || performance.now() - lastPaint > 150)) { lastPaint = performance.now(); paintChart(); paintStats(); return; }
-    if (e === 'stats' || e === 'error') paintStats();
+    if (e === 'stats' || e === 'error') { paintStats(); paintEnv(true); }
   });
   app.onChange(() => { sync(); paintStats(); });
   sync();

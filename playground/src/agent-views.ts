@@ -109,10 +109,13 @@ export function drawReturns(canvas: HTMLCanvasElement, updates: readonly UpdateP
   const x = (s: number) => padL + (s / last) * (w - padL - pad);
   const y = (v: number) => h - pad - ((v - lo) / Math.max(hi - lo, 1e-9)) * (h - 2 * pad);
   g.fillStyle = '#666'; g.font = '10px system-ui, sans-serif'; g.textAlign = 'right';
-  for (const v of [lo, opts.goal, hi]) g.fillText(num(v), padL - 4, Math.min(h - 2, Math.max(10, y(v) + 3)));
-  g.setLineDash([4, 3]); g.strokeStyle = '#2a9d8f';
+  for (const v of [lo, hi]) g.fillText(num(v), padL - 4, Math.min(h - 2, Math.max(10, y(v) + 3)));
+  if (updates.length) g.fillText(`${num(last)} steps`, w - pad, h - pad - 2);
+  g.setLineDash([4, 3]); g.strokeStyle = '#2a9d8f'; g.fillStyle = '#2a9d8f';
   g.beginPath(); g.moveTo(padL, y(opts.goal)); g.lineTo(w - pad, y(opts.goal)); g.stroke();
   g.setLineDash([]);
+  g.textAlign = 'left';
+  g.fillText(`solved: ${num(opts.goal)}`, padL + 4, y(opts.goal) + (y(opts.goal) < 20 ? 12 : -4));
   g.fillStyle = 'rgba(8, 119, 189, 0.25)';
   for (const e of episodes) g.fillRect(x(e.step) - 1, y(e.ret) - 1, 2, 2);
   g.strokeStyle = '#183d4e'; g.lineWidth = 2;

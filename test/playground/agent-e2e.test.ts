@@ -205,7 +205,7 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  test('agent: out-of-range settings in the link are corrected; at phone width the tab fits and the keyboard trains', async () => {
+  test('agent: out-of-range settings in the link are corrected; at phone width the tab fits, the keyboard trains with short tasks; Pendulum', async () => {
     const page = await open('#tab=agent&backend=wasm&agentEnvs=999&agentSteps=3&agentLr=5&agentSeed=-4', { width: 390, height: 844 });
     assert.is(await page.inputValue('#agent-envs'), '64');
     assert.is(await page.inputValue('#agent-steps'), '8');
@@ -222,16 +222,44 @@ if (!existsSync(CHROMIUM)) {
     }));
     assert.ok(layout.overflow <= 0, `the page is ${layout.overflow} px wider than the screen`);
     assert.ok(layout.canvas > 300 && layout.canvas <= 390 && layout.chart > 300, `canvas ${layout.canvas} px, chart ${layout.chart} px wide`);
-    // Back to CartPole's defaults, then Space trains and pauses.
-    await page.evaluate(() => (globalThis as any).__playground.update({ agentEnvs: 16, agentSteps: 64, agentLr: 0.003 }));
+    // Large updates (16 × 256 steps, 64 minibatches: over half a second of work each on one
+    // WASM thread), then Space trains and pauses; the page yields inside every update.
+    await page.evaluate(() => (globalThis as any).__playground.update({ agentEnvs: 16, agentSteps: 256, agentLr: 0.003 }));
     await hook(page, 'idle');
     await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await clearLongTasks(page);
     await page.keyboard.press('Space');
-    await watchCanvas(page, async () => (await stats(page)).updates >= 3, 30_000, 'three updates after Space');
+    await watchCanvas(page, async () => (await stats(page)).updates >= 2, 60_000, 'two updates after Space');
     await page.keyboard.press('Space');
-    const st = await stats(page);
-    assert.ok(st.updates >= 3 && !st.playing, `Space trained ${st.updates} updates, then paused`);
+    let st = await stats(page);
+    assert.ok(st.updates >= 2 && !st.playing, `Space trained ${st.updates} updates, then paused`);
+    const tasks = await longTasks(page);
+    figures.push(`phone, wasm, updates of 4,096 steps: longest task ${Math.round(Math.max(0, ...tasks))} ms (${tasks.length} over 50 ms) at ${Math.round(st.stepsPerSec)} steps/s`);
+    // Unpaced, each update would be one task of about a second here (3,800 steps/s under load).
+    assert.ok(Math.max(0, ...tasks) < 300, `long tasks while training: ${tasks.map(Math.round).join(', ')} ms`);
     await page.screenshot({ path: join(OUT, 'agent-phone.png'), fullPage: true });
+
+    // Pendulum: its own settings, one update (episodes of 200 steps, negative returns), drawn as a pendulum.
+    const cart = (await pixels(page, 'agent-canvas')).sum;
+    await page.selectOption('#agent-env', 'pendulum');
+    assert.equal([await page.inputValue('#agent-envs'), await page.inputValue('#agent-steps'), await page.inputValue('#agent-lr')], ['8', '256', '0.001']);
+    assert.ok((await page.evaluate(() => location.hash)).includes('agentEnv=pendulum&agentEnvs=8&agentSteps=256'));
+    st = await within(60_000, hook<AgentStats>(page, 'runUpdates', 1), 'one Pendulum update');
+    assert.equal([st.env, st.updates, st.steps, st.episodes], ['pendulum', 1, 2048, 8]);
+    const hist = await hook<{ episodes: number[] }>(page, 'history');
+    assert.ok(hist.episodes.every((r) => r < 0 && r > -200 * 16.3), `Pendulum returns lie in (−3260, 0): ${hist.episodes}`);
+    await page.waitForTimeout(100);
+    assert.ok((await pixels(page, 'agent-canvas')).sum !== cart, 'the canvas now shows the pendulum');
+    // Watching (30 steps/s, Gymnasium's Pendulum speed) stops at the button.
+    await page.click('#agent-watch');
+    await watchCanvas(page, async () => (await stats(page)).watchSteps >= 10, 10_000, 'ten watched Pendulum steps');
+    await page.click('#agent-watch');
+    await page.waitForTimeout(200);
+    const stopped = await stats(page);
+    await page.waitForTimeout(200);
+    const later = await stats(page);
+    assert.ok(!later.watching && later.watchSteps === stopped.watchSteps && later.watchSteps < 200, `stopped after ${later.watchSteps} steps`);
+    assert.ok(later.watchMs >= later.watchSteps * (1000 / 30) - 2, `${later.watchSteps} steps in ${later.watchMs} ms: not faster than 30 steps/s`);
     await page.close();
   });
 
