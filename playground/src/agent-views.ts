@@ -110,7 +110,7 @@ export function drawReturns(canvas: HTMLCanvasElement, updates: readonly UpdateP
   const y = (v: number) => h - pad - ((v - lo) / Math.max(hi - lo, 1e-9)) * (h - 2 * pad);
   g.fillStyle = '#666'; g.font = '10px system-ui, sans-serif'; g.textAlign = 'right';
   for (const v of [lo, hi]) g.fillText(num(v), padL - 4, Math.min(h - 2, Math.max(10, y(v) + 3)));
-  if (updates.length) g.fillText(`${num(last)} steps`, w - pad, h - pad - 2);
+  if (updates.length) g.fillText(`${Math.round(last).toLocaleString('en')} steps`, w - pad, h - pad - 2);
   g.setLineDash([4, 3]); g.strokeStyle = '#2a9d8f'; g.fillStyle = '#2a9d8f';
   g.beginPath(); g.moveTo(padL, y(opts.goal)); g.lineTo(w - pad, y(opts.goal)); g.stroke();
   g.setLineDash([]);
