@@ -67,6 +67,12 @@ export class PPO {
   readonly returns: number[] = [];
   steps = 0;
   updates = 0;
+  /**
+   * Awaited, when set, after every rollout step and every minibatch: a page
+   * sets it to yield to the event loop now and then, so that one update is
+   * never one long task (the playground's Agent tab). Node leaves it unset.
+   */
+  pace: (() => Promise<void> | void) | null = null;
   private obs: Float32Array;
   private readonly gen: Generator;
   private readonly obsSize: number;
@@ -131,17 +137,20 @@ export class PPO {
 
   /**
    * Plays one episode of the current policy on a fresh environment, calling
-   * `onStep` after every step (to draw it: `env.state` holds the physics);
-   * resolves to the episode's return. The playground's "watch" button.
+   * `onStep` after every step with the action taken (to draw it: `env.state`
+   * holds the physics);
+   * resolves to the episode's return. The playground's "watch" button; its
+   * stop button aborts `signal` (the promise then rejects with the reason).
    */
-  async playEpisode(onStep?: (env: rl.Env, step: rl.StepResult) => void | Promise<void>, opts: { seed?: number; greedy?: boolean } = {}): Promise<number> {
+  async playEpisode(onStep?: (env: rl.Env, step: rl.StepResult, action: Float32Array) => void | Promise<void>, opts: { seed?: number; greedy?: boolean; signal?: AbortSignal } = {}): Promise<number> {
     const env = rl.make(this.cfg.env);
     let obs = env.reset(opts.seed ?? 0), total = 0;
     for (;;) {
+      opts.signal?.throwIfAborted();
       const a = await this.act(obs, opts.greedy ?? true);
       const s = env.step(this.agent.discrete ? a[0] : a);
       total += s.reward;
-      await onStep?.(env, s);
+      await onStep?.(env, s, a);
       if (s.terminated || s.truncated) return total;
       obs = s.observation;
     }
@@ -167,6 +176,7 @@ export class PPO {
       }
       for (const ep of s.episodes) this.returns.push(ep.return);
       this.obs = s.observations;
+      if (this.pace) await this.pace();
     }
     this.steps += T * N;
 
@@ -225,6 +235,7 @@ export class PPO {
           this.opt.step();
           return [policyLoss, valueLoss, entropy];
         });
+        if (this.pace) await this.pace();
       }
     }
     const [pl, vl, en] = await this.read(lossT);

@@ -1,5 +1,6 @@
 // Boots the playground: finds the backends, reads the settings from the URL,
 // builds the tabs, wires the keyboard, and exposes small test hooks.
+import { agent, agentTab } from './agent-tab.js';
 import { App } from './app.js';
 import { benchTab } from './bench-tab.js';
 import { deviceInfo, loseWebGPUDevice, probeDevices } from './devices.js';
@@ -11,7 +12,7 @@ import { parseSettings, type Settings } from './state.js';
 import { Tabs, type TabDef } from './tabs.js';
 
 /** The tabs, in order. A new tab (digits, sequences) is one module and one entry here. */
-const TABS: TabDef[] = [playgroundTab, raceTab, benchTab, digitsTab];
+const TABS: TabDef[] = [playgroundTab, raceTab, benchTab, digitsTab, agentTab];
 
 /** Keys handled by the page itself, whatever tab is shown. */
 const GLOBAL_SHORTCUTS: [string, string][] = [[TABS.map((_, i) => i + 1).join(' / '), 'switch tab'], ['?', 'show / hide this list']];
@@ -113,6 +114,19 @@ async function boot(root: HTMLElement): Promise<void> {
       image: () => (digits!.pad.image ? Array.from(digits!.pad.image) : null),
       mistakes: () => digits!.session.mistakes,
       filters: () => Array.from(digits!.session.filters ?? []),
+    },
+    /** The Agent tab (opened first): its PPO session, the return history, watching an episode. */
+    agent: {
+      open: () => { tabs.select('agent'); return agent!.exclusive(() => agent!.stats()); },
+      stats: () => agent!.stats(),
+      /** Resolves when the work queued so far (a rebuild after a settings change) is done. */
+      idle: () => agent!.exclusive(() => agent!.stats()),
+      runUpdates: (n: number) => agent!.runUpdates(n),
+      play: () => agent!.play(),
+      pause: () => agent!.pause(),
+      watch: () => agent!.watch(),
+      stopWatch: () => agent!.stopWatch(),
+      history: () => ({ updates: agent!.updates.map((u) => u.mean), episodes: agent!.episodes.map((e) => e.ret) }),
     },
   });
 }

@@ -10,6 +10,8 @@ export type RegName = 'none' | 'l1' | 'l2';
 /** 'auto': WebGPU on a hardware adapter, else WASM with threads where the page may use them, else WASM. */
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'wasm-threads';
 export type RaceBackend = Exclude<BackendChoice, 'auto'>;
+/** The Agent tab's environments (Gymnasium's CartPole-v1 and Pendulum-v1). */
+export type AgentEnvName = 'cartpole' | 'pendulum';
 
 export interface Settings {
   tab: string;
@@ -41,13 +43,33 @@ export interface Settings {
   digitsLr: number;
   digitsBatch: number;
   digitsSeed: number;
+  /** Agent tab: the environment, PPO's environments stepped together, steps per environment per update, Adam's learning rate, the seed. */
+  agentEnv: AgentEnvName;
+  agentEnvs: number;
+  agentSteps: number;
+  agentLr: number;
+  agentSeed: number;
 }
 
 export const LIMITS = {
   noise: [0, 50], trainPct: [10, 90], batch: [1, 512], seed: [0, 2 ** 31 - 1],
   layers: [0, 8], neurons: [1, 256], lr: [1e-5, 10], regRate: [0, 1],
   digitsFilters: [1, 32], digitsLr: [1e-5, 1], digitsBatch: [1, 256],
+  agentEnvs: [1, 64], agentSteps: [8, 1024], agentLr: [1e-5, 0.1],
 } as const;
+
+export const AGENT_ENVS: readonly AgentEnvName[] = ['cartpole', 'pendulum'];
+
+/**
+ * The Agent tab's settings per environment (the page applies them when the
+ * environment is switched). CartPole: 16 × 64 steps, Adam 0.003 (CleanRL's
+ * quick shape; solved in about 80,000 steps, ~10 s on one WASM thread).
+ * Pendulum: the demo's preset (examples/rl/ppo.ts).
+ */
+export const AGENT_DEFAULTS: Record<AgentEnvName, { agentEnvs: number; agentSteps: number; agentLr: number }> = {
+  cartpole: { agentEnvs: 16, agentSteps: 64, agentLr: 0.003 },
+  pendulum: { agentEnvs: 8, agentSteps: 256, agentLr: 0.001 },
+};
 
 export const ACTIVATIONS: readonly ActivationName[] = ['relu', 'tanh', 'sigmoid', 'gelu', 'linear'];
 export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
@@ -88,6 +110,9 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   digitsLr: 0.002,
   digitsBatch: 32,
   digitsSeed: 1,
+  agentEnv: 'cartpole',
+  ...AGENT_DEFAULTS.cartpole,
+  agentSeed: 1,
 }) as Readonly<Settings>;
 
 export function defaults(): Settings {
@@ -162,7 +187,7 @@ const DATASET_IDS = DATASETS.map((d) => d.id);
 /** The URL keys, in the order they are written. */
 const KEYS = ['tab', 'problem', 'dataset', 'noise', 'train', 'batch', 'seed', 'init', 'features', 'hidden', 'act', 'lr',
   'opt', 'reg', 'regRate', 'backend', 'showTest', 'discretize', 'raceA', 'raceB',
-  'digitsFilters', 'digitsLr', 'digitsBatch', 'digitsSeed'] as const;
+  'digitsFilters', 'digitsLr', 'digitsBatch', 'digitsSeed', 'agentEnv', 'agentEnvs', 'agentSteps', 'agentLr', 'agentSeed'] as const;
 
 /**
  * Settings from a URL hash or query string ("#dataset=xor&lr=0.01" or
@@ -205,6 +230,10 @@ export function parseSettings(hash: string, tabs: readonly string[] = ['playgrou
   if (has('raceA')) s.raceA = take(checkEnum('race backend A', get('raceA'), RACE_BACKENDS, DEFAULTS.raceA));
   if (has('raceB')) s.raceB = take(checkEnum('race backend B', get('raceB'), RACE_BACKENDS, DEFAULTS.raceB));
   for (const k of ['digitsFilters', 'digitsLr', 'digitsBatch', 'digitsSeed'] as const) if (has(k)) s[k] = take(checkNumeric(k, get(k), DEFAULTS[k]));
+  if (has('agentEnv')) s.agentEnv = take(checkEnum('agent: environment', get('agentEnv'), AGENT_ENVS, DEFAULTS.agentEnv));
+  // A link that names only the environment gets that environment's settings.
+  if (s.agentEnv !== DEFAULTS.agentEnv) Object.assign(s, AGENT_DEFAULTS[s.agentEnv]);
+  for (const k of ['agentEnvs', 'agentSteps', 'agentLr', 'agentSeed'] as const) if (has(k)) s[k] = take(checkNumeric(k, get(k), s[k]));
   return { value: s, problems };
 }
 
@@ -235,6 +264,11 @@ export function serializeSettings(s: Settings): string {
   q.set('digitsLr', String(s.digitsLr));
   q.set('digitsBatch', String(s.digitsBatch));
   q.set('digitsSeed', String(s.digitsSeed));
+  q.set('agentEnv', s.agentEnv);
+  q.set('agentEnvs', String(s.agentEnvs));
+  q.set('agentSteps', String(s.agentSteps));
+  q.set('agentLr', String(s.agentLr));
+  q.set('agentSeed', String(s.agentSeed));
   // Commas read better than %2C and URLSearchParams parses them back either way.
   return q.toString().replace(/%2C/g, ',');
 }
@@ -252,6 +286,10 @@ const NUMERIC = {
   digitsLr: { label: 'digits: learning rate', limits: LIMITS.digitsLr, integer: false },
   digitsBatch: { label: 'digits: batch size', limits: LIMITS.digitsBatch, integer: true },
   digitsSeed: { label: 'digits: weight seed', limits: LIMITS.seed, integer: true },
+  agentEnvs: { label: 'agent: environments', limits: LIMITS.agentEnvs, integer: true },
+  agentSteps: { label: 'agent: steps per environment per update', limits: LIMITS.agentSteps, integer: true },
+  agentLr: { label: 'agent: learning rate', limits: LIMITS.agentLr, integer: false },
+  agentSeed: { label: 'agent: seed', limits: LIMITS.seed, integer: true },
 } as const;
 
 function checkNumeric(key: keyof typeof NUMERIC, raw: unknown, fallback: number): Checked<number> {
@@ -260,7 +298,7 @@ function checkNumeric(key: keyof typeof NUMERIC, raw: unknown, fallback: number)
 }
 
 /** Checks one setting typed into the page, by its URL key; the same rules as the URL. */
-export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate' | 'digitsLr' | 'digitsBatch', raw: unknown, current: number): Checked<number> {
+export function checkInput(key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate' | 'digitsLr' | 'digitsBatch' | 'agentEnvs' | 'agentSteps' | 'agentLr' | 'agentSeed', raw: unknown, current: number): Checked<number> {
   return checkNumeric(key, raw, current);
 }
 
