@@ -7,7 +7,10 @@ import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import { attention } from '../ops/attention.js';
-import { add } from '../ops/elementwise.js';
+import { noGrad } from '../autograd.js';
+import { add, mul } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { softmax } from '../ops/softmax.js';
 import { linear } from '../ops/linear.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { cat } from '../ops/concat.js';
@@ -127,6 +130,24 @@ export class MultiHeadAttention extends Module {
   }
 
   forward(x: Tensor, options_?: MultiHeadAttentionCallOptions): Tensor {
+    return this.run(x, options_, false)[0];
+  }
+
+  /**
+   * The forward's output and the attention probabilities of every head,
+   * [batch, heads, seq, keys] (PyTorch's `need_weights=True,
+   * average_attn_weights=False`, returned as a pair as PyTorch does). The
+   * output comes from the fused kernel as in forward(); the weights are
+   * composed unfused (softmax(Q·Kᵀ·scale + masks)) under noGrad: they are for
+   * looking at (heatmaps), not for training through. A query row that sees no
+   * key at all has NaN weights (a softmax over nothing) where the output is 0.
+   */
+  forwardWithWeights(x: Tensor, options_?: MultiHeadAttentionCallOptions): [Tensor, Tensor] {
+    const [y, w] = this.run(x, options_, true);
+    return [y, w!];
+  }
+
+  private run(x: Tensor, options_: MultiHeadAttentionCallOptions | undefined, needWeights: boolean): [Tensor, Tensor | null] {
     if (!(x instanceof Tensor)) fail(OP, `argument 'x' must be a Tensor [batch, seq, ${this.embedDim}], got ${typeof x}`);
     if (x.rank !== 3 || x.shape[2] !== this.embedDim) fail(OP, `argument 'x' must have shape [batch, seq, ${this.embedDim}] (batch first), got ${fmtShape(x.shape)}`);
     const opts = options(`${OP}.forward`, options_, CALL_SPEC);
@@ -162,9 +183,7 @@ export class MultiHeadAttention extends Module {
       if (causal && past > 0) {
         causal = false;
         if (S > 1) {
-          const m = new Float32Array(S * (past + S));
-          for (let i = 0; i < S; i++) m.fill(-Infinity, i * (past + S) + past + i + 1, (i + 1) * (past + S));
-          const offset = tensor(m, [S, past + S], { device: x.device });
+          const offset = tensor(causalMask(S, past), [S, past + S], { device: x.device });
           mask = mask ? add(mask, offset) : offset;
         }
       }
@@ -174,7 +193,32 @@ export class MultiHeadAttention extends Module {
         cache.set(k, v);
         cache.owner = this;
       }
-      return this.out_proj.forward(reshape(transpose(o, [0, 2, 1, 3]), [B, S, this.embedDim]));
+      const y = this.out_proj.forward(reshape(transpose(o, [0, 2, 1, 3]), [B, S, this.embedDim]));
+      const w = needWeights ? noGrad(() => this.weights(q, k, mask0, past, opts.keyLengths ?? null)) : null;
+      return [y, w];
     });
   }
+
+  /** softmax(Q·Kᵀ·scale + masks) [batch, heads, seq, keys], composed from matmul and softmax. */
+  private weights(q: Tensor, k: Tensor, mask: Tensor | null, past: number, lens: ArrayLike<number> | null): Tensor {
+    const [B, H, S, D] = q.shape, Hkv = k.shape[1], L = k.shape[2], G = H / Hkv;
+    // Query heads kv·G … kv·G + G − 1 share key head kv: viewed as one taller query block per key head.
+    const scores = reshape(matmul(reshape(q, [B, Hkv, G * S, D]), transpose(k, [0, 1, 3, 2])), [B, H, S, L]);
+    let z = mul(scores, 1 / Math.sqrt(D));
+    if (this.causal) z = add(z, tensor(causalMask(S, past), [S, L], { device: q.device }));
+    if (mask) z = add(z, mask);
+    if (lens) {
+      const m = new Float32Array(B * L);
+      for (let b = 0; b < B; b++) m.fill(-Infinity, b * L + lens[b], (b + 1) * L);
+      z = add(z, tensor(m, [B, 1, 1, L], { device: q.device }));
+    }
+    return softmax(z, -1);
+  }
+}
+
+/** The additive causal mask [seq, past + seq]: query i (position past + i) sees keys j <= past + i. */
+function causalMask(S: number, past: number): Float32Array {
+  const m = new Float32Array(S * (past + S));
+  for (let i = 0; i < S; i++) m.fill(-Infinity, i * (past + S) + past + i + 1, (i + 1) * (past + S));
+  return m;
 }

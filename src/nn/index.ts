@@ -13,3 +13,6 @@ export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * as utils from './utils.js';
+export { TransformerBlock, type TransformerBlockOptions, type TransformerBlockCallOptions } from './transformer.js';
+export { TransformerLM, TransformerCache, type TransformerLMOptions, type TransformerLMCallOptions, type TokenIds } from './transformer-lm.js';
+export type { GenerateOptions } from './transformer-generate.js';
