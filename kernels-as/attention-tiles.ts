@@ -10,13 +10,20 @@
 // Score tiles are LD floats wide, so both orientations read A with constant
 // offsets. Rows past the valid ones are zero in every A operand, so the
 // micro-kernels always run full MR-row panels.
+//
+// Why 4 rows, not matmul's 6: V8 issues all of an iteration's loads (the two B
+// vectors and the MR broadcasts of A) before its multiply-adds, so a tile needs
+// 2·MR accumulators + 2 + MR registers of the 15 it allocates. 6 rows need 20
+// and spill three accumulators to the stack on every step; 4 rows need 14 and
+// spill nothing (measured: the 6-row tile at 52% of the relaxed_madd ceiling
+// here, the 4-row one at 90%; the plain-SIMD build's mul + add temporary still fits).
 import { fma4, loadPartial } from './math';
 
-/** Rows of a micro-tile: 6 with fused multiply-add, 5 without (register budget, as matmul.ts). */
-export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
-/** Query rows per block and keys per tile: a multiple of both MRs. */
-export const BQ: i32 = 60;
-export const BK: i32 = 60;
+/** Rows of a micro-tile (register budget: see above). */
+export const MR: i32 = 4;
+/** Query rows per block and keys per tile: multiples of MR and of 8 (a key panel). */
+export const BQ: i32 = 64;
+export const BK: i32 = 64;
 /** Row stride (floats) of score tiles and packed key/value tiles: BK rounded up to 8 columns. */
 export const LD: i32 = 64;
 
@@ -107,8 +114,7 @@ export function packChunks(src: usize, n: i32, D: i32, dst: usize): void {
 // S[MR × 8] (rows LD floats apart) = panel a [D][MR] · panel bt [D][8].
 // @ts-ignore: decorator
 @inline function scoresTile(a: usize, bt: usize, D: i32, s: usize): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (let d = 0; d < D; d++, a += MR * 4, bt += 32) {
     const b0 = v128.load(bt), b1 = v128.load(bt, 16);
     let x = v128.load32_splat(a);
@@ -116,15 +122,11 @@ export function packChunks(src: usize, n: i32, D: i32, dst: usize): void {
     x = v128.load32_splat(a, 4); c10 = fma4(x, b0, c10); c11 = fma4(x, b1, c11);
     x = v128.load32_splat(a, 8); c20 = fma4(x, b0, c20); c21 = fma4(x, b1, c21);
     x = v128.load32_splat(a, 12); c30 = fma4(x, b0, c30); c31 = fma4(x, b1, c31);
-    x = v128.load32_splat(a, 16); c40 = fma4(x, b0, c40); c41 = fma4(x, b1, c41);
-    if (MR > 5) { x = v128.load32_splat(a, 20); c50 = fma4(x, b0, c50); c51 = fma4(x, b1, c51); }
   }
   v128.store(s, c00); v128.store(s, c01, 16);
   v128.store(s, c10, LD * 4); v128.store(s, c11, LD * 4 + 16);
   v128.store(s, c20, LD * 8); v128.store(s, c21, LD * 8 + 16);
   v128.store(s, c30, LD * 12); v128.store(s, c31, LD * 12 + 16);
-  v128.store(s, c40, LD * 16); v128.store(s, c41, LD * 16 + 16);
-  if (MR > 5) { v128.store(s, c50, LD * 20); v128.store(s, c51, LD * 20 + 16); }
 }
 
 /**
@@ -143,11 +145,9 @@ export function scores(ap: usize, m: i32, bt: usize, n8: i32, D: i32, s: usize):
 // tile) or a[t·LD·4 + r·4] (trans); B is a packed chunk [n][8]; C rows `ldc` bytes apart.
 // @ts-ignore: decorator
 @inline function accTile(trans: bool, a: usize, n: i32, b: usize, c: usize, ldc: usize): void {
-  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc;
+  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
   let c00 = v128.load(c), c01 = v128.load(c, 16), c10 = v128.load(r1), c11 = v128.load(r1, 16);
   let c20 = v128.load(r2), c21 = v128.load(r2, 16), c30 = v128.load(r3), c31 = v128.load(r3, 16);
-  let c40 = v128.load(r4), c41 = v128.load(r4, 16), c50 = c40, c51 = c41;
-  if (MR > 5) { c50 = v128.load(r5); c51 = v128.load(r5, 16); }
   for (let t = 0; t < n; t++, b += 32) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x: v128;
@@ -156,23 +156,17 @@ export function scores(ap: usize, m: i32, bt: usize, n8: i32, D: i32, s: usize):
       x = v128.load32_splat(a, 4); c10 = fma4(x, b0, c10); c11 = fma4(x, b1, c11);
       x = v128.load32_splat(a, 8); c20 = fma4(x, b0, c20); c21 = fma4(x, b1, c21);
       x = v128.load32_splat(a, 12); c30 = fma4(x, b0, c30); c31 = fma4(x, b1, c31);
-      x = v128.load32_splat(a, 16); c40 = fma4(x, b0, c40); c41 = fma4(x, b1, c41);
-      if (MR > 5) { x = v128.load32_splat(a, 20); c50 = fma4(x, b0, c50); c51 = fma4(x, b1, c51); }
       a += LD * 4;
     } else {
       x = v128.load32_splat(a); c00 = fma4(x, b0, c00); c01 = fma4(x, b1, c01);
       x = v128.load32_splat(a, LD * 4); c10 = fma4(x, b0, c10); c11 = fma4(x, b1, c11);
       x = v128.load32_splat(a, LD * 8); c20 = fma4(x, b0, c20); c21 = fma4(x, b1, c21);
       x = v128.load32_splat(a, LD * 12); c30 = fma4(x, b0, c30); c31 = fma4(x, b1, c31);
-      x = v128.load32_splat(a, LD * 16); c40 = fma4(x, b0, c40); c41 = fma4(x, b1, c41);
-      if (MR > 5) { x = v128.load32_splat(a, LD * 20); c50 = fma4(x, b0, c50); c51 = fma4(x, b1, c51); }
       a += 4;
     }
   }
   v128.store(c, c00); v128.store(c, c01, 16); v128.store(r1, c10); v128.store(r1, c11, 16);
   v128.store(r2, c20); v128.store(r2, c21, 16); v128.store(r3, c30); v128.store(r3, c31, 16);
-  v128.store(r4, c40); v128.store(r4, c41, 16);
-  if (MR > 5) { v128.store(r5, c50); v128.store(r5, c51, 16); }
 }
 
 function accRowMajor(a: usize, n: i32, b: usize, c: usize, ldc: usize): void { accTile(false, a, n, b, c, ldc); }

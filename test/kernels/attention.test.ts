@@ -11,8 +11,8 @@ const r = testRng('attention');
 // the absolute-value VJP for the gradients): float32 gets those right, not a cancelled sum.
 // Measured worst ~1e-6; a wrong tile, mask or index gives errors of order 1.
 const TOL = 1e-5;
-// 1, primes, and neighbours of the tile sizes (60 on WASM, 16..64 on WebGPU).
-const LENS = [1, 2, 3, 5, 7, 13, 17, 31, 59, 60, 61, 64, 67, 97, 121, 127];
+// 1, primes, and neighbours of the tile sizes (64 on WASM, 16..64 on WebGPU).
+const LENS = [1, 2, 3, 5, 7, 13, 17, 31, 59, 63, 64, 65, 67, 97, 121, 127, 128, 129];
 const DIMS = [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 200, 255, 256];
 
 interface Case extends AttnConfig { maskShape: number[] | null; withLens: boolean; dbias: boolean }

@@ -6,7 +6,7 @@ import { ATTN, AttentionJob, type AttentionParams } from '../../primitives/atten
 import type { WasmHandle, WasmRuntime } from '../runtime.js';
 
 /** Query rows per block and keys per tile (BQ, BK in kernels-as/attention-tiles.ts): the units of a part. */
-const BLOCK = 60;
+const BLOCK = 64;
 
 type Pass = keyof typeof ATTN.codes;
 
