@@ -13,3 +13,5 @@ export type { InitName } from './init.js';
 export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * as utils from './utils.js';
+export { RNN, LSTM, GRU, type RNNOptions, type ElmanRNNOptions } from './rnn.js';
+export { RNNCell, LSTMCell, GRUCell, type RNNCellOptions, type ElmanRNNCellOptions } from './rnn-cell.js';
