@@ -3,6 +3,7 @@
 // (weight_ih, weight_hh, bias_ih, bias_hh), shapes and initialisation; the
 // same step as the layers (rnn-step.ts).
 import type { DeviceName } from '../backends/backend.js';
+import { zeros } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { linear } from '../ops/linear.js';
@@ -80,7 +81,8 @@ abstract class CellBase extends Module {
     const H = this.hiddenSize, row = (t: Tensor) => (unbatched ? t.reshape([1, t.size]) : t);
     return scope(() => {
       const xp = linear(row(x), transpose(this.weight_ih), inputBias(this.mode, this.bias_ih, this.bias_hh));
-      const s0 = h == null ? null : { h: row(h), c: c == null ? null : row(c) };
+      const z = () => zeros([B, H], { device: x.device });
+      const s0 = { h: h == null ? z() : row(h), c: lstm ? (c == null ? z() : row(c)) : null };
       const s = step(this.mode, xp, s0, transpose(this.weight_hh), this.mode === 'GRU' ? this.bias_hh : null, H);
       const out = (t: Tensor) => (unbatched ? t.reshape([H]) : t.reshape([B, H]));
       return { h: out(s.h), c: s.c && out(s.c) };

@@ -41,12 +41,12 @@ export interface State { h: Tensor; c: Tensor | null }
 /**
  * One step: `xp` is the input projection of this step, [B, G·H], with the
  * input bias already added (inputBias); `whhT` is W_hhᵀ [H, G·H]; `bhh` the
- * hidden bias (used only by the GRU). `s` null is the all-zero state: the
- * hidden product and the terms it would feed are left out (they are zero).
+ * hidden bias (used only by the GRU). A missing initial state is passed as
+ * zeros, not skipped, so W_hh gets its (zero) gradient at T = 1 as in PyTorch.
  */
-export function step(mode: RNNMode, xp: Tensor, s: State | null, whhT: Tensor, bhh: Tensor | null, H: number): State {
+export function step(mode: RNNMode, xp: Tensor, s: State, whhT: Tensor, bhh: Tensor | null, H: number): State {
   if (mode === 'GRU') return gruStep(xp, s, whhT, bhh, H);
-  const gates = s ? add(xp, matmul(s.h, whhT)) : xp;
+  const gates = add(xp, matmul(s.h, whhT));
   if (mode === 'RNN_TANH') return { h: tanh(gates), c: null };
   if (mode === 'RNN_RELU') return { h: relu(gates), c: null };
   // LSTM: i, f, o through the sigmoid, g through tanh; c' = f ∘ c + i ∘ g, h' = o ∘ tanh(c').
@@ -54,20 +54,16 @@ export function step(mode: RNNMode, xp: Tensor, s: State | null, whhT: Tensor, b
   const g = tanh(narrow(gates, 1, 2 * H, H));
   const o = sigmoid(narrow(gates, 1, 3 * H, H));
   const ig = mul(i, g);
-  const c = s ? add(mul(sigmoid(narrow(gates, 1, H, H)), s.c!), ig) : ig;
+  const c = add(mul(sigmoid(narrow(gates, 1, H, H)), s.c!), ig);
   return { h: mul(o, tanh(c)), c };
 }
 
 // GRU: r, z = σ(x_rz + W_h{r,z} h + b_h{r,z}); n = tanh(x_n + r ∘ (W_hn h + b_hn)); h' = n + z ∘ (h − n).
-function gruStep(xp: Tensor, s: State | null, whhT: Tensor, bhh: Tensor | null, H: number): State {
-  // With h = 0 the hidden product is just b_hh (or nothing).
-  const gh = s ? linear(s.h, whhT, bhh) : bhh;
-  const rzIn = narrow(xp, 1, 0, 2 * H);
-  const rz = sigmoid(gh ? add(rzIn, narrow(gh.rank === 1 ? gh.reshape([1, 3 * H]) : gh, 1, 0, 2 * H)) : rzIn);
+function gruStep(xp: Tensor, s: State, whhT: Tensor, bhh: Tensor | null, H: number): State {
+  const gh = linear(s.h, whhT, bhh);
+  const rz = sigmoid(add(narrow(xp, 1, 0, 2 * H), narrow(gh, 1, 0, 2 * H)));
   const r = narrow(rz, 1, 0, H), z = narrow(rz, 1, H, H);
-  const xn = narrow(xp, 1, 2 * H, H);
-  const hn = gh && narrow(gh.rank === 1 ? gh.reshape([1, 3 * H]) : gh, 1, 2 * H, H);
-  const n = tanh(hn ? add(xn, mul(r, hn)) : xn);
-  // h' = (1 − z) ∘ n + z ∘ h, written n + z ∘ (h − n); with h = 0 it is n − z ∘ n.
-  return { h: s ? add(n, mul(z, sub(s.h, n))) : sub(n, mul(z, n)), c: null };
+  const n = tanh(add(narrow(xp, 1, 2 * H, H), mul(r, narrow(gh, 1, 2 * H, H))));
+  // h' = (1 − z) ∘ n + z ∘ h, written n + z ∘ (h − n): one multiply fewer.
+  return { h: add(n, mul(z, sub(s.h, n))), c: null };
 }

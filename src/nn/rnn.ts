@@ -5,7 +5,7 @@
 // ([T·B, in] × [in, G·H]); each step is one [B, H] × [H, G·H] product and the
 // gate arithmetic (rnn-step.ts). Backprop through time is the tape's.
 import type { DeviceName } from '../backends/backend.js';
-import { tensor } from '../creation.js';
+import { tensor, zeros } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { mul } from '../ops/elementwise.js';
@@ -133,7 +133,8 @@ abstract class RNNBase extends Module {
           const G = wih.shape[0];
           const xp = linear(inp, transpose(wih), inputBias(this.mode, bih, bhh)); // every step's input projection at once
           const whhT = transpose(whh);
-          let s: State | null = h0b ? { h: narrow(h0b, 0, k, 1).reshape([B, H]), c: c0b ? narrow(c0b, 0, k, 1).reshape([B, H]) : null } : null;
+          const part = (t: Tensor | null | undefined) => (t ? narrow(t, 0, k, 1).reshape([B, H]) : zeros([B, H], { device: x.device }));
+          let s: State = { h: part(h0b), c: lstm ? part(c0b) : null };
           const hs: Tensor[] = new Array(T);
           for (let i = 0; i < T; i++) {
             const t = d ? T - 1 - i : i;
@@ -141,8 +142,8 @@ abstract class RNNBase extends Module {
             hs[t] = s.h.reshape(tAxis ? [B, 1, H] : [1, B, H]);
           }
           outs.push(T === 1 ? hs[0] : cat(hs, tAxis));
-          hN.push(s!.h.reshape([1, B, H]));
-          if (lstm) cN.push(s!.c!.reshape([1, B, H]));
+          hN.push(s.h.reshape([1, B, H]));
+          if (lstm) cN.push(s.c!.reshape([1, B, H]));
         }
         inp = D === 1 ? outs[0] : cat(outs, 2);
         if (this.training && this.dropout > 0 && l < L - 1) inp = this.drop(inp);
