@@ -16,3 +16,5 @@ export * as utils from './utils.js';
 export { TransformerBlock, type TransformerBlockOptions, type TransformerBlockCallOptions } from './transformer.js';
 export { TransformerLM, TransformerCache, type TransformerLMOptions, type TransformerLMCallOptions, type TokenIds } from './transformer-lm.js';
 export type { GenerateOptions } from './transformer-generate.js';
+export { RNN, LSTM, GRU, type RNNOptions, type ElmanRNNOptions } from './rnn.js';
+export { RNNCell, LSTMCell, GRUCell, type RNNCellOptions, type ElmanRNNCellOptions } from './rnn-cell.js';

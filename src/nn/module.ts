@@ -18,7 +18,15 @@ export abstract class Module {
    */
   training = true;
 
-  abstract forward(x: Tensor): Tensor;
+  /**
+   * The layer's computation. Most layers map a tensor to a tensor; recurrent
+   * layers take a state too and return PyTorch's tuples ([output, h_n]), so
+   * the base type fixes only the first argument, and the result is `any` so
+   * that code holding a plain Module (Sequential, tests) keeps calling it as
+   * a tensor layer; each subclass declares its exact signature.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  abstract forward(x: Tensor, ...rest: never[]): any;
 
   protected registerParameter<T extends Tensor>(name: string, t: T): T {
     this.checkName('registerParameter', name);

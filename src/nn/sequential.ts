@@ -2,7 +2,7 @@
 import { fail } from '../errors.js';
 import { flatten } from '../ops/shape.js';
 import { describe } from '../options.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
 /**
@@ -38,8 +38,10 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.list) {
-      const next = m.forward(h);
+    for (const [i, m] of this.list.entries()) {
+      const next: unknown = m.forward(h);
+      // A layer that returns a tuple (a recurrent net's [output, h_n]) cannot feed the next one.
+      if (!(next instanceof Tensor)) fail('nn.Sequential.forward', `module ${i} (${m.constructor.name}) returned ${describe(next)}, not a Tensor; recurrent layers return [output, state] and need a module of your own around them`);
       // An intermediate is freed once consumed (a recorded graph holds its own reference); a layer may return its input (Dropout in eval).
       if (h !== x && next !== h) h.dispose();
       h = next;
