@@ -7,7 +7,7 @@ import { tensor } from '../creation.js';
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
-import { narrow } from '../ops/slices.js';
+import { narrow } from '../ops/slice.js';
 import type { DeviceName } from '../backends/backend.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';

@@ -9,7 +9,7 @@ import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { add } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape.js';
-import { narrow } from '../ops/slices.js';
+import { narrow } from '../ops/slice.js';
 import { bool, device, finite, instanceOf, integer, number, oneOf, options, type OptionSpec } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import { Tensor } from '../tensor.js';
