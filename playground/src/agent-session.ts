@@ -5,7 +5,7 @@
 // Gymnasium's render speed. All work goes through one queue, so training,
 // watching and rebuilding never interleave. No DOM: the tab subscribes with
 // onEvent().
-import type { RecoveryEvent } from 'lepton';
+import type { rl, RecoveryEvent } from 'lepton';
 import { PPO, PRESETS, type PPOConfig } from '../../examples/rl/ppo.js';
 import type { App } from './app.js';
 import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
@@ -61,6 +61,9 @@ function yieldToPage(): Promise<void> {
     ch.port2.postMessage(null);
   });
 }
+
+/** The physics state of one of the tab's environments (both keep it in `state`, float64). */
+const stateOf = (env: rl.Env): number[] => (env as rl.CartPole | rl.Pendulum).state;
 
 const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - performance.now())));
 
@@ -127,7 +130,7 @@ export class AgentSession {
     this.rate = [];
     this.watchSteps = 0;
     this.watchReturn = 0;
-    this.view = { env: this.env, state: [...(ppo.env.envs[0] as unknown as { state: number[] }).state], action: null, source: 'idle' };
+    this.view = { env: this.env, state: [...stateOf(ppo.env.envs[0])], action: null, source: 'idle' };
     this.emit('net');
   }
 
@@ -140,7 +143,8 @@ export class AgentSession {
   /** PPO's hook inside an update: after SLICE_MS of work, let the page render (the cart as it is now) and take input. */
   private async pace(): Promise<void> {
     if (performance.now() - this.lastYield < SLICE_MS) return;
-    if (this.ppo) this.view = { env: this.env, state: (this.ppo.env.envs[0] as unknown as { state: number[] }).state, action: null, source: 'training' };
+    // (The environment replaces its state array every step: this one stays as it is now.)
+    if (this.ppo) this.view = { env: this.env, state: stateOf(this.ppo.env.envs[0]), action: null, source: 'training' };
     await yieldToPage();
     this.lastYield = performance.now();
     useThreads(this.backend); // another tab may have changed the WASM thread setting meanwhile
@@ -243,7 +247,7 @@ export class AgentSession {
           this.watchSteps++;
           this.watchReturn += s.reward;
           this.watchMs = performance.now() - t0;
-          this.view = { env, state: [...(e as unknown as { state: number[] }).state], action: a[0], source: 'watch' };
+          this.view = { env, state: stateOf(e), action: a[0], source: 'watch' };
           this.emit('frame');
           // Real time: step k is shown at t0 + k·dt (a slow step is caught up, not stretched).
           await sleepUntil(t0 + this.watchSteps * dt);

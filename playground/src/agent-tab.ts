@@ -23,9 +23,11 @@ function create(app: App): TabInstance {
   // ---- run controls and settings ----
   const playBtn = h('button', { type: 'button', class: 'play', id: 'agent-play', 'aria-label': 'Train (Space)', title: 'Train / pause (Space)' }, icon('play'));
   const resetBtn = h('button', { type: 'button', class: 'round', id: 'agent-reset', 'aria-label': 'Reset the agent (R)', title: 'Reset: the next seed, new weights, training from step 0 (R)' }, icon('reset'));
+  const stepBtn = h('button', { type: 'button', class: 'round', id: 'agent-step', 'aria-label': 'One update (.)', title: 'One PPO update: a rollout, then the epochs (.)' }, icon('step'));
   const watchBtn = h('button', { type: 'button', class: 'text-button', id: 'agent-watch', title: 'Play one episode of the current policy (its most likely actions) in real time (W)' }, 'Watch policy');
   playBtn.addEventListener('click', () => sess.toggle());
   resetBtn.addEventListener('click', () => sess.reset());
+  stepBtn.addEventListener('click', () => void sess.runUpdates(1));
   watchBtn.addEventListener('click', () => { if (sess.watching) sess.stopWatch(); else void sess.watch(); });
   const counter = h('output', { class: 'counter', id: 'agent-updates' }, '0');
   const numberInput = (key: NumberKey, attrs: Record<string, string | number>) => {
@@ -54,7 +56,7 @@ function create(app: App): TabInstance {
   const speed = h('output', { class: 'speed', id: 'agent-speed' }, '–');
   const running = h('div', { class: 'running', id: 'agent-running-on' });
   const topbar = h('div', { class: 'topbar' },
-    h('div', { class: 'run-controls' }, resetBtn, playBtn, watchBtn, h('div', { class: 'counter-box' }, h('span', { class: 'label' }, 'Updates · steps'), counter)),
+    h('div', { class: 'run-controls' }, resetBtn, playBtn, stepBtn, watchBtn, h('div', { class: 'counter-box' }, h('span', { class: 'label' }, 'Updates · steps'), counter)),
     field('Environment', envSel), field('Environments', envs), h('div', { class: 'field' }, field('Steps each per update', steps), perUpdate),
     field('Learning rate (Adam)', lr), field('Seed', seed),
     h('div', { class: 'backend-box' }, field('Backend', backend), h('div', { class: 'speed-box' }, h('span', { class: 'label' }, 'Speed'), speed), running));
@@ -153,12 +155,13 @@ function create(app: App): TabInstance {
     onKey(e) {
       switch (e.key) {
         case ' ': sess.toggle(); return true;
+        case '.': void sess.runUpdates(1); return true;
         case 'w': case 'W': watchBtn.click(); return true;
         case 'r': case 'R': sess.reset(); return true;
         default: return false;
       }
     },
-    shortcuts: [['Space', 'train / pause'], ['W', 'watch the policy play one episode (again: stop)'], ['R', 'reset (the next seed)']],
+    shortcuts: [['Space', 'train / pause'], ['.', 'one update'], ['W', 'watch the policy play one episode (again: stop)'], ['R', 'reset (the next seed)']],
   };
 }
 

@@ -161,7 +161,7 @@ if (!existsSync(CHROMIUM)) {
       assert.is(await page.locator('#agent-episodes').textContent(), st.episodes.toLocaleString('en'));
 
       // Watch: one greedy episode at CartPole's 50 steps/s, the canvas moving (started from the button; the hook's promise reports it).
-      const trainTasks = await longTasks(page);
+      const trainLongest = Math.max(0, ...(await longTasks(page)));
       await page.click('#agent-watch');
       let caption = '';
       const watchSeen = await watchCanvas(page, async () => {
@@ -180,7 +180,6 @@ if (!existsSync(CHROMIUM)) {
       if (c.backend === 'wasm') assert.ok(ms <= ep.steps * 20 * 1.3 + 300, `${ep.steps} steps took ${ms.toFixed(0)} ms: slower than real time`);
       assert.match((await page.locator('#agent-watch-return').textContent()) ?? '', new RegExp(`^${ep.ret} \\(${ep.steps} steps\\)`));
       const allTasks = await longTasks(page);
-      console.log(c.backend, 'train', trainTasks.map(Math.round).join(' '), 'all', allTasks.map(Math.round).join(' '));
       const longest = Math.max(0, ...allTasks);
 
       await page.screenshot({ path: join(OUT, `agent-${c.backend}.png`), fullPage: true });
@@ -200,7 +199,7 @@ if (!existsSync(CHROMIUM)) {
       const after = await stats(page);
       assert.is(after.updates, 0, 'a reload starts training afresh');
       figures.push(`${c.backend}: ${st.updates} updates (${st.steps} env steps, ${Math.round(st.stepsPerSec)} steps/s); mean return per update ${means.map((m) => m.toFixed(0)).join(' ')}; `
-        + `watched greedy episode ${ep.steps} steps in ${(ms / 1000).toFixed(2)} s; longest task ${longest.toFixed(0)} ms; first two updates from the button ${(trainMs / 1000).toFixed(1)} s`);
+        + `watched greedy episode ${ep.steps} steps in ${(ms / 1000).toFixed(2)} s; longest task ${trainLongest.toFixed(0)} ms training, ${longest.toFixed(0)} ms with watching; first two updates from the button ${(trainMs / 1000).toFixed(1)} s`);
       await page.close();
     });
   }
@@ -233,10 +232,16 @@ if (!existsSync(CHROMIUM)) {
     await page.keyboard.press('Space');
     let st = await stats(page);
     assert.ok(st.updates >= 2 && !st.playing, `Space trained ${st.updates} updates, then paused`);
-    const tasks = await longTasks(page);
-    figures.push(`phone, wasm, updates of 4,096 steps: longest task ${Math.round(Math.max(0, ...tasks))} ms (${tasks.length} over 50 ms) at ${Math.round(st.stepsPerSec)} steps/s`);
-    // Unpaced, each update would be one task of about a second here (3,800 steps/s under load).
-    assert.ok(Math.max(0, ...tasks) < 300, `long tasks while training: ${tasks.map(Math.round).join(', ')} ms`);
+    const tasks = await longTasks(page), longest = Math.max(0, ...tasks);
+    // Unpaced, each update would be one task as long as the update (about a second here,
+    // more on a loaded machine, which stretches every task alike): the longest must be a fraction of it.
+    const updateMs = (4096 / st.stepsPerSec) * 1000;
+    figures.push(`phone, wasm, updates of 4,096 steps (${Math.round(updateMs)} ms each): longest task ${Math.round(longest)} ms (${tasks.length} over 50 ms)`);
+    assert.ok(longest < Math.max(150, updateMs / 3), `long tasks while training, updates of ${Math.round(updateMs)} ms: ${tasks.map(Math.round).join(', ')} ms`);
+    // '.' makes exactly one update (after the one in flight when Space paused).
+    const before = (await hook<AgentStats>(page, 'idle')).updates;
+    await page.keyboard.press('.');
+    assert.is((await hook<AgentStats>(page, 'idle')).updates, before + 1, "'.' made one update");
     await page.screenshot({ path: join(OUT, 'agent-phone.png'), fullPage: true });
 
     // Pendulum: its own settings, one update (episodes of 200 steps, negative returns), drawn as a pendulum.
