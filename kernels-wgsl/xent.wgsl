@@ -16,6 +16,13 @@
 // target logit an infinite loss). NaNs are found on the bits (ieee.wgsl).
 // Class ids come unchecked only from a Tensor on this device (src/integers.ts):
 // a row whose id is not an integer in [0, cols) is NaN, never a read elsewhere.
+//
+// PyTorch's ignore_index and label_smoothing (XentOptions): a row whose id is
+// P.ignore (when P.hasIgnore) has loss 0 and gradient 0 (NaN where its softmax
+// is NaN, as PyTorch's log_softmax backward gives). Smoothing ε makes the
+// target q = (1 − ε)·onehot + ε/cols: loss = l + (1 − ε)(max − x_t) +
+// ε(max − mean x), three non-negative terms (the forward also sums the row);
+// dx = scale·g_r·(p − q). ε = 0 takes the plain expressions, bit for bit.
 
 override WG: u32 = 64u;   // power of two
 
@@ -31,6 +38,7 @@ override WG: u32 = 64u;   // power of two
 var<workgroup> wmax: array<f32, WG>;
 var<workgroup> wz: array<f32, WG>;
 var<workgroup> wsum: array<f32, WG>;
+var<workgroup> wsx: array<f32, WG>;
 
 const LOWEST: f32 = -0x1.fffffep+127f;
 
@@ -39,6 +47,12 @@ fn classOf(row: u32) -> i32 {
   let v = T[row];
   if (isNan(v) || !(v >= 0.0) || !(v < f32(P.cols)) || floor(v) != v) { return -1; }
   return i32(v);
+}
+
+// Whether the row's id is the ignored one (never for a NaN id).
+fn ignored(row: u32) -> bool {
+  let v = T[row];
+  return P.hasIgnore != 0u && !isNan(v) && v == f32(P.ignore);
 }
 
 fn log1pPos(x: f32) -> f32 {
@@ -55,9 +69,11 @@ fn xent_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var m = LOWEST;
   var z = 0.0;
   var s = 0.0;
+  var sx = 0.0;
   var nan = false;
   for (var c = lid.x; c < P.cols; c += WG) {
     let v = X[base + c];
+    sx += v;
     nan = nan || isNan(v);
     if (v > m) {
       s = (s + z) * exp1(m - v);
@@ -72,9 +88,11 @@ fn xent_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   wmax[lid.x] = m;
   wz[lid.x] = z;
   wsum[lid.x] = select(s, nanOf(s), nan);
+  wsx[lid.x] = sx;
   workgroupBarrier();
   for (var h = WG / 2u; h > 0u; h >>= 1u) {
     if (lid.x < h) {
+      wsx[lid.x] = wsx[lid.x] + wsx[lid.x + h];
       let m1 = wmax[lid.x];
       let m2 = wmax[lid.x + h];
       let z1 = wz[lid.x];
@@ -99,17 +117,25 @@ fn xent_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let zz = wz[0];
   let ss = wsum[0];
   let t = classOf(row);
-  if (isNan(ss) || !isFinite(mx) || !(zz >= 1.0) || t < 0) {
+  let skip = ignored(row);
+  if (isNan(ss) || !isFinite(mx) || !(zz >= 1.0) || (t < 0 && !skip)) {
     let q = nanOf(ss);
-    LOSS[row] = q;
+    LOSS[row] = select(q, 0.0, skip);
     LSE[2u * row] = q;
     LSE[2u * row + 1u] = q;
     return;
   }
   let l = select(log1(zz), 0.0, zz == 1.0) + log1pPos(ss / zz);
-  LOSS[row] = (mx - X[base + u32(t)]) + l;
   LSE[2u * row] = mx;
   LSE[2u * row + 1u] = l;
+  if (skip) {
+    LOSS[row] = 0.0;
+  } else if (P.smoothing > 0.0) {
+    let e = P.smoothing;
+    LOSS[row] = (l + (1.0 - e) * (mx - X[base + u32(t)])) + e * (mx - wsx[0] / f32(P.cols));
+  } else {
+    LOSS[row] = (mx - X[base + u32(t)]) + l;
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -121,6 +147,10 @@ fn xent_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let c = e - r * P.cols;
   let t = classOf(r);
   let p = exp1((X[e] - BLSE[2u * r]) - BLSE[2u * r + 1u]);
-  let hot = select(0.0, 1.0, i32(c) == t);
-  DX[e] = select((P.scale * G[r * P.gStride]) * (p - hot), nanOf(0.0), t < 0);
+  if (ignored(r)) {
+    DX[e] = select(0.0, nanOf(p), isNan(p));
+    return;
+  }
+  let q = select(0.0, 1.0 - P.smoothing, i32(c) == t) + P.smoothing / f32(P.cols);
+  DX[e] = select((P.scale * G[r * P.gStride]) * (p - q), nanOf(0.0), t < 0);
 }

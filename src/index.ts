@@ -34,7 +34,7 @@ export { gather, indexSelect, oneHot, type OneHotOptions } from './ops/gather.js
 export { cumsum, topk, type TopkOptions } from './ops/scan.js';
 export { arange, linspace, eye } from './ranges.js';
 export type { IntegerData, IntegerArray } from './integers.js';
-export { crossEntropy, mse } from './ops/loss.js';
+export { crossEntropy, mse, type CrossEntropyOptions } from './ops/loss.js';
 export { attention, type AttentionOptions } from './ops/attention.js';
 export { layerNorm, rmsNorm } from './ops/norm.js';
 export { embedding, type Ids, type EmbeddingOptions } from './ops/embedding.js';

@@ -41,8 +41,10 @@ const where = (i: number, shape: readonly number[]) => {
  * value is an integer in [lo, hi) where the host can see it (see above).
  * Errors read "argument 'labels' has class id 3 at index 1; needs an integer
  * in [0, 2] for logits [2, 3]": `noun` names a value, `context` ends the message.
+ * `allow` is one more accepted value outside the range (crossEntropy's ignoreIndex).
  */
-export function integers(op: string, name: string, data: unknown, lo: number, hi: number, noun: string, context = ''): Integers {
+export function integers(op: string, name: string, data: unknown, lo: number, hi: number, noun: string, context = '',
+  allow: number | null = null): Integers {
   const range = `${hi === Infinity ? (lo === 0 ? 'a non-negative integer' : `an integer >= ${lo}`) : `an integer in [${lo}, ${hi - 1}]`}${context}`;
   let shape: number[];
   let values: Float32Array | null;
@@ -91,7 +93,7 @@ export function integers(op: string, name: string, data: unknown, lo: number, hi
   if (values) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (!Number.isInteger(v) || v < lo || v >= hi) fail(op, `argument '${name}' has ${noun} ${describe(v)} at ${where(i, shape)}; needs ${range}`);
+      if (!Number.isInteger(v) || ((v < lo || v >= hi) && v !== allow)) fail(op, `argument '${name}' has ${noun} ${describe(v)} at ${where(i, shape)}; needs ${range}`);
     }
   }
   return { shape, values, tensor };

@@ -40,7 +40,7 @@ export function hostNoise(like: Tensor, shape: number[], f: () => number): Tenso
 }
 
 /**
- * log p[id] along the last axis for category ids checked by the integer-data
+ * @internal log p[id] along the last axis for category ids checked by the integer-data
  * rule (src/integers.ts): the toolkit's one-hot rows (made on the host from
  * visible ids, else gathered from an identity on the device, NaN for a bad
  * id) times the log-probabilities, summed. The one-hot broadcasts against

@@ -10,7 +10,7 @@ export { MultiHeadAttention, KVCache, type MultiHeadAttentionOptions, type Multi
 export { LayerNorm, RMSNorm, type LayerNormOptions, type RMSNormOptions } from './norm.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export type { InitName } from './init.js';
-export { crossEntropy, mse, type Reduction, type LossOptions } from '../ops/loss.js';
+export { crossEntropy, mse, type Reduction, type LossOptions, type CrossEntropyOptions } from '../ops/loss.js';
 export type { StateValue, StateDictInput, LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * as utils from './utils.js';
 export { TransformerBlock, type TransformerBlockOptions, type TransformerBlockCallOptions } from './transformer.js';

@@ -93,3 +93,38 @@ export function xentVjp(x: ArrayLike<number>, t: ArrayLike<number>, gRow: ArrayL
   }
   return dx;
 }
+
+/**
+ * PyTorch's cross-entropy with `ignore_index` and `label_smoothing`, from its
+ * definition: per row r, q = (1 − ε)·onehot(t_r) + ε/cols and
+ * loss_r = −Σ_c q_c · log softmax(x_r)_c; a row with t_r = ignore has loss 0.
+ */
+export function xentOptionsForward(x: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number, eps: number, ignore: number): Float64Array {
+  const loss = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (t[r] === ignore) continue;
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, x[r * cols + c]);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(x[r * cols + c] - m);
+    const lse = m + Math.log(s);
+    for (let c = 0; c < cols; c++) loss[r] -= ((c === t[r] ? 1 - eps : 0) + eps / cols) * (x[r * cols + c] - lse);
+  }
+  return loss;
+}
+
+/** Its gradient: dx[r, c] = gRow[r] · (softmax(x_r)[c] − q_c), 0 on an ignored row. */
+export function xentOptionsVjp(x: ArrayLike<number>, t: ArrayLike<number>, gRow: ArrayLike<number>, rows: number, cols: number, eps: number, ignore: number): Float64Array {
+  const dx = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    if (t[r] === ignore) continue;
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, x[r * cols + c]);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(x[r * cols + c] - m);
+    for (let c = 0; c < cols; c++) {
+      dx[r * cols + c] = gRow[r] * (Math.exp(x[r * cols + c] - m) / s - ((c === t[r] ? 1 - eps : 0) + eps / cols));
+    }
+  }
+  return dx;
+}

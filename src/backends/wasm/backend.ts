@@ -13,6 +13,7 @@ import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
+import type { XentOptions } from '../primitives/xent.js';
 import type { CumsumParams, GatherParams, TopkParams } from '../primitives/gather.js';
 import * as gat from './kernels/gather.js';
 import { importNode, isNode } from '../node-import.js';
@@ -153,8 +154,8 @@ export class WasmBackend extends WasmRuntime implements Backend<WasmHandle> {
   normBackward(x: WasmHandle, w: WasmHandle | null, g: WasmHandle, stats: WasmHandle, dx: WasmHandle, dw: WasmHandle | null, db: WasmHandle | null, p: NormParams): void { norm.normBackward(this, x, w, g, stats, dx, dw, db, p); }
   embeddingGather(weight: WasmHandle, ids: WasmHandle, out: WasmHandle, n: number, dim: number): void { emb.embeddingGather(this, weight, ids, out, n, dim); }
   embeddingGrad(g: WasmHandle, order: WasmHandle, offsets: WasmHandle, out: WasmHandle, num: number, dim: number): void { emb.embeddingGrad(this, g, order, offsets, out, num, dim); }
-  xentForward(logits: WasmHandle, targets: WasmHandle, loss: WasmHandle, lse: WasmHandle, rows: number, cols: number): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols); }
-  xentBackward(logits: WasmHandle, targets: WasmHandle, lse: WasmHandle, g: WasmHandle, dx: WasmHandle, rows: number, cols: number, gStride: number, scale: number): void {
-    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale);
+  xentForward(logits: WasmHandle, targets: WasmHandle, loss: WasmHandle, lse: WasmHandle, rows: number, cols: number, o?: XentOptions): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols, o); }
+  xentBackward(logits: WasmHandle, targets: WasmHandle, lse: WasmHandle, g: WasmHandle, dx: WasmHandle, rows: number, cols: number, gStride: number, scale: number, o?: XentOptions): void {
+    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale, o);
   }
 }

@@ -11,6 +11,7 @@ import type { AdamParams, SgdParams } from '../primitives/optim.js';
 import type { AvgPoolParams, PoolGeometry } from '../primitives/pool.js';
 import type { ReduceOp, ReduceParams } from '../primitives/reduce.js';
 import type { StridedParams } from '../primitives/strided.js';
+import type { XentOptions } from '../primitives/xent.js';
 import type { CumsumParams, GatherParams, TopkParams } from '../primitives/gather.js';
 import * as gat from './kernels/gather.js';
 import { getGPU } from './gpu.js';
@@ -224,9 +225,9 @@ export class WebGPUBackend extends GpuRuntime implements Backend<GpuHandle> {
   normBackward(x: GpuHandle, w: GpuHandle | null, g: GpuHandle, stats: GpuHandle, dx: GpuHandle, dw: GpuHandle | null, db: GpuHandle | null, p: NormParams): void { norm.normBackward(this, x, w, g, stats, dx, dw, db, p); }
   embeddingGather(weight: GpuHandle, ids: GpuHandle, out: GpuHandle, n: number, dim: number): void { emb.embeddingGather(this, weight, ids, out, n, dim); }
   embeddingGrad(g: GpuHandle, order: GpuHandle, offsets: GpuHandle, out: GpuHandle, num: number, dim: number): void { emb.embeddingGrad(this, g, order, offsets, out, num, dim); }
-  xentForward(logits: GpuHandle, targets: GpuHandle, loss: GpuHandle, lse: GpuHandle, rows: number, cols: number): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols); }
-  xentBackward(logits: GpuHandle, targets: GpuHandle, lse: GpuHandle, g: GpuHandle, dx: GpuHandle, rows: number, cols: number, gStride: number, scale: number): void {
-    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale);
+  xentForward(logits: GpuHandle, targets: GpuHandle, loss: GpuHandle, lse: GpuHandle, rows: number, cols: number, o?: XentOptions): void { xent.xentForward(this, logits, targets, loss, lse, rows, cols, o); }
+  xentBackward(logits: GpuHandle, targets: GpuHandle, lse: GpuHandle, g: GpuHandle, dx: GpuHandle, rows: number, cols: number, gStride: number, scale: number, o?: XentOptions): void {
+    xent.xentBackward(this, logits, targets, lse, g, dx, rows, cols, gStride, scale, o);
   }
 
   /** See MatmulKernels.fusedPrologueMaxReads: a GPU fuses any prologue; a CPU adapter up to PROLOGUE_PASS_FROM. */
