@@ -151,6 +151,13 @@ if (!existsSync(CHROMIUM)) {
       const labels = await page.locator('#seq-attention figcaption').allTextContents();
       assert.equal(labels.slice(0, c.heads), Array.from({ length: c.heads }, (_, i) => `head ${i + 1}`));
 
+      if (c.backend === 'wasm') {
+        const ev: SequenceStats = await within(60_000, hook(page, 'evaluate'), 'a held-out pass');
+        assert.equal([ev.evaluatedFrom, ev.evaluatedAt], [c.steps, c.steps], 'paused, a pass is made on one set of weights');
+        assert.ok(ev.heldOutAcc >= 0 && ev.heldOutAcc <= 1, `held-out accuracy ${ev.heldOutAcc}`);
+        assert.match((await page.locator('#seq-accuracy').textContent())!, `(step ${c.steps})`);
+      }
+
       // A problem the model cannot read is said so, and nothing is generated.
       await page.fill('#seq-problem', '12345+1');
       await page.keyboard.press('Enter');
@@ -192,6 +199,15 @@ if (!existsSync(CHROMIUM)) {
     await within(60_000, page.evaluate(() => (globalThis as any).__playground.sequence.open()), 'the Sequence tab to open again');
     for (const [k, v] of Object.entries({ ...want, seqSeed: 8 })) assert.is((await settings())[k], v, `${k} after a reload`);
     assert.is((await hook<SequenceStats>(page, 'stats')).parameters > 0, true);
+    // Another backend carries the weights and the step count over.
+    if (!(await page.evaluate(() => (globalThis as any).__playground.devices().unavailable['wasm-threads']))) {
+      await hook(page, 'runSteps', 3);
+      await page.selectOption('#seq-backend', 'wasm-threads');
+      const st: SequenceStats = await hook(page, 'runSteps', 2);
+      assert.equal([st.backend, st.steps], ['wasm-threads', 5]);
+      assert.ok(Number.isFinite(st.trainLoss), `loss after the switch ${st.trainLoss}`);
+      assert.ok((await page.evaluate(() => location.hash)).includes('backend=wasm-threads'));
+    }
 
     // Out of range and inconsistent: clamped, the width made a multiple of the heads, each said in the page.
     await open('#tab=sequence&backend=wasm&seqLayers=9&seqHeads=3&seqWidth=50&seqBatch=0&seqLr=abc', undefined, page);
