@@ -286,7 +286,9 @@ export class SequenceSession {
           await nextFrame();
           if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
         });
-        this.maps = await attentionMaps(this.model, readTokens(ans));
+        const maps = await attentionMaps(this.model, readTokens(ans));
+        if (id !== this.askId) return null;
+        this.maps = maps;
         this.answer = ans;
         this.emit('answer');
         return ans;
@@ -297,6 +299,14 @@ export class SequenceSession {
         return null;
       }
     });
+  }
+
+  /** Stops the answer in progress before its next digit, and forgets the last one (the problem was cleared). */
+  cancelAsk(): void {
+    this.askId++;
+    this.partial = [];
+    this.answer = null;
+    this.maps = null;
   }
 
   /** New initial weights from the next seed (the URL names it), training from step 0. */

@@ -85,7 +85,7 @@ function create(app: App): TabInstance {
     problem.setAttribute('aria-invalid', String(problem.value.trim() !== '' && !p));
     problemHint.textContent = p || problem.value.trim() === '' ? 'Two whole numbers of up to four digits joined by +.' : `“${problem.value}” is not a problem the model knows: type two whole numbers of up to four digits joined by +, e.g. 123+4567.`;
     asked = p;
-    if (!p) { sess.partial = []; answer.show(null, [], null); drawAttention(attention, null, []); return; }
+    if (!p) { sess.cancelAsk(); answer.show(null, [], null); drawAttention(attention, null, []); return; }
     ask(PACE_MS);
   };
   problem.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(onProblem, 120); });

@@ -163,6 +163,9 @@ if (!existsSync(CHROMIUM)) {
       await page.keyboard.press('Enter');
       assert.ok((await page.locator('#seq-problem-hint').textContent())!.includes('not a problem'), 'the hint explains');
       assert.is(await page.getAttribute('#seq-problem', 'aria-invalid'), 'true');
+      assert.is((await hook<Shown>(page, 'settled')).answer, null);
+      assert.is(await page.locator('#seq-attention canvas').count(), 0, 'no heatmaps for an unreadable problem');
+      assert.is(await page.locator('#seq-reading').textContent(), '–');
 
       const urlHash = await page.evaluate(() => location.hash);
       for (const bit of ['tab=sequence', `backend=${c.backend}`, `seqBatch=${c.batch}`, 'seqSeed=3', `seqLayers=${c.layers}`, `seqHeads=${c.heads}`, 'seqWidth=32']) {
