@@ -8,11 +8,12 @@ import { digits, digitsTab } from './digits-tab.js';
 import { h } from './dom.js';
 import { playgroundTab, session } from './playground-tab.js';
 import { raceTab } from './race.js';
+import { sequence, sequenceTab } from './sequence-tab.js';
 import { parseSettings, type Settings } from './state.js';
 import { Tabs, type TabDef } from './tabs.js';
 
 /** The tabs, in order. A new tab (digits, sequences) is one module and one entry here. */
-const TABS: TabDef[] = [playgroundTab, raceTab, benchTab, digitsTab, agentTab];
+const TABS: TabDef[] = [playgroundTab, raceTab, benchTab, digitsTab, sequenceTab, agentTab];
 
 /** Keys handled by the page itself, whatever tab is shown. */
 const GLOBAL_SHORTCUTS: [string, string][] = [[TABS.map((_, i) => i + 1).join(' / '), 'switch tab'], ['?', 'show / hide this list']];
@@ -114,6 +115,16 @@ async function boot(root: HTMLElement): Promise<void> {
       image: () => (digits!.pad.image ? Array.from(digits!.pad.image) : null),
       mistakes: () => digits!.session.mistakes,
       filters: () => Array.from(digits!.session.filters ?? []),
+    },
+    /** The Sequence tab (opened first): its session, and what the page shows once queued work is done. */
+    sequence: {
+      open: () => { tabs.select('sequence'); return sequence!.settled(); },
+      stats: () => sequence!.session.stats(),
+      runSteps: (n: number) => sequence!.session.runSteps(n),
+      evaluate: () => sequence!.session.evaluate(),
+      play: () => sequence!.session.play(),
+      pause: () => sequence!.session.pause(),
+      settled: () => sequence!.settled(),
     },
     /** The Agent tab (opened first): its PPO session, the return history, watching an episode. */
     agent: {

@@ -192,4 +192,19 @@ test('TransformerLM: gradients of every parameter match finite differences of th
   }
 });
 
+test('TransformerLM: embeddings start at N(0, 0.02) (GPT-2\'s), reproducibly from a seed; PyTorch-style names', async () => {
+  const a = new nn.TransformerLM(50, { dModel: 64, maxSeqLen: 40, seed: 3 }), b = new nn.TransformerLM(50, { dModel: 64, maxSeqLen: 40, seed: 3 });
+  for (const name of ['token_embedding', 'position_embedding'] as const) {
+    const w = await a[name].weight.data();
+    const m = w.reduce((s, v) => s + v, 0) / w.length, sd = Math.sqrt(w.reduce((s, v) => s + (v - m) ** 2, 0) / w.length);
+    assert.ok(Math.abs(sd - 0.02) < 0.002 && Math.abs(m) < 0.002, `${name}: mean ${m}, std ${sd}`);
+  }
+  const [sa, sb] = [a.stateDict(), b.stateDict()];
+  for (const k of Object.keys(sa)) assert.equal(await sa[k].data(), await sb[k].data(), `${k} from the same seed`);
+  assert.equal(Object.keys(sa).filter((k) => !k.startsWith('layers.')), ['token_embedding.weight', 'position_embedding.weight', 'norm.weight', 'norm.bias', 'lm_head.weight']);
+  assert.equal([a.numLayers, a.numHeads, a.dModel, a.maxSeqLen, a.layers[0].ffnDim], [2, 4, 64, 40, 256]);
+  a.dispose();
+  b.dispose();
+});
+
 test.run();

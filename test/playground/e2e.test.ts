@@ -98,7 +98,7 @@ if (!existsSync(CHROMIUM)) {
     }));
     assert.ok(info.isolated, 'served with COOP/COEP, the page is cross-origin isolated');
     assert.is(info.settings.dataset, 'spiral', 'the newcomer starts on the spiral');
-    assert.equal(info.tabs, ['Playground', 'Race', 'Kernel bench', 'Digits', 'Agent']);
+    assert.equal(info.tabs, ['Playground', 'Race', 'Kernel bench', 'Digits', 'Sequence', 'Agent']);
     assert.is(info.devices.unavailable.wasm, null);
     if (info.cores > 1) assert.is(info.devices.unavailable['wasm-threads'], null, 'WASM threads available when isolated');
     webgpu = info.devices.unavailable.webgpu === null;
