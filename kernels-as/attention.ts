@@ -18,10 +18,9 @@
 // additive mask. A row with no visible key gets out = 0 and lse = +inf, so
 // every P = exp(s − lse) of the backward is 0 for it: zero gradients, no NaN.
 import { ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
-import { align64, exp4, hmax4, hsum4, load4, store4 } from './math';
+import { align64, hsum4, load4, store4 } from './math';
+import { expNeg4, expRow, gradRow, maskRow, rowMax, zeroFrom } from './attention-softmax';
 import { accumulate, BK, BQ, LD, MR, packChunks, packRows, packT, roundUp, scores } from './attention-tiles';
-
-const NEG_INF = f32x4.splat(-Infinity);
 
 // One call's parameters, read from its descriptor into this instance's globals
 // (each thread has its own instance; the runtime is a stub with no heap to spare).
@@ -84,33 +83,9 @@ function scratchAt(base: usize, D: i32): void {
   RA = ACC2 + accBytes(D); RB = RA + ROW_BYTES;
 }
 
-/**
- * Adds the mask to keys [0, lim) (lim >= 1) of a score row, sets the lanes
- * past lim in the last vector to -inf; returns the row max over them.
- */
-function maskRow(s: usize, lim: i32, m: usize): f32 {
-  let mx = NEG_INF;
-  for (let c = 0; c < lim; c += 4) {
-    const at = <usize>c << 2;
-    const w = min(lim - c, 4);
-    let x = v128.load(s + at);
-    if (m) x = f32x4.add(x, MK ? load4(m + at, w) : v128.load32_splat(m));
-    if (w < 4) x = v128.bitselect(x, NEG_INF, i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(w)));
-    v128.store(s + at, x);
-    mx = f32x4.max(mx, x);
-  }
-  return hmax4(mx);
-}
-
 /** Visible keys of query row i in a tile of n keys from key j0 (causal cuts it; <= 0: none). */
 // @ts-ignore: decorator
 @inline function visible(i: i32, j0: i32, n: i32): i32 { return CAUSAL ? min(n, i - j0 + 1) : n; }
-
-/** Zeroes a score row from column c (a multiple of 4) to LD (stores: memory.fill is a call). */
-function zeroFrom(s: usize, c: i32): void {
-  const z = f32x4.splat(0);
-  for (; c < LD; c += 4) v128.store(s + (<usize>c << 2), z);
-}
 
 /** Zeroes rows [m, m rounded up to MR) of a score tile: A operands are read in whole panels. */
 function zeroTail(s: usize, m: i32): void {
@@ -137,25 +112,22 @@ function forwardUnit(u: i32): void {
     packChunks(vt, n, D, C1);
     scores(QP, m, KT, roundUp(n, 8), D, S);
     for (let r = 0; r < m; r++) {
-      const i = i0 + r, s = S + ((<usize>r * LD) << 2);
+      const i = i0 + r, s = S + ((<usize>r * LD) << 2), ra = RA + (<usize>r << 2), rb = RB + (<usize>r << 2);
       const lim = visible(i, j0, n);
-      const mOld = load<f32>(RA + (<usize>r << 2));
-      const mNew = lim > 0 ? max(mOld, maskRow(s, lim, maskAt(b, h, i, j0))) : <f32>-Infinity;
-      if (mNew == -Infinity) { zeroFrom(s, 0); continue; } // nothing visible yet: m and l stay
-      // Rescale what was summed under the old max (alpha = 0 when nothing was).
-      const alpha = f32x4.extract_lane(exp4(f32x4.splat(mOld - mNew)), 0);
-      const vm = f32x4.splat(mNew);
-      let sum = f32x4.splat(0);
-      let c = 0;
-      for (; c < lim; c += 4) {
-        const at = <usize>c << 2;
-        const p = exp4(f32x4.sub(v128.load(s + at), vm));
-        v128.store(s + at, p);
-        sum = f32x4.add(sum, p);
+      const mOld = load<f32>(ra);
+      let mNew: f32 = -Infinity;
+      if (lim > 0) {
+        maskRow(s, lim, maskAt(b, h, i, j0), MK != 0);
+        mNew = max(mOld, rowMax(s, lim));
       }
-      zeroFrom(s, c);
-      store<f32>(RA + (<usize>r << 2), mNew);
-      store<f32>(RB + (<usize>r << 2), load<f32>(RB + (<usize>r << 2)) * alpha + hsum4(sum));
+      if (mNew == -Infinity) { zeroFrom(s, 0); continue; } // nothing visible yet: m and l stay
+      const sum = expRow(s, lim, mNew);
+      store<f32>(ra, mNew);
+      // Nothing summed yet: the accumulator row is still 0, no rescale.
+      if (mOld == -Infinity) { store<f32>(rb, sum); continue; }
+      // Rescale what was summed under the old max.
+      const alpha = f32x4.extract_lane(expNeg4(f32x4.splat(mOld - mNew)), 0);
+      store<f32>(rb, load<f32>(rb) * alpha + sum);
       if (alpha != 1) {
         const va = f32x4.splat(alpha);
         const a = ACC + <usize>r * ldc;
@@ -173,26 +145,6 @@ function forwardUnit(u: i32): void {
     const lse: f32 = l > 0 ? load<f32>(RA + (<usize>r << 2)) + <f32>Math.log(<f64>l) : Infinity;
     store<f32>(LSE + ((<usize>bh * LQ + i0 + r) << 2), lse);
   }
-}
-
-/**
- * Turns score row s (keys [0, lim) visible) into P = exp(s + mask − lse) and
- * row g (holding dP = dO·Vᵀ) into dS = P ⊙ (dP − di). Both are 0 past lim.
- */
-function gradRow(s: usize, g: usize, lim: i32, m: usize, lse: f32, di: f32): void {
-  let c = 0;
-  if (lim > 0 && lse != Infinity) {
-    maskRow(s, lim, m);
-    const vl = f32x4.splat(lse), vd = f32x4.splat(di);
-    for (; c < lim; c += 4) {
-      const at = <usize>c << 2;
-      const p = exp4(f32x4.sub(v128.load(s + at), vl));
-      v128.store(s + at, p);
-      v128.store(g + at, f32x4.mul(p, f32x4.sub(v128.load(g + at), vd)));
-    }
-  }
-  zeroFrom(s, c);
-  zeroFrom(g, c);
 }
 
 /** Σ a·b over one row of D floats. */
@@ -231,7 +183,7 @@ function backwardQUnit(u: i32): void {
     scores(OP, m, VT, n8, D, T);
     for (let r = 0; r < m; r++) {
       const i = i0 + r, off = (<usize>r * LD) << 2;
-      gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), load<f32>(RA + (<usize>r << 2)), load<f32>(RB + (<usize>r << 2)));
+      gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), MK != 0, load<f32>(RA + (<usize>r << 2)), load<f32>(RB + (<usize>r << 2)));
       if (DBIAS) memory.copy(DBIAS + (((<usize>bh * LQ + i) * LK + j0) << 2), T + off, <usize>n << 2);
     }
     zeroTail(T, m);
@@ -270,7 +222,7 @@ function backwardKVUnit(u: i32): void {
         scores(OP, m, VT, roundUp(n, 8), D, T);
         for (let r = 0; r < m; r++) {
           const i = i0 + r, off = (<usize>r * LD) << 2, at = (<usize>bh * LQ + i) << 2;
-          gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), load<f32>(LSE + at), load<f32>(DROW + at));
+          gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), MK != 0, load<f32>(LSE + at), load<f32>(DROW + at));
         }
         // Rows = keys (the tiles read transposed), summed over the m queries.
         accumulate(true, S, n, m, C1, D, ACC2, ldc);
