@@ -1,5 +1,5 @@
-// Fused scaled dot-product attention (FlashAttention-2) on f32x4, three passes
-// of one job (AttentionJob, layout in src/backends/primitives/attention.ts):
+// Fused scaled dot-product attention (FlashAttention-2) on f32x4, passes of
+// one job (AttentionJob, layout in src/backends/primitives/attention.ts):
 //
 // forward (units: batch·head × blocks of BQ query rows): the block's queries,
 //   scaled, are packed once; for each tile of BK keys: S = Q·Kᵀ, masks,
@@ -13,11 +13,16 @@
 // backwardKV (units: batch·kvHead × blocks of BK keys): for each query head
 //   of the group and each query tile, the same P and dS; dV += Pᵀ·dO and
 //   dK += dSᵀ·Q; dK = scale·dK. Parts never write the same rows.
+// backward (units: batch·kvHead): one pass doing both: D_i for the group's
+//   query rows, then each key block as backwardKV plus dQ += dS·K into a
+//   per-thread accumulator, as FlashAttention-2's backward (5 products per
+//   tile pair instead of 7). The unit owns every row it writes, so no atomics;
+//   the JS side picks it where batch·kvHead units keep the threads busy.
 //
 // Masking: causal (key j > query i), key lengths (j ≥ len[b]) and the
 // additive mask. A row with no visible key gets out = 0 and lse = +inf, so
 // every P = exp(s − lse) of the backward is 0 for it: zero gradients, no NaN.
-import { ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
+import { ATTN_BACKWARD, ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
 import { align64, hsum4, load4, store4 } from './math';
 import { expNeg4, expRow, gradRow, maskRow, rowMax, zeroFrom } from './attention-softmax';
 import { accumulate, BK, BQ, LD, MR, packChunks, packRows, packT, roundUp, scores } from './attention-tiles';
@@ -65,22 +70,31 @@ const SCORE_BYTES: usize = <usize>BQ * LD * 4;
 @inline function accBytes(D: i32): usize { return align64((<usize>max(BQ, BK) * roundUp(D, 8)) << 2); }
 const ROW_BYTES: usize = 256;
 
-/** Bytes of scratch one thread needs for attention with head dimension D (any pass). */
-export function attentionScratch(D: i32): f64 {
-  return <f64>(2 * panelBytes(D) + 2 * tileTBytes(D) + 2 * chunkBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 2 * ROW_BYTES);
+// @ts-ignore: decorator
+@inline function tileBytes(D: i32): usize {
+  return 2 * panelBytes(D) + 2 * tileTBytes(D) + 3 * chunkBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 2 * ROW_BYTES;
+}
+
+/**
+ * Bytes of scratch one thread needs for attention with head dimension D: the
+ * tiles, and for the fused backward `dqRows` rows of dQ accumulator.
+ */
+export function attentionScratch(D: i32, dqRows: i32): f64 {
+  return <f64>tileBytes(D) + <f64>dqRows * <f64>(roundUp(D, 8) * 4);
 }
 
 // This thread's scratch blocks (set per part from its slot).
-let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, C1: usize = 0, C2: usize = 0, S: usize = 0, T: usize = 0;
-let ACC: usize = 0, ACC2: usize = 0, RA: usize = 0, RB: usize = 0;
+let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, C1: usize = 0, C2: usize = 0, C3: usize = 0, S: usize = 0, T: usize = 0;
+let ACC: usize = 0, ACC2: usize = 0, RA: usize = 0, RB: usize = 0, DQA: usize = 0;
 
 function scratchAt(base: usize, D: i32): void {
   QP = base; OP = QP + panelBytes(D);
   KT = OP + panelBytes(D); VT = KT + tileTBytes(D);
-  C1 = VT + tileTBytes(D); C2 = C1 + chunkBytes(D);
-  S = C2 + chunkBytes(D); T = S + SCORE_BYTES;
+  C1 = VT + tileTBytes(D); C2 = C1 + chunkBytes(D); C3 = C2 + chunkBytes(D);
+  S = C3 + chunkBytes(D); T = S + SCORE_BYTES;
   ACC = T + SCORE_BYTES; ACC2 = ACC + accBytes(D);
   RA = ACC2 + accBytes(D); RB = RA + ROW_BYTES;
+  DQA = base + tileBytes(D);
 }
 
 /** Visible keys of query row i in a tile of n keys from key j0 (causal cuts it; <= 0: none). */
@@ -196,18 +210,23 @@ function backwardQUnit(u: i32): void {
   }
 }
 
-function backwardKVUnit(u: i32): void {
-  const blocks = (LK + BK - 1) / BK;
-  const kvHeads = HEADS / GROUP;
-  const bkv = u / blocks, j0 = (u % blocks) * BK;
-  const b = bkv / kvHeads, hk = bkv % kvHeads;
+/**
+ * dK and dV of the keys [j0, j0 + BK) of (batch b, key/value head hk), summed
+ * over the query blocks of every query head of its group. `fused` (the one-
+ * pass backward) also adds dQ += dS·K into this thread's accumulator DQA
+ * (GROUP heads × LQ rounded up to MR rows, so padded panel rows stay in the
+ * head's own rows) and stores dS where the mask needs it.
+ */
+function keyBlock(b: i32, hk: i32, j0: i32, fused: bool): void {
+  const bkv = b * (HEADS / GROUP) + hk;
   const D = HD, ldc = (<usize>roundUp(D, 8)) << 2, ld = <usize>D << 2;
-  const nAll = min(BK, LK - j0), n = min(nAll, keyLen(b) - j0);
+  const nAll = min(BK, LK - j0), n = min(nAll, keyLen(b) - j0), n8 = roundUp(n, 8);
   memory.fill(ACC, 0, <usize>BK * ldc);
   memory.fill(ACC2, 0, <usize>BK * ldc);
   if (n > 0) {
     packT(row(K, bkv, LK, j0), n, D, KT);
     packT(row(V, bkv, LK, j0), n, D, VT);
+    if (fused) packChunks(row(K, bkv, LK, j0), n, D, C3);
     for (let g = 0; g < GROUP; g++) {
       const h = hk * GROUP + g, bh = b * HEADS + h;
       // Causal: queries before j0 see none of these keys.
@@ -218,15 +237,20 @@ function backwardKVUnit(u: i32): void {
         packRows(dout, ld, m, D, 1, OP);
         packChunks(dout, m, D, C1);
         packChunks(q, m, D, C2);
-        scores(QP, m, KT, roundUp(n, 8), D, S);
-        scores(OP, m, VT, roundUp(n, 8), D, T);
+        scores(QP, m, KT, n8, D, S);
+        scores(OP, m, VT, n8, D, T);
         for (let r = 0; r < m; r++) {
           const i = i0 + r, off = (<usize>r * LD) << 2, at = (<usize>bh * LQ + i) << 2;
           gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), MK != 0, load<f32>(LSE + at), load<f32>(DROW + at));
+          if (fused && DBIAS) memory.copy(DBIAS + (((<usize>bh * LQ + i) * LK + j0) << 2), T + off, <usize>n << 2);
         }
         // Rows = keys (the tiles read transposed), summed over the m queries.
         accumulate(true, S, n, m, C1, D, ACC2, ldc);
         accumulate(true, T, n, m, C2, D, ACC, ldc);
+        if (fused) {
+          zeroTail(T, m);
+          accumulate(false, T, m, n, C3, D, DQA + (<usize>g * roundUp(LQ, MR) + i0) * ldc, ldc);
+        }
       }
     }
   }
@@ -243,11 +267,45 @@ function backwardKVUnit(u: i32): void {
   }
 }
 
+function backwardKVUnit(u: i32): void {
+  const blocks = (LK + BK - 1) / BK, kvHeads = HEADS / GROUP;
+  const bkv = u / blocks;
+  keyBlock(bkv / kvHeads, bkv % kvHeads, (u % blocks) * BK, false);
+}
+
+/**
+ * The whole backward of (batch, key/value head) u in one pass: D_i, then every
+ * key block as the dK/dV pass plus dQ += dS·K (5 products per tile pair, the
+ * two passes take 7), then dQ.
+ */
+function backwardUnit(u: i32): void {
+  const kvHeads = HEADS / GROUP, b = u / kvHeads, hk = u % kvHeads;
+  const D = HD, ldc = (<usize>roundUp(D, 8)) << 2, rows = roundUp(LQ, MR);
+  for (let g = 0; g < GROUP; g++) {
+    const bh = b * HEADS + hk * GROUP + g;
+    for (let i = 0; i < LQ; i++) store<f32>(DROW + ((<usize>bh * LQ + i) << 2), dotRow(row(DOUT, bh, LQ, i), row(OUT, bh, LQ, i), D));
+  }
+  memory.fill(DQA, 0, <usize>GROUP * rows * ldc);
+  for (let j0 = 0; j0 < LK; j0 += BK) keyBlock(b, hk, j0, true);
+  const vs = f32x4.splat(SCALE);
+  for (let g = 0; g < GROUP; g++) {
+    const bh = b * HEADS + hk * GROUP + g;
+    for (let i = 0; i < LQ; i++) {
+      const o = row(DQ, bh, LQ, i), a = DQA + (<usize>g * rows + i) * ldc;
+      for (let d = 0; d < D; d += 4) store4(o + (<usize>d << 2), f32x4.mul(v128.load(a + (<usize>d << 2)), vs), min(4, D - d));
+    }
+  }
+}
+
 /** Part `part` of the AttentionJob at `desc`: units part, part + parts, … of its pass. */
 export function attentionPart(desc: usize, part: i32, slot: i32): void {
   readJob(desc);
   const parts = load<i32>(desc + AttentionJob.parts), pass = load<i32>(desc + AttentionJob.pass), batch = load<i32>(desc + AttentionJob.batch);
   scratchAt(<usize>load<u32>(desc + AttentionJob.scratch) + <usize>slot * <usize>load<u32>(desc + AttentionJob.scratchPart), HD);
+  if (pass == ATTN_BACKWARD) {
+    for (let u = part; u < batch * (HEADS / GROUP); u += parts) backwardUnit(u);
+    return;
+  }
   if (pass == ATTN_BACKWARD_KV) {
     const units = batch * (HEADS / GROUP) * ((LK + BK - 1) / BK);
     for (let u = part; u < units; u += parts) backwardKVUnit(u);
