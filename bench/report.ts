@@ -167,6 +167,18 @@ export function targetList(r: Report): Target[] {
     const m = get(r, 'lepton wasm MT', p.id), b = best(r, p, [...peers(r, 'wasm', false), ...peers(r, 'webgpu', false)]);
     return m && b ? b.ms / m.medianMs! : null;
   }, cnn);
+  // Attention (issue 10): lepton's default WASM config against jax-js wasm jit (one thread in Node).
+  const attn = r.problems.flatMap((p) => (p.kind === 'attention' ? [p] : [])).sort((a, b) => a.seq - b.seq);
+  const vsJit = (p: Problem) => ratio('lepton wasm MT', 'jax wasm jit', p);
+  const attnFwd = attn.filter((p) => !p.backward);
+  each('attention forward seq 256 (WASM, lepton default: all threads) ≥ 4× jax-js wasm jit', 4, vsJit, attnFwd.filter((p) => p.seq === 256));
+  const leads = attnFwd.map(vsJit).filter((x): x is number => x !== null);
+  out.push({
+    what: 'attention forward: the lead over jax-js wasm jit widens as seq grows',
+    ok: leads.length < 2 ? null : leads.every((x, i) => i === 0 || x >= leads[i - 1]),
+    detail: attnFwd.map((p) => `seq ${p.seq}: ${vsJit(p)?.toFixed(2) ?? 'n/a'}×`).join(', '),
+  });
+  each('attention forward+backward (WASM, lepton default) ahead of jax-js wasm jit', 1, vsJit, attn.filter((p) => p.backward));
   const gpuSquares = r.problems.filter((p) => p.kind === 'matmul' && p.M === p.N && p.N === p.K && p.M >= 256 && p.M <= 1024);
   each('WebGPU ≥ 2× jax-js webgpu jit, square 256–1024', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), gpuSquares);
   each('WebGPU SGD step ≥ 2× jax-js webgpu jit(step)', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), sgd);

@@ -1,5 +1,5 @@
-// Fused scaled dot-product attention (FlashAttention-2) on f32x4, three passes
-// of one job (AttentionJob, layout in src/backends/primitives/attention.ts):
+// Fused scaled dot-product attention (FlashAttention-2) on f32x4, passes of
+// one job (AttentionJob, layout in src/backends/primitives/attention.ts):
 //
 // forward (units: batch·head × blocks of BQ query rows): the block's queries,
 //   scaled, are packed once; for each tile of BK keys: S = Q·Kᵀ, masks,
@@ -13,15 +13,19 @@
 // backwardKV (units: batch·kvHead × blocks of BK keys): for each query head
 //   of the group and each query tile, the same P and dS; dV += Pᵀ·dO and
 //   dK += dSᵀ·Q; dK = scale·dK. Parts never write the same rows.
+// backward (units: batch·kvHead): one pass doing both: D_i for the group's
+//   query rows, then each key block as backwardKV plus dQ += dS·K into a
+//   per-thread accumulator, as FlashAttention-2's backward (5 products per
+//   tile pair instead of 7). The unit owns every row it writes, so no atomics;
+//   the JS side picks it where batch·kvHead units keep the threads busy.
 //
 // Masking: causal (key j > query i), key lengths (j ≥ len[b]) and the
 // additive mask. A row with no visible key gets out = 0 and lse = +inf, so
 // every P = exp(s − lse) of the backward is 0 for it: zero gradients, no NaN.
-import { ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
-import { align64, exp4, hmax4, hsum4, load4, store4 } from './math';
+import { ATTN_BACKWARD, ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
+import { align64, hsum4, load4, store4 } from './math';
+import { expNeg4, expRow, gradRow, maskRow, rowMax, zeroFrom } from './attention-softmax';
 import { accumulate, BK, BQ, LD, MR, packChunks, packRows, packT, roundUp, scores } from './attention-tiles';
-
-const NEG_INF = f32x4.splat(-Infinity);
 
 // One call's parameters, read from its descriptor into this instance's globals
 // (each thread has its own instance; the runtime is a stub with no heap to spare).
@@ -66,51 +70,36 @@ const SCORE_BYTES: usize = <usize>BQ * LD * 4;
 @inline function accBytes(D: i32): usize { return align64((<usize>max(BQ, BK) * roundUp(D, 8)) << 2); }
 const ROW_BYTES: usize = 256;
 
-/** Bytes of scratch one thread needs for attention with head dimension D (any pass). */
-export function attentionScratch(D: i32): f64 {
-  return <f64>(2 * panelBytes(D) + 2 * tileTBytes(D) + 2 * chunkBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 2 * ROW_BYTES);
+// @ts-ignore: decorator
+@inline function tileBytes(D: i32): usize {
+  return 2 * panelBytes(D) + 2 * tileTBytes(D) + 3 * chunkBytes(D) + 2 * SCORE_BYTES + 2 * accBytes(D) + 2 * ROW_BYTES;
+}
+
+/**
+ * Bytes of scratch one thread needs for attention with head dimension D: the
+ * tiles, and for the fused backward `dqRows` rows of dQ accumulator.
+ */
+export function attentionScratch(D: i32, dqRows: i32): f64 {
+  return <f64>tileBytes(D) + <f64>dqRows * <f64>(roundUp(D, 8) * 4);
 }
 
 // This thread's scratch blocks (set per part from its slot).
-let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, C1: usize = 0, C2: usize = 0, S: usize = 0, T: usize = 0;
-let ACC: usize = 0, ACC2: usize = 0, RA: usize = 0, RB: usize = 0;
+let QP: usize = 0, OP: usize = 0, KT: usize = 0, VT: usize = 0, C1: usize = 0, C2: usize = 0, C3: usize = 0, S: usize = 0, T: usize = 0;
+let ACC: usize = 0, ACC2: usize = 0, RA: usize = 0, RB: usize = 0, DQA: usize = 0;
 
 function scratchAt(base: usize, D: i32): void {
   QP = base; OP = QP + panelBytes(D);
   KT = OP + panelBytes(D); VT = KT + tileTBytes(D);
-  C1 = VT + tileTBytes(D); C2 = C1 + chunkBytes(D);
-  S = C2 + chunkBytes(D); T = S + SCORE_BYTES;
+  C1 = VT + tileTBytes(D); C2 = C1 + chunkBytes(D); C3 = C2 + chunkBytes(D);
+  S = C3 + chunkBytes(D); T = S + SCORE_BYTES;
   ACC = T + SCORE_BYTES; ACC2 = ACC + accBytes(D);
   RA = ACC2 + accBytes(D); RB = RA + ROW_BYTES;
-}
-
-/**
- * Adds the mask to keys [0, lim) (lim >= 1) of a score row, sets the lanes
- * past lim in the last vector to -inf; returns the row max over them.
- */
-function maskRow(s: usize, lim: i32, m: usize): f32 {
-  let mx = NEG_INF;
-  for (let c = 0; c < lim; c += 4) {
-    const at = <usize>c << 2;
-    const w = min(lim - c, 4);
-    let x = v128.load(s + at);
-    if (m) x = f32x4.add(x, MK ? load4(m + at, w) : v128.load32_splat(m));
-    if (w < 4) x = v128.bitselect(x, NEG_INF, i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(w)));
-    v128.store(s + at, x);
-    mx = f32x4.max(mx, x);
-  }
-  return hmax4(mx);
+  DQA = base + tileBytes(D);
 }
 
 /** Visible keys of query row i in a tile of n keys from key j0 (causal cuts it; <= 0: none). */
 // @ts-ignore: decorator
 @inline function visible(i: i32, j0: i32, n: i32): i32 { return CAUSAL ? min(n, i - j0 + 1) : n; }
-
-/** Zeroes a score row from column c (a multiple of 4) to LD (stores: memory.fill is a call). */
-function zeroFrom(s: usize, c: i32): void {
-  const z = f32x4.splat(0);
-  for (; c < LD; c += 4) v128.store(s + (<usize>c << 2), z);
-}
 
 /** Zeroes rows [m, m rounded up to MR) of a score tile: A operands are read in whole panels. */
 function zeroTail(s: usize, m: i32): void {
@@ -137,25 +126,22 @@ function forwardUnit(u: i32): void {
     packChunks(vt, n, D, C1);
     scores(QP, m, KT, roundUp(n, 8), D, S);
     for (let r = 0; r < m; r++) {
-      const i = i0 + r, s = S + ((<usize>r * LD) << 2);
+      const i = i0 + r, s = S + ((<usize>r * LD) << 2), ra = RA + (<usize>r << 2), rb = RB + (<usize>r << 2);
       const lim = visible(i, j0, n);
-      const mOld = load<f32>(RA + (<usize>r << 2));
-      const mNew = lim > 0 ? max(mOld, maskRow(s, lim, maskAt(b, h, i, j0))) : <f32>-Infinity;
-      if (mNew == -Infinity) { zeroFrom(s, 0); continue; } // nothing visible yet: m and l stay
-      // Rescale what was summed under the old max (alpha = 0 when nothing was).
-      const alpha = f32x4.extract_lane(exp4(f32x4.splat(mOld - mNew)), 0);
-      const vm = f32x4.splat(mNew);
-      let sum = f32x4.splat(0);
-      let c = 0;
-      for (; c < lim; c += 4) {
-        const at = <usize>c << 2;
-        const p = exp4(f32x4.sub(v128.load(s + at), vm));
-        v128.store(s + at, p);
-        sum = f32x4.add(sum, p);
+      const mOld = load<f32>(ra);
+      let mNew: f32 = -Infinity;
+      if (lim > 0) {
+        maskRow(s, lim, maskAt(b, h, i, j0), MK != 0);
+        mNew = max(mOld, rowMax(s, lim));
       }
-      zeroFrom(s, c);
-      store<f32>(RA + (<usize>r << 2), mNew);
-      store<f32>(RB + (<usize>r << 2), load<f32>(RB + (<usize>r << 2)) * alpha + hsum4(sum));
+      if (mNew == -Infinity) { zeroFrom(s, 0); continue; } // nothing visible yet: m and l stay
+      const sum = expRow(s, lim, mNew);
+      store<f32>(ra, mNew);
+      // Nothing summed yet: the accumulator row is still 0, no rescale.
+      if (mOld == -Infinity) { store<f32>(rb, sum); continue; }
+      // Rescale what was summed under the old max.
+      const alpha = f32x4.extract_lane(expNeg4(f32x4.splat(mOld - mNew)), 0);
+      store<f32>(rb, load<f32>(rb) * alpha + sum);
       if (alpha != 1) {
         const va = f32x4.splat(alpha);
         const a = ACC + <usize>r * ldc;
@@ -173,26 +159,6 @@ function forwardUnit(u: i32): void {
     const lse: f32 = l > 0 ? load<f32>(RA + (<usize>r << 2)) + <f32>Math.log(<f64>l) : Infinity;
     store<f32>(LSE + ((<usize>bh * LQ + i0 + r) << 2), lse);
   }
-}
-
-/**
- * Turns score row s (keys [0, lim) visible) into P = exp(s + mask − lse) and
- * row g (holding dP = dO·Vᵀ) into dS = P ⊙ (dP − di). Both are 0 past lim.
- */
-function gradRow(s: usize, g: usize, lim: i32, m: usize, lse: f32, di: f32): void {
-  let c = 0;
-  if (lim > 0 && lse != Infinity) {
-    maskRow(s, lim, m);
-    const vl = f32x4.splat(lse), vd = f32x4.splat(di);
-    for (; c < lim; c += 4) {
-      const at = <usize>c << 2;
-      const p = exp4(f32x4.sub(v128.load(s + at), vl));
-      v128.store(s + at, p);
-      v128.store(g + at, f32x4.mul(p, f32x4.sub(v128.load(g + at), vd)));
-    }
-  }
-  zeroFrom(s, c);
-  zeroFrom(g, c);
 }
 
 /** Σ a·b over one row of D floats. */
@@ -231,7 +197,7 @@ function backwardQUnit(u: i32): void {
     scores(OP, m, VT, n8, D, T);
     for (let r = 0; r < m; r++) {
       const i = i0 + r, off = (<usize>r * LD) << 2;
-      gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), load<f32>(RA + (<usize>r << 2)), load<f32>(RB + (<usize>r << 2)));
+      gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), MK != 0, load<f32>(RA + (<usize>r << 2)), load<f32>(RB + (<usize>r << 2)));
       if (DBIAS) memory.copy(DBIAS + (((<usize>bh * LQ + i) * LK + j0) << 2), T + off, <usize>n << 2);
     }
     zeroTail(T, m);
@@ -244,18 +210,23 @@ function backwardQUnit(u: i32): void {
   }
 }
 
-function backwardKVUnit(u: i32): void {
-  const blocks = (LK + BK - 1) / BK;
-  const kvHeads = HEADS / GROUP;
-  const bkv = u / blocks, j0 = (u % blocks) * BK;
-  const b = bkv / kvHeads, hk = bkv % kvHeads;
+/**
+ * dK and dV of the keys [j0, j0 + BK) of (batch b, key/value head hk), summed
+ * over the query blocks of every query head of its group. `fused` (the one-
+ * pass backward) also adds dQ += dS·K into this thread's accumulator DQA
+ * (GROUP heads × LQ rounded up to MR rows, so padded panel rows stay in the
+ * head's own rows) and stores dS where the mask needs it.
+ */
+function keyBlock(b: i32, hk: i32, j0: i32, fused: bool): void {
+  const bkv = b * (HEADS / GROUP) + hk;
   const D = HD, ldc = (<usize>roundUp(D, 8)) << 2, ld = <usize>D << 2;
-  const nAll = min(BK, LK - j0), n = min(nAll, keyLen(b) - j0);
+  const nAll = min(BK, LK - j0), n = min(nAll, keyLen(b) - j0), n8 = roundUp(n, 8);
   memory.fill(ACC, 0, <usize>BK * ldc);
   memory.fill(ACC2, 0, <usize>BK * ldc);
   if (n > 0) {
     packT(row(K, bkv, LK, j0), n, D, KT);
     packT(row(V, bkv, LK, j0), n, D, VT);
+    if (fused) packChunks(row(K, bkv, LK, j0), n, D, C3);
     for (let g = 0; g < GROUP; g++) {
       const h = hk * GROUP + g, bh = b * HEADS + h;
       // Causal: queries before j0 see none of these keys.
@@ -266,15 +237,20 @@ function backwardKVUnit(u: i32): void {
         packRows(dout, ld, m, D, 1, OP);
         packChunks(dout, m, D, C1);
         packChunks(q, m, D, C2);
-        scores(QP, m, KT, roundUp(n, 8), D, S);
-        scores(OP, m, VT, roundUp(n, 8), D, T);
+        scores(QP, m, KT, n8, D, S);
+        scores(OP, m, VT, n8, D, T);
         for (let r = 0; r < m; r++) {
           const i = i0 + r, off = (<usize>r * LD) << 2, at = (<usize>bh * LQ + i) << 2;
-          gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), load<f32>(LSE + at), load<f32>(DROW + at));
+          gradRow(S + off, T + off, visible(i, j0, n), maskAt(b, h, i, j0), MK != 0, load<f32>(LSE + at), load<f32>(DROW + at));
+          if (fused && DBIAS) memory.copy(DBIAS + (((<usize>bh * LQ + i) * LK + j0) << 2), T + off, <usize>n << 2);
         }
         // Rows = keys (the tiles read transposed), summed over the m queries.
         accumulate(true, S, n, m, C1, D, ACC2, ldc);
         accumulate(true, T, n, m, C2, D, ACC, ldc);
+        if (fused) {
+          zeroTail(T, m);
+          accumulate(false, T, m, n, C3, D, DQA + (<usize>g * roundUp(LQ, MR) + i0) * ldc, ldc);
+        }
       }
     }
   }
@@ -291,11 +267,45 @@ function backwardKVUnit(u: i32): void {
   }
 }
 
+function backwardKVUnit(u: i32): void {
+  const blocks = (LK + BK - 1) / BK, kvHeads = HEADS / GROUP;
+  const bkv = u / blocks;
+  keyBlock(bkv / kvHeads, bkv % kvHeads, (u % blocks) * BK, false);
+}
+
+/**
+ * The whole backward of (batch, key/value head) u in one pass: D_i, then every
+ * key block as the dK/dV pass plus dQ += dS·K (5 products per tile pair, the
+ * two passes take 7), then dQ.
+ */
+function backwardUnit(u: i32): void {
+  const kvHeads = HEADS / GROUP, b = u / kvHeads, hk = u % kvHeads;
+  const D = HD, ldc = (<usize>roundUp(D, 8)) << 2, rows = roundUp(LQ, MR);
+  for (let g = 0; g < GROUP; g++) {
+    const bh = b * HEADS + hk * GROUP + g;
+    for (let i = 0; i < LQ; i++) store<f32>(DROW + ((<usize>bh * LQ + i) << 2), dotRow(row(DOUT, bh, LQ, i), row(OUT, bh, LQ, i), D));
+  }
+  memory.fill(DQA, 0, <usize>GROUP * rows * ldc);
+  for (let j0 = 0; j0 < LK; j0 += BK) keyBlock(b, hk, j0, true);
+  const vs = f32x4.splat(SCALE);
+  for (let g = 0; g < GROUP; g++) {
+    const bh = b * HEADS + hk * GROUP + g;
+    for (let i = 0; i < LQ; i++) {
+      const o = row(DQ, bh, LQ, i), a = DQA + (<usize>g * rows + i) * ldc;
+      for (let d = 0; d < D; d += 4) store4(o + (<usize>d << 2), f32x4.mul(v128.load(a + (<usize>d << 2)), vs), min(4, D - d));
+    }
+  }
+}
+
 /** Part `part` of the AttentionJob at `desc`: units part, part + parts, … of its pass. */
 export function attentionPart(desc: usize, part: i32, slot: i32): void {
   readJob(desc);
   const parts = load<i32>(desc + AttentionJob.parts), pass = load<i32>(desc + AttentionJob.pass), batch = load<i32>(desc + AttentionJob.batch);
   scratchAt(<usize>load<u32>(desc + AttentionJob.scratch) + <usize>slot * <usize>load<u32>(desc + AttentionJob.scratchPart), HD);
+  if (pass == ATTN_BACKWARD) {
+    for (let u = part; u < batch * (HEADS / GROUP); u += parts) backwardUnit(u);
+    return;
+  }
   if (pass == ATTN_BACKWARD_KV) {
     const units = batch * (HEADS / GROUP) * ((LK + BK - 1) / BK);
     for (let u = part; u < units; u += parts) backwardKVUnit(u);

@@ -50,7 +50,7 @@ export interface AttentionKernels<H> {
 }
 
 /** The passes of a call: the WASM job's `pass`. */
-export const ATTN = codes('ATTN', { forward: 0, backwardQ: 1, backwardKV: 2 });
+export const ATTN = codes('ATTN', { forward: 0, backwardQ: 1, backwardKV: 2, backward: 3 });
 
 /**
  * WebGPU uniform. Mask strides in elements; `kvHeads` = heads / group;
@@ -63,12 +63,13 @@ export const AttentionDims = struct('AttentionDims', {
 }, 'wgsl');
 
 /**
- * WASM job descriptor, one layout for the three passes. Units of work are
+ * WASM job descriptor, one layout for every pass. Units of work are
  * (batch·head, query block) for forward and backwardQ, (batch·kvHead, key
- * block) for backwardKV; part p runs units p, p + parts, p + 2·parts, …
- * (interleaved: causal blocks differ in cost). Each thread's scratch is
- * scratch + slot·scratchPart. `drow` holds rowsum(dO ⊙ O) per query row,
- * written by backwardQ and read by backwardKV.
+ * block) for backwardKV, batch·kvHead for the one-pass backward; part p runs
+ * units p, p + parts, p + 2·parts, … (interleaved: causal blocks differ in
+ * cost). Each thread's scratch is scratch + slot·scratchPart. `drow` holds
+ * rowsum(dO ⊙ O) per query row, written by backwardQ (or the one-pass
+ * backward) and read by backwardKV.
  */
 export const AttentionJob = struct('AttentionJob', {
   pass: 'u32', q: 'u32', k: 'u32', v: 'u32', out: 'u32', lse: 'u32', dout: 'u32', dq: 'u32', dk: 'u32', dv: 'u32',

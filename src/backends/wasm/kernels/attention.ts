@@ -1,12 +1,21 @@
 // Fused attention on WASM (kernels-as/attention.ts): one AttentionJob per pass.
 // The forward and the dQ pass split (batch·head, query block) units over the
-// threads, the dK/dV pass (batch·kvHead, key block) units: each part writes
-// its own rows, so no two threads write the same output.
+// threads, the dK/dV pass (batch·kvHead, key block) units, the one-pass
+// backward batch·kvHead units: each part writes its own rows, so no two
+// threads write the same output.
 import { ATTN, AttentionJob, type AttentionParams } from '../../primitives/attention.js';
 import type { WasmHandle, WasmRuntime } from '../runtime.js';
 
 /** Query rows per block and keys per tile (BQ, BK in kernels-as/attention-tiles.ts): the units of a part. */
 const BLOCK = 64;
+/** Rows of a micro-tile (MR in kernels-as/attention-tiles.ts): each head's dQ accumulator is padded to it. */
+const TILE_ROWS = 4;
+/**
+ * Largest dQ accumulator (bytes per thread) the one-pass backward may take:
+ * beyond it (long sequences with many query heads per key/value head) the two
+ * passes run, whose scratch does not grow with the sequence.
+ */
+const FUSED_MAX_DQ_BYTES = 16 << 20;
 
 type Pass = keyof typeof ATTN.codes;
 
@@ -20,9 +29,9 @@ function checkArgs(rt: WasmRuntime, p: AttentionParams<WasmHandle>, hs: Record<s
 function run(rt: WasmRuntime, pass: Pass, p: AttentionParams<WasmHandle>, ptrs: {
   q: WasmHandle; k: WasmHandle; v: WasmHandle; out: WasmHandle; lse: WasmHandle;
   dout?: WasmHandle; dq?: WasmHandle; dk?: WasmHandle; dv?: WasmHandle; dbias?: WasmHandle | null; drow?: number;
-}, units: number, flops: number): void {
+}, units: number, flops: number, dqRows = 0): void {
   const parts = rt.partsFor(flops, units);
-  const perSlot = Math.ceil(rt.k.attentionScratch(p.D) / 64) * 64;
+  const perSlot = Math.ceil(rt.k.attentionScratch(p.D, dqRows) / 64) * 64;
   const s = p.mask?.strides ?? [0, 0, 0, 0];
   rt.withScratch(perSlot * (parts > 1 ? rt.threads : 1), (scratch) => rt.job('attention', AttentionJob, {
     pass: ATTN.codes[pass], q: ptrs.q.ptr, k: ptrs.k.ptr, v: ptrs.v.ptr, out: ptrs.out.ptr, lse: ptrs.lse.ptr,
@@ -56,9 +65,24 @@ export function attentionBackward(rt: WasmRuntime, q: WasmHandle, k: WasmHandle,
   if (dbias) rt.check(dbias, nq * p.Lk, 'attention dbias');
   if (nq === 0 && nk === 0) return;
   const all = { q, k, v, out, lse, dout, dq, dk, dv, dbias };
-  // rowsum(dO ⊙ O) per query row: written by the dQ pass, read by the dK/dV pass.
+  const groups = p.batch * p.kvHeads, dqRows = (p.heads / Math.max(p.kvHeads, 1)) * Math.ceil(p.Lq / TILE_ROWS) * TILE_ROWS;
+  // rowsum(dO ⊙ O) per query row: written by the dQ pass (or the one pass), read by the dK/dV pass.
   rt.withScratch(nq * 4, (drow) => {
-    if (nq > 0) run(rt, 'backwardQ', p, { ...all, drow }, p.batch * p.heads * Math.ceil(p.Lq / BLOCK), flops(p, 3));
-    if (nk > 0) run(rt, 'backwardKV', p, { ...all, drow }, p.batch * p.kvHeads * Math.ceil(p.Lk / BLOCK), flops(p, 4));
+    if (fused(rt, p, groups, dqRows)) run(rt, 'backward', p, { ...all, drow }, groups, flops(p, 5), dqRows);
+    else {
+      if (nq > 0) run(rt, 'backwardQ', p, { ...all, drow }, p.batch * p.heads * Math.ceil(p.Lq / BLOCK), flops(p, 3));
+      if (nk > 0) run(rt, 'backwardKV', p, { ...all, drow }, p.batch * p.kvHeads * Math.ceil(p.Lk / BLOCK), flops(p, 4));
+    }
   });
+}
+
+/**
+ * Whether the one-pass backward (5 products per tile pair, batch·kvHead units)
+ * beats the two passes (7 products, units of one block): it does unless it
+ * leaves threads idle, e.g. one key/value head on two threads.
+ */
+function fused(rt: WasmRuntime, p: AttentionParams<WasmHandle>, groups: number, dqRows: number): boolean {
+  if (dqRows * Math.ceil(p.D / 8) * 32 > FUSED_MAX_DQ_BYTES) return false;
+  const split = rt.partsFor(flops(p, 7), Infinity), one = rt.partsFor(flops(p, 5), groups);
+  return Math.ceil(groups / one) * 5 <= (7 * groups) / split;
 }
