@@ -4,6 +4,7 @@
 import { mlpFlops } from '../measure/flops.js';
 import { cnnProblem, type CnnProblem } from './cnn-problem.js';
 import { convProblems, type ConvProblem } from './conv-problems.js';
+import { transformerProblem, type TransformerProblem } from './transformer-problem.js';
 
 export interface MatmulProblem { kind: 'matmul'; id: string; name: string; M: number; N: number; K: number; flops: number }
 export interface MlpProblem { kind: 'mlp'; id: string; name: string; sizes: number[]; batch: number; optimizer: 'sgd' | 'adam'; flops: number }
@@ -20,7 +21,7 @@ export interface AttentionProblem { kind: 'attention'; id: string; name: string;
  * and 12 (cross-entropy, an exp each way) operations per element: a basis for ratios, not a standard.
  */
 export interface SeqProblem { kind: 'layernorm' | 'xent'; id: string; name: string; rows: number; cols: number; flops: number }
-export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem | AttentionProblem | SeqProblem;
+export type Problem = MatmulProblem | MlpProblem | ConvProblem | CnnProblem | AttentionProblem | SeqProblem | TransformerProblem;
 
 const mm = (M: number, K: number, N: number, name: string): MatmulProblem =>
   ({ kind: 'matmul', id: `mm-${M}x${K}x${N}`, name, M, N, K, flops: 2 * M * N * K });
@@ -47,6 +48,7 @@ export function problems(quick: boolean): Problem[] {
     ...(quick ? [] : [mlp('adam')]),
     ...convProblems(quick),
     cnnProblem(64),
+    transformerProblem(64),
     // Batch 1, 8 heads, headDim 64; in increasing size (peers' memory high-water marks rely on it).
     ...(quick ? [256] : [256, 1024, 4096]).flatMap((seq) => [attn(seq, false), attn(seq, true)]),
     { kind: 'layernorm', id: 'layernorm-2048x768', name: 'layerNorm fwd+bwd [2048, 768]', rows: 2048, cols: 768, flops: 16 * 2048 * 768 },

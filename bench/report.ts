@@ -105,7 +105,7 @@ export function tables(r: Report): string {
 
 /** Flags a library whose result differs from lepton's (same inputs): a benchmark of the wrong thing. */
 function checkMismatch(r: Report, p: Problem): string {
-  if (p.kind === 'mlp' || p.kind === 'cnn') return ''; // a step's loss depends on how many steps ran before
+  if (p.kind === 'mlp' || p.kind === 'cnn' || p.kind === 'transformer') return ''; // a step's loss depends on how many steps ran before
   const ref = r.results.find((x) => x.config === 'lepton wasm 1T' && x.problem === p.id)?.check;
   if (ref === undefined) return '';
   // The checked result's element count: C for a matmul, y (or, backward, dx) for a convolution.
@@ -179,6 +179,11 @@ export function targetList(r: Report): Target[] {
     detail: attnFwd.map((p) => `seq ${p.seq}: ${vsJit(p)?.toFixed(2) ?? 'n/a'}×`).join(', '),
   });
   each('attention forward+backward (WASM, lepton default) ahead of jax-js wasm jit', 1, vsJit, attn.filter((p) => p.backward));
+  // The addition demo's transformer training step (issue 10): the same against the fastest peer.
+  each('transformer training step (WASM, lepton default) ≥ 2× the fastest peer', 2, (p) => {
+    const m = get(r, 'lepton wasm MT', p.id), b = best(r, p, [...peers(r, 'wasm', false), ...peers(r, 'webgpu', false)]);
+    return m && b ? b.ms / m.medianMs! : null;
+  }, r.problems.filter((p) => p.kind === 'transformer'));
   const gpuSquares = r.problems.filter((p) => p.kind === 'matmul' && p.M === p.N && p.N === p.K && p.M >= 256 && p.M <= 1024);
   each('WebGPU ≥ 2× jax-js webgpu jit, square 256–1024', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), gpuSquares);
   each('WebGPU SGD step ≥ 2× jax-js webgpu jit(step)', 2, (p) => ratio('lepton webgpu', 'jax webgpu jit', p), sgd);

@@ -1,5 +1,7 @@
 // jax-js 0.1.25 on its WASM and WebGPU devices, eager and under jit().
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
+import { transformerInputs, type TransformerProblem } from '../transformer-problem.js';
+import { ANSWER_LEN, PROMPT_LEN } from '../../examples/addition/data.js';
 import { convInputs, toNCHW, toOIHW, type ConvProblem } from '../conv-problems.js';
 import { attentionInputs, matmulInputs, mlpInputs, type AttentionProblem, type Problem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, shimNavigator, wants, type Case } from '../harness.js';
@@ -114,6 +116,58 @@ function attentionCase(p: AttentionProblem, device: 'wasm' | 'webgpu', useJit: b
   };
 }
 
+/**
+ * The addition demo's transformer step, JAX-style: a pure loss over a flat list of
+ * parameters (embeddings as oneHot(ids)·table, LayerNorm from mean and variance,
+ * attention from matmul + softmax with an additive causal mask, tanh-GELU), its
+ * value and gradient, and a functional SGD update. Every array an op reads more
+ * than once is passed as `.ref` (jax-js consumes its arguments).
+ */
+function transformerCase(p: TransformerProblem, useJit: boolean) {
+  const i = transformerInputs(p);
+  const { batch: B, seq: S, dModel: d, heads: H, vocab: V, ffn: F } = p, D = d / H, N = B * S, A = ANSWER_LEN;
+  const a = (x: Float32Array, shape: number[]) => np.array(x).reshape(shape);
+  let params: Arr[] = [a(i.tok, [V, d]), a(i.pos, [S, d]), a(i.normW, [d]), a(i.normB, [d]), a(i.head, [d, V]), ...i.layers.flatMap((l) => [
+    a(l.wIn, [d, 3 * d]), a(l.bIn, [3 * d]), a(l.wOut, [d, d]), a(l.bOut, [d]), a(l.w1, [d, F]), a(l.b1, [F]), a(l.w2, [F, d]), a(l.b2, [d]),
+    a(l.n1w, [d]), a(l.n1b, [d]), a(l.n2w, [d]), a(l.n2b, [d])])];
+  const ids = jax.nn.oneHot(np.array(i.ids, { dtype: np.int32 }), V), y = jax.nn.oneHot(np.array(i.labels, { dtype: np.int32 }), V);
+  const mask = a(i.causal, [S, S]);
+  const ln = (x: Arr, w: Arr, b: Arr) => {
+    const xc = x.ref.sub(np.mean(x, -1, { keepdims: true }));
+    const variance = np.mean(xc.ref.mul(xc.ref), -1, { keepdims: true });
+    return xc.div(np.sqrt(variance.add(1e-5))).mul(w).add(b);
+  };
+  const part = (qkv: Arr, k: number) => qkv.slice([], [], [k * H, (k + 1) * H], []).transpose([0, 2, 1, 3]);
+  const lossFn = (ps: Arr[], idsb: Arr, yb: Arr, mb: Arr) => {
+    const [tok, pos, nw, nb, head] = ps;
+    let x = np.matmul(idsb, tok).reshape([B, S, d]).add(pos).reshape([N, d]);
+    for (let l = 0; l < p.layers; l++) {
+      const [wIn, bIn, wOut, bOut, w1, b1, w2, b2, n1w, n1b, n2w, n2b] = ps.slice(5 + 12 * l, 17 + 12 * l);
+      const qkv = np.matmul(ln(x.ref, n1w, n1b), wIn).add(bIn).reshape([B, S, 3 * H, D]);
+      const q = part(qkv.ref, 0), k = part(qkv.ref, 1), v = part(qkv, 2);
+      const scores = np.matmul(q, k.transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(D)).add(l < p.layers - 1 ? mb.ref : mb);
+      const o = np.matmul(jax.nn.softmax(scores, -1), v).transpose([0, 2, 1, 3]).reshape([N, d]);
+      x = x.add(np.matmul(o, wOut).add(bOut));
+      x = x.add(np.matmul(jax.nn.gelu(np.matmul(ln(x.ref, n2w, n2b), w1).add(b1)), w2).add(b2));
+    }
+    const logits = np.matmul(ln(x, nw, nb), head).reshape([B, S, V]).slice([], [PROMPT_LEN - 1, PROMPT_LEN - 1 + A], []).reshape([B * A, V]);
+    return jax.nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / (B * A));
+  };
+  const sgdStep = (ps: Arr[], idsb: Arr, yb: Arr, mb: Arr) => {
+    const [loss, g] = jax.valueAndGrad(lossFn)(jax.tree.ref(ps), idsb, yb, mb);
+    return [loss, jax.tree.map((w: Arr, gw: Arr) => w.sub(gw.mul(0.01)), ps, g)] as [Arr, Arr[]];
+  };
+  const step = useJit ? jax.jit(sgdStep) : sgdStep;
+  return {
+    run: async () => {
+      let l: Arr;
+      [l, params] = step(params, ids.ref, y.ref, mask.ref) as unknown as [Arr, Arr[]];
+      return ((await l.data()) as Float32Array)[0];
+    },
+    dispose: () => { jax.tree.dispose(params); ids.dispose(); y.dispose(); mask.dispose(); },
+  };
+}
+
 function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
   return {
     async prepare(p: Problem) {
@@ -121,6 +175,7 @@ function cases(device: 'wasm' | 'webgpu', useJit: boolean): Case {
       if (p.kind === 'conv') return convCase(p, useJit);
       if (p.kind === 'cnn') return cnnCase(p, useJit);
       if (p.kind === 'attention') return attentionCase(p, device, useJit);
+      if (p.kind === 'transformer') return transformerCase(p, useJit);
       if (p.kind !== 'matmul' && p.kind !== 'mlp') return { skip: 'not written for jax-js yet' };
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);

@@ -5,6 +5,8 @@ import {
 } from 'lepton';
 import { mnistCnn } from '../../examples/mnist-model.js';
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
+import { transformerInputs, transformerStateDict, type TransformerProblem } from '../transformer-problem.js';
+import { additionModel, answerLoss, DEMO } from '../../examples/transformer/model.js';
 import { convInputs, type ConvProblem } from '../conv-problems.js';
 import { attentionInputs, matmulInputs, mlpInputs, seqInputs, type AttentionProblem, type Problem, type SeqProblem } from '../problems.js';
 import { describe, readPlan, runConfig, wants, type Case } from '../harness.js';
@@ -72,6 +74,7 @@ function cases(device: DeviceName): Case {
     async prepare(p: Problem) {
       if (p.kind === 'conv') return convCase(p, device);
       if (p.kind === 'cnn') return cnnCase(p, device);
+      if (p.kind === 'transformer') return transformerCase(p, device);
       if (p.kind === 'attention') return attentionCase(p, device);
       if (p.kind !== 'matmul' && p.kind !== 'mlp') return seqCase(p, device);
       if (p.kind === 'matmul') {
@@ -159,6 +162,30 @@ function cnnCase(p: CnnProblem, device: DeviceName) {
       return loss;
     },
     dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
+  };
+}
+
+/** One SGD step of the addition demo's transformer (its own model and answer-position loss; dropout 0 as in the demo). */
+function transformerCase(p: TransformerProblem, device: DeviceName) {
+  const i = transformerInputs(p);
+  const model = additionModel({ ...DEMO, dModel: p.dModel, numHeads: p.heads, ffnDim: p.ffn, numLayers: p.layers, device });
+  model.loadStateDict(transformerStateDict(i));
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+  const rows = Array.from({ length: p.batch }, (_, b) => i.ids.subarray(b * p.seq, (b + 1) * p.seq));
+  return {
+    run: async () => {
+      const l = scope(() => {
+        const out = answerLoss(model, rows, i.labels);
+        opt.zeroGrad();
+        out.backward();
+        opt.step();
+        return out;
+      });
+      const loss = (await l.data())[0];
+      l.dispose();
+      return loss;
+    },
+    dispose: () => { model.dispose(); opt.dispose(); },
   };
 }
 

@@ -1,6 +1,8 @@
 // TensorFlow.js 4.22 with its WASM (XNNPACK) and WebGPU backends.
 import { createRequire } from 'node:module';
 import { cnnInputs } from '../cnn-problem.js';
+import { transformerInputs, type TransformerProblem } from '../transformer-problem.js';
+import { ANSWER_LEN, PROMPT_LEN } from '../../examples/addition/data.js';
 import { convInputs } from '../conv-problems.js';
 import { attentionInputs, matmulInputs, mlpInputs, seqInputs, type AttentionProblem, type Problem, type SeqProblem } from '../problems.js';
 import { describe, isFallback, nodeWebGPU, readPlan, runConfig, wants, type Case } from '../harness.js';
@@ -57,6 +59,42 @@ function seqCase(p: SeqProblem) {
   };
 }
 
+/** The addition demo's transformer step from tfjs ops (attention from matMul + softmax, LayerNorm from moments), SGD through minimize. */
+function transformerCase(p: TransformerProblem) {
+  const i = transformerInputs(p);
+  const { batch: B, seq: S, dModel: d, heads: H, vocab: V } = p, D = d / H, N = B * S;
+  const vars: import('@tensorflow/tfjs').Variable[] = [];
+  const v = (a: Float32Array, shape: number[]) => { const t = tf.variable(tf.tensor(a, shape)); vars.push(t); return t; };
+  const tok = v(i.tok, [V, d]), pos = v(i.pos, [S, d]), head = v(i.head, [d, V]), nw = v(i.normW, [d]), nb = v(i.normB, [d]);
+  const layers = i.layers.map((l) => ({
+    wIn: v(l.wIn, [d, 3 * d]), bIn: v(l.bIn, [3 * d]), wOut: v(l.wOut, [d, d]), bOut: v(l.bOut, [d]), w1: v(l.w1, [d, p.ffn]), b1: v(l.b1, [p.ffn]),
+    w2: v(l.w2, [p.ffn, d]), b2: v(l.b2, [d]), n1w: v(l.n1w, [d]), n1b: v(l.n1b, [d]), n2w: v(l.n2w, [d]), n2b: v(l.n2b, [d]),
+  }));
+  // The embedding lookup as oneHot(ids)·table: tfjs-wasm has no gradient kernel for gather (UnsortedSegmentSum).
+  const ids = tf.oneHot(tf.tensor1d(i.ids, 'int32'), V).toFloat(), mask = tf.tensor2d(i.causal, [S, S]), y = tf.oneHot(tf.tensor1d(i.labels, 'int32'), V);
+  const ln = (x: Tensor, w: Tensor, b: Tensor) => { const { mean, variance } = tf.moments(x, -1, true); return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(w).add(b); };
+  const gelu = (x: Tensor) => x.mul(0.5).mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+  const part = (qkv: Tensor, k: number) => qkv.slice([0, 0, k * H, 0], [B, S, H, D]).transpose([0, 2, 1, 3]);
+  const opt = tf.train.sgd(0.01);
+  const lossFn = () => {
+    let x: Tensor = tf.matMul(ids, tok).reshape([B, S, d]).add(pos);
+    for (const l of layers) {
+      const qkv = ln(x.reshape([N, d]), l.n1w, l.n1b).matMul(l.wIn).add(l.bIn).reshape([B, S, 3 * H, D]);
+      const att = tf.softmax(tf.matMul(part(qkv, 0), part(qkv, 1), false, true).mul(1 / Math.sqrt(D)).add(mask));
+      const o = tf.matMul(att, part(qkv, 2)).transpose([0, 2, 1, 3]).reshape([N, d]);
+      x = x.add(o.matMul(l.wOut).add(l.bOut).reshape([B, S, d]));
+      const m = gelu(ln(x.reshape([N, d]), l.n2w, l.n2b).matMul(l.w1).add(l.b1)).matMul(l.w2).add(l.b2);
+      x = x.add(m.reshape([B, S, d]));
+    }
+    const logits = ln(x.reshape([N, d]), nw, nb).matMul(head).reshape([B, S, V]).slice([0, PROMPT_LEN - 1, 0], [B, ANSWER_LEN, V]);
+    return tf.losses.softmaxCrossEntropy(y, logits.reshape([B * ANSWER_LEN, V])) as import('@tensorflow/tfjs').Scalar;
+  };
+  return {
+    run: async () => { const cost = opt.minimize(lossFn, true)!; const loss = (await cost.data())[0]; cost.dispose(); return loss; },
+    dispose: () => { tf.dispose([...vars, ids, mask, y]); opt.dispose(); },
+  };
+}
+
 const cases: Case = {
     async prepare(p: Problem) {
       if (p.kind === 'conv') {
@@ -102,6 +140,7 @@ const cases: Case = {
         };
       }
       if (p.kind === 'attention') return attentionCase(p);
+      if (p.kind === 'transformer') return transformerCase(p);
       if (p.kind !== 'matmul' && p.kind !== 'mlp') return seqCase(p);
       if (p.kind === 'matmul') {
         const { a: A, b: B } = matmulInputs(p);
