@@ -345,7 +345,9 @@ if (!existsSync(CHROMIUM)) {
     assert.not.equal(await page.evaluate(() => (globalThis as any).__playground.grid()), trained, 'reset changed the predictions');
     const loaded = async (file: string) => {
       await page.setInputFiles('#weights-file', file);
-      await within(30_000, page.waitForFunction(() => (globalThis as any).__playground.messages().some((m: { text: string }) => /^(Loaded|Could not load)/.test(m.text))), 'the load');
+      // Wait for the message about THIS file: an earlier load's "Loaded" must not end the wait.
+      const name = file.split('/').pop()!;
+      await within(30_000, page.waitForFunction((n) => (globalThis as any).__playground.messages().some((m: { text: string }) => (m.text.startsWith('Loaded') || m.text.startsWith('Could not load')) && m.text.includes(n)), name), 'the load');
       await page.evaluate(() => (globalThis as any).__playground.idle());
       return page.evaluate(() => (globalThis as any).__playground.messages() as { kind: string; text: string }[]);
     };
