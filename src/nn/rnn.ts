@@ -97,6 +97,7 @@ abstract class RNNBase extends Module {
       fail(op, `argument 'input' must be 3-D ${this.batchFirst ? '[batch, seq, inputSize]' : '[seq, batch, inputSize]'} or 2-D [seq, inputSize] (unbatched), got ${fmtShape(x.shape)}`);
     }
     if (x.shape[x.rank - 1] !== this.inputSize) fail(op, `argument 'input' has ${x.shape[x.rank - 1]} features (shape ${fmtShape(x.shape)}); needs inputSize = ${this.inputSize}`);
+    if (x.device !== this.device) fail(op, `argument 'input' is on ${x.device}; the layer's parameters are on ${this.device}`);
     const unbatched = x.rank === 2;
     const T = unbatched || !this.batchFirst ? x.shape[0] : x.shape[1];
     const B = unbatched ? 1 : this.batchFirst ? x.shape[0] : x.shape[1];
