@@ -60,6 +60,7 @@ abstract class CellBase extends Module {
     if ((x.rank !== 1 && x.rank !== 2) || x.shape[x.rank - 1] !== this.inputSize) {
       fail(op, `argument 'input' has shape ${fmtShape(x.shape)}; needs [batch, ${this.inputSize}] or [${this.inputSize}] (inputSize = ${this.inputSize})`);
     }
+    if (x.device !== this.device) fail(op, `argument 'input' is on ${x.device}; the layer's parameters are on ${this.device}`);
     const unbatched = x.rank === 1, B = unbatched ? 1 : x.shape[0];
     if (B === 0) fail(op, `argument 'input' must hold at least one row, got ${fmtShape(x.shape)}`);
     const need = unbatched ? [this.hiddenSize] : [B, this.hiddenSize];

@@ -1,9 +1,9 @@
 // nn.RNN, nn.LSTM and nn.GRU: multi-layer recurrent nets with PyTorch's
 // parameter names, shapes, gate order, initialisation and (output, h_n)
-// results, so weights port both ways. Composed from existing ops: per layer
-// and direction, the input projection of every time step is one linear
-// ([T·B, in] × [in, G·H]); each step is one [B, H] × [H, G·H] product and the
-// gate arithmetic (rnn-step.ts). Backprop through time is the tape's.
+// results, so weights port both ways. Composed from existing ops: per layer,
+// direction and time step, one linear for the input ([B, in] × [in, G·H]),
+// one [B, H] × [H, G·H] product for the state, and the gate arithmetic
+// (rnn-step.ts). Backprop through time is the tape's.
 import type { DeviceName } from '../backends/backend.js';
 import { tensor, zeros } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
@@ -98,6 +98,7 @@ abstract class RNNBase extends Module {
       fail(op, `argument 'input' must be 3-D ${this.batchFirst ? '[batch, seq, inputSize]' : '[seq, batch, inputSize]'} or 2-D [seq, inputSize] (unbatched), got ${fmtShape(x.shape)}`);
     }
     if (x.shape[x.rank - 1] !== this.inputSize) fail(op, `argument 'input' has ${x.shape[x.rank - 1]} features (shape ${fmtShape(x.shape)}); needs inputSize = ${this.inputSize}`);
+    if (x.device !== this.device) fail(op, `argument 'input' is on ${x.device}; the layer's parameters are on ${this.device}`);
     const unbatched = x.rank === 2;
     const T = unbatched || !this.batchFirst ? x.shape[0] : x.shape[1];
     const B = unbatched ? 1 : this.batchFirst ? x.shape[0] : x.shape[1];
@@ -124,34 +125,37 @@ abstract class RNNBase extends Module {
     // The time axis of every [.., .., features] tensor below: 1 only for batched batch-first input.
     const tAxis = this.batchFirst && !unbatched ? 1 : 0;
     return scope(() => {
-      let inp = unbatched ? x.reshape([T, 1, this.inputSize]) : x;
+      const x3 = unbatched ? x.reshape([T, 1, this.inputSize]) : x;
+      // The layer's input, one [B, features] tensor per time step: the first layer's sliced from x, a later
+      // layer's the steps' outputs themselves (never a slice of a [T, B, ·] tensor that needs a gradient:
+      // narrow's gradient is the whole tensor, so T slices would cost O(T²) in the backward).
+      let xs = Array.from({ length: T }, (_, t) => narrow(x3, tAxis, t, 1).reshape([B, this.inputSize]));
       const h0b = h0 && (unbatched ? h0.reshape([L * D, 1, H]) : h0), c0b = c0 && (unbatched ? c0.reshape([L * D, 1, H]) : c0);
       const hN: Tensor[] = [], cN: Tensor[] = [];
       for (let l = 0; l < L; l++) {
-        const outs: Tensor[] = [];
+        const outs: Tensor[][] = [];
         for (let d = 0; d < D; d++) {
           const k = l * D + d, { wih, whh, bih, bhh } = this.cells[k];
-          const G = wih.shape[0];
-          const xp = linear(inp, transpose(wih), inputBias(this.mode, bih, bhh)); // every step's input projection at once
-          const whhT = transpose(whh);
+          const wihT = transpose(wih), whhT = transpose(whh), b = inputBias(this.mode, bih, bhh);
           const part = (t: Tensor | null | undefined) => (t ? narrow(t, 0, k, 1).reshape([B, H]) : zeros([B, H], { device: x.device }));
           let s: State = { h: part(h0b), c: lstm ? part(c0b) : null };
           const hs: Tensor[] = new Array(T);
           for (let i = 0; i < T; i++) {
             const t = d ? T - 1 - i : i;
-            s = step(this.mode, narrow(xp, tAxis, t, 1).reshape([B, G]), s, whhT, this.mode === 'GRU' ? bhh : null, H);
-            hs[t] = s.h.reshape(tAxis ? [B, 1, H] : [1, B, H]);
+            s = step(this.mode, linear(xs[t], wihT, b), s, whhT, this.mode === 'GRU' ? bhh : null, H);
+            hs[t] = s.h;
           }
-          outs.push(T === 1 ? hs[0] : cat(hs, tAxis));
+          outs.push(hs);
           hN.push(s.h.reshape([1, B, H]));
           if (lstm) cN.push(s.c!.reshape([1, B, H]));
         }
-        inp = D === 1 ? outs[0] : cat(outs, 2);
-        if (this.training && this.dropout > 0 && l < L - 1) inp = this.drop(inp);
+        xs = D === 1 ? outs[0] : outs[0].map((f, t) => cat([f, outs[1][t]], 1));
+        if (this.training && this.dropout > 0 && l < L - 1) xs = xs.map((h) => this.drop(h));
       }
-      const shapeOut = (t: Tensor) => (unbatched ? t.reshape([T, H * D]) : t);
+      const F = H * D, steps = xs.map((h) => h.reshape(tAxis ? [B, 1, F] : [1, B, F]));
+      const out = T === 1 ? steps[0] : cat(steps, tAxis);
       const stateOut = (t: Tensor[]) => (L * D === 1 ? t[0] : cat(t, 0)).reshape(unbatched ? [L * D, H] : [L * D, B, H]);
-      return { out: shapeOut(inp), h: stateOut(hN), c: lstm ? stateOut(cN) : null };
+      return { out: unbatched ? out.reshape([T, F]) : out, h: stateOut(hN), c: lstm ? stateOut(cN) : null };
     });
   }
 

@@ -134,6 +134,7 @@ test('errors name the layer, the argument, what it got and what it needs', () =>
   throwsLepton(() => new nn.LSTMCell(4, 3).forward(tensor(new Float32Array(6), [2, 3])), /nn\.LSTMCell\.forward.*'input' has shape \[2, ?3\]; needs \[batch, 4\]/);
   throwsLepton(() => new nn.GRUCell(4, 3).forward(tensor(new Float32Array(8), [2, 4]), tensor(new Float32Array(9), [3, 3])), /nn\.GRUCell\.forward.*'hx' has shape \[3, ?3\]; needs \[2, ?3\]/);
   throwsLepton(() => lstm.forward(tensor(new Float32Array(0), [0, 3, 4])), /at least one time step/);
+  if (devices.includes('webgpu')) throwsLepton(() => lstm.forward(tensor(new Float32Array(24), [2, 3, 4], { device: 'webgpu' })), /nn\.LSTM\.forward.*'input' is on webgpu; the layer's parameters are on wasm/);
   throwsLepton(() => new nn.Sequential(new nn.GRU(4, 3)).forward(x), /nn\.Sequential\.forward.*module 0 \(GRU\).*not a Tensor/);
 });
 
