@@ -36,6 +36,11 @@ const where = (i: number, shape: readonly number[]) => {
   return `position ${fmtShape(c)}`;
 };
 
+/** An array, or a numeric typed array (not a DataView, not 64-bit), as one row of nested integer data. */
+function isRow(v: unknown): v is ArrayLike<unknown> {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView || v instanceof BigInt64Array || v instanceof BigUint64Array));
+}
+
 /**
  * @internal Reads integer data for `op`'s argument `name` and checks every
  * value is an integer in [lo, hi) where the host can see it (see above).
@@ -69,7 +74,8 @@ export function integers(op: string, name: string, data: unknown, lo: number, hi
   } else if (Array.isArray(data)) {
     shape = [];
     let cur: unknown = data;
-    while (Array.isArray(cur)) { shape.push(cur.length); cur = cur[0]; }
+    // Rows may be numeric typed arrays ([Int32Array, Int32Array]: a batch of token rows).
+    while (isRow(cur)) { shape.push(cur.length); cur = cur[0]; }
     checkShape(op, name, shape);
     const flat = new Array<number>(sizeOf(shape));
     let k = 0;
@@ -79,10 +85,10 @@ export function integers(op: string, name: string, data: unknown, lo: number, hi
         flat[k++] = v;
         return;
       }
-      if (!Array.isArray(v) || v.length !== shape[d]) {
-        fail(op, `argument '${name}' is ragged: the entry at ${fmtShape(at)} is ${Array.isArray(v) ? `of length ${v.length}` : describe(v)}; needs an array of length ${shape[d]} (shape ${fmtShape(shape)})`);
+      if (!isRow(v) || v.length !== shape[d]) {
+        fail(op, `argument '${name}' is ragged: the entry at ${fmtShape(at)} is ${isRow(v) ? `of length ${v.length}` : describe(v)}; needs an array of length ${shape[d]} (shape ${fmtShape(shape)})`);
       }
-      v.forEach((x, i) => walk(x, d + 1, [...at, i]));
+      for (let i = 0; i < v.length; i++) walk(v[i], d + 1, [...at, i]);
     };
     walk(data, 0, []);
     checkExact(op, name, noun, flat, shape);

@@ -85,6 +85,10 @@ test('ids out of range and malformed ids are LeptonErrors before any kernel runs
   throwsLepton(() => embedding([[0], [-1]], w), /id -1 at position \[1, 0\]/);
   throwsLepton(() => embedding(tensor([0, 7]), w), /embedding: argument 'ids' has id 7 at index 1/);
   throwsLepton(() => embedding([1.5], w), /id 1.5/);
+  // Rows may be typed arrays (a batch of token rows), checked like arrays.
+  assert.equal(Array.from(embedding([Int32Array.of(2, 0), Int32Array.of(1, 1)], w).dataSync()), [5, 6, 1, 2, 3, 4, 3, 4]);
+  throwsLepton(() => embedding([Int32Array.of(0, 1), Int32Array.of(3, 0)], w), /id 3 at position \[1, 0\]/);
+  throwsLepton(() => embedding([Int32Array.of(0, 1), Int32Array.of(2)], w), /ragged: the entry at \[1\] is of length 1/);
   throwsLepton(() => embedding([[0, 1], [2]], w), /ragged: the entry at \[1\] is of length 1; needs an array of length 2 \(shape \[2, 2\]\)/);
   throwsLepton(() => embedding({} as never, w), /must be integer data.*got/);
   throwsLepton(() => embedding(['a'] as never, w), /has "a" at index 0/);
