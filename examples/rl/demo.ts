@@ -1,7 +1,8 @@
 // npm run demo:rl: PPO learns CartPole-v1 (or Pendulum-v1) in Node, with a
 // progress bar of the mean return over the last 100 episodes.
 //   npm run demo:rl -- --env pendulum --backend wasm|webgpu --seed 2 --steps 200000
-import { init, describeDevice, type DeviceName } from 'lepton';
+//   npm run demo:rl -- --save cartpole.safetensors   (keep the trained actor-critic)
+import { init, describeDevice, saveSafetensors, type DeviceName } from 'lepton';
 import { PPO, PRESETS } from './ppo.js';
 
 const args = process.argv.slice(2);
@@ -10,9 +11,10 @@ const envName = opt('env') ?? 'cartpole';
 const env = envName === 'cartpole' ? 'CartPole-v1' : envName === 'pendulum' ? 'Pendulum-v1' : null;
 const backend = (opt('backend') ?? 'wasm') as DeviceName | 'auto';
 const seed = Number(opt('seed') ?? 1);
+const save = opt('save');
 const steps = opt('steps') === undefined ? undefined : Number(opt('steps'));
-if (!env || !['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || (steps !== undefined && !(Number.isInteger(steps) && steps > 0))) {
-  console.error('usage: npm run demo:rl -- [--env cartpole|pendulum] [--backend wasm|webgpu|auto] [--seed N] [--steps N]');
+if (!env || !['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) || (args.includes('--save') && !save)) {
+  console.error('usage: npm run demo:rl -- [--env cartpole|pendulum] [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--save model.safetensors]');
   process.exit(1);
 }
 // The solved levels: CartPole-v1's reward threshold (475), and −200 for Pendulum.
@@ -46,5 +48,9 @@ if (process.stdout.isTTY) process.stdout.write('\n');
 const sec = (performance.now() - t0) / 1000;
 console.log(`\nenvironment steps ${ppo.steps} in ${sec.toFixed(1)} s: ${(ppo.steps / sec).toFixed(0)} steps/s (acting, environments and training together)`);
 console.log(`episodes          ${ppo.returns.length}, mean return of the last 100: ${ppo.meanReturn().toFixed(1)}`);
+if (save) {
+  await saveSafetensors(ppo.agent, save, { metadata: { model: 'examples/rl/agent.ts ActorCritic', env } });
+  console.log(`saved             ${save} (safetensors; load with loadSafetensors(model, …) or in PyTorch)`);
+}
 if (solvedAt) console.log(`solved            after ${solvedAt.steps} steps, ${solvedAt.seconds.toFixed(1)} s`);
 else { console.log(`not solved        within ${totalSteps} steps (try another --seed or more --steps)`); process.exitCode = 2; }

@@ -3,7 +3,8 @@
 // backprop through time, and is scored by greedy decoding on held-out
 // problems it never trained on.
 //   npm run demo:rnn -- --backend wasm|webgpu|auto --seed 1 --steps 3000
-import { init, describeDevice, optim, type DeviceName } from 'lepton';
+//   npm run demo:rnn -- --save lstm.safetensors   (keep the trained model)
+import { init, describeDevice, optim, saveSafetensors, type DeviceName } from 'lepton';
 import { heldOutProblems, trainBatch, rng } from '../addition/data.js';
 import { AdditionLSTM, evaluate, solve, trainStep } from './model.js';
 
@@ -17,9 +18,10 @@ const batch = Number(opt('batch') ?? 128);
 const lr = Number(opt('lr') ?? 1e-2);
 const evalEvery = Number(opt('eval-every') ?? 250);
 const heldOutCount = Number(opt('held-out') ?? 2000);
+const save = opt('save');
 const positive = (v: number) => Number.isInteger(v) && v > 0;
-if (!['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || ![steps, hidden, batch, evalEvery, heldOutCount].every(positive) || !(lr > 0)) {
-  console.error('usage: npm run demo:rnn -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--hidden N] [--batch N] [--lr X] [--eval-every N] [--held-out N]');
+if (!['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || ![steps, hidden, batch, evalEvery, heldOutCount].every(positive) || !(lr > 0) || (args.includes('--save') && !save)) {
+  console.error('usage: npm run demo:rnn -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--hidden N] [--batch N] [--lr X] [--eval-every N] [--held-out N] [--save model.safetensors]');
   process.exit(1);
 }
 const target = 0.95;
@@ -60,6 +62,10 @@ const examples = heldOut.slice(0, 4);
 const sums = await solve(model, examples);
 console.log(`\nexamples (held out): ${examples.map(([a, b], i) => `${a}+${b}=${sums[i]}${sums[i] === a + b ? ' ✓' : ' ✗'}`).join('  ')}`);
 console.log(`time              ${sec.toFixed(1)} s (training and evaluation)`);
+if (save) {
+  await saveSafetensors(model, save, { metadata: { model: `AdditionLSTM(hidden ${hidden})`, data: 'addition, examples/addition/data.ts' } });
+  console.log(`saved             ${save} (safetensors; load with loadSafetensors(model, …) or in PyTorch)`);
+}
 if (solved) console.log(`solved            ${(acc * 100).toFixed(1)}% held-out exact answers after ${solved.step} steps, ${solved.seconds.toFixed(1)} s`);
 else { console.log(`not solved        ${(acc * 100).toFixed(1)}% after ${steps} steps (try another --seed or more --steps)`); process.exitCode = 2; }
 

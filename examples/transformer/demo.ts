@@ -2,7 +2,8 @@
 // width 64) learns 4-digit + 4-digit addition in Node, scored by greedy
 // generation through the key/value cache on held-out problems.
 //   npm run demo:transformer -- --backend wasm|webgpu|auto --seed 2 --steps 2000 --eval 2000
-import { describeDevice, init, type DeviceName } from 'lepton';
+//   npm run demo:transformer -- --save adder.safetensors   (keep the trained model)
+import { describeDevice, init, saveSafetensors, type DeviceName } from 'lepton';
 import { heldOutProblems, tokenText, encodePrompt, PROMPT_LEN } from '../addition/data.js';
 import { additionModel, DEMO, heldOutAccuracy, Trainer } from './model.js';
 
@@ -12,10 +13,11 @@ const backend = (opt('backend') ?? 'wasm') as DeviceName | 'auto';
 const seed = Number(opt('seed') ?? DEMO.seed);
 const steps = Number(opt('steps') ?? DEMO.steps);
 const evalCount = Number(opt('eval') ?? 2000);
-const known = new Set(['--backend', '--seed', '--steps', '--eval']);
+const save = opt('save');
+const known = new Set(['--backend', '--seed', '--steps', '--eval', '--save']);
 if (!['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || !(Number.isInteger(steps) && steps > 0)
-  || !(Number.isInteger(evalCount) && evalCount > 0) || args.some((a, i) => i % 2 === 0 && !known.has(a))) {
-  console.error('usage: npm run demo:transformer -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--eval N]');
+  || !(Number.isInteger(evalCount) && evalCount > 0) || (args.includes('--save') && !save) || args.some((a, i) => i % 2 === 0 && !known.has(a))) {
+  console.error('usage: npm run demo:transformer -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--eval N] [--save model.safetensors]');
   process.exit(1);
 }
 const TARGET = 0.99;
@@ -65,4 +67,9 @@ show.forEach(([a, b], i) => {
 console.log(`\ntraining         ${steps} steps in ${trainSec.toFixed(1)} s (${(steps / trainSec).toFixed(1)} steps/s, ${(steps * config.batchSize / trainSec).toFixed(0)} problems/s, with ${Math.floor((steps - 1) / CHECK_EVERY)} checks)`);
 console.log(`held-out         ${(final * 100).toFixed(2)}% exact answers on ${held.length} problems never trained on (greedy generation, KV cache, ${evalSec.toFixed(1)} s)`);
 console.log(`total            ${(trainSec + evalSec).toFixed(1)} s`);
+if (save) {
+  const c = `TransformerLM(vocab 12, dModel ${config.dModel}, ${config.numLayers} layers, ${config.numHeads} heads, ffn ${config.ffnDim})`;
+  await saveSafetensors(model, save, { metadata: { model: c, data: 'addition, examples/addition/data.ts' } });
+  console.log(`saved            ${save} (safetensors; load with loadSafetensors(model, …) or in PyTorch)`);
+}
 if (final < TARGET) { console.log(`below the goal of ${TARGET * 100}% (try more --steps or another --seed)`); process.exitCode = 2; }
