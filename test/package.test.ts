@@ -51,8 +51,10 @@ test('the package bundles for browsers with nothing from Node', async () => {
 
 // The budget is part of the package's contract, like its API: 175 KB since the conv, attention,
 // norm, embedding and cross-entropy kernel families joined (159 KB measured, 2 WASM modules + WGSL;
-// 170 KB with the toolkit's gather family, integer-data rule and printing).
-const BUNDLE_BUDGET_GZIP = 175_000;
+// 170 KB with the toolkit's gather family, integer-data rule and printing; 177.7 KB when the
+// faster attention kernels, the sequence layers and ONNX sequence export joined, 95.6 KB of it the
+// two Wasm modules as base64, which no bundler can shake). 185 KB since.
+const BUNDLE_BUDGET_GZIP = 185_000;
 const TRAINING_CONSUMER = `import { init, tensor, nn, optim, scope } from 'lepton';
 await init();
 const model = new nn.MLP([2, 32, 3]);
