@@ -20,6 +20,8 @@ export interface OnnxValue {
    * layout (NHWC for images).
    */
   layout?: 'nchw';
+  /** 'int64': integer token ids (the input of an Embedding); absent: float32. */
+  dtype?: 'int64';
 }
 
 export type AttrValue = number | string | number[] | { floats: number[] };
@@ -49,10 +51,11 @@ function exporterFor(m: Module): { fn: OnnxLayerExport<Module>; nchw: boolean } 
 
 export const OP = 'exportOnnx';
 const ELEM_FLOAT = 1; // TensorProto.DataType.FLOAT
+const ELEM_INT64 = 7; // TensorProto.DataType.INT64
 /** AttributeProto.AttributeType. */
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array }
+interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array; ints?: BigInt64Array }
 
 export class OnnxGraph {
   private readonly nodes: Record<string, unknown>[] = [];
@@ -95,6 +98,13 @@ export class OnnxGraph {
   constant(name: string, values: number[], dims: number[] = []): string {
     const n = this.fresh(name);
     this.inits.push({ name: n, dims, values: Float32Array.from(values) });
+    return n;
+  }
+
+  /** An int64 constant initializer (Reshape shapes, Slice bounds, Gather indices). */
+  ints(name: string, values: number[], dims: number[] = [values.length]): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims, ints: BigInt64Array.from(values.map(BigInt)) });
     return n;
   }
 
@@ -160,6 +170,7 @@ export class OnnxGraph {
       output = { name: 'output', shape: output.shape };
     }
     const initializer = await Promise.all(this.inits.map(async (i) => {
+      if (i.ints) return { name: i.name, dims: i.dims, dataType: ELEM_INT64, rawData: new Uint8Array(i.ints.buffer) };
       let v = i.values ?? await i.tensor!.data();
       if (i.perm) v = permute(v, i.tensor!.shape, i.perm);
       return { name: i.name, dims: i.dims, dataType: ELEM_FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
@@ -170,5 +181,5 @@ export class OnnxGraph {
 
 function valueInfo(v: OnnxValue) {
   const dim = v.shape.map((d) => typeof d === 'string' ? { dimParam: d } : { dimValue: d });
-  return { name: v.name, type: { tensorType: { elemType: ELEM_FLOAT, shape: { dim } } } };
+  return { name: v.name, type: { tensorType: { elemType: v.dtype === 'int64' ? ELEM_INT64 : ELEM_FLOAT, shape: { dim } } } };
 }
