@@ -90,7 +90,12 @@ const CASES: Case[] = [
   { name: 'RMSNorm 6 without weight, default eps, opset 18 (ReduceMean axes as an input)', inputShape: [2, 3, 6], opset: 18, nodes: ['Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div'],
     build: (device) => new nn.RMSNorm(6, { elementwiseAffine: false, device }) },
   { name: 'MultiHeadAttention 8, 2 heads, not causal', inputShape: [2, 5, 8],
-    build: (device, seed) => new nn.MultiHeadAttention(8, 2, { seed, device }) },
+    build: (device, seed) => {
+      // A non-zero in_proj_bias (it starts at zeros), so the bias Add is checked.
+      const m = new nn.MultiHeadAttention(8, 2, { seed, device });
+      m.loadStateDict({ in_proj_bias: tensor(testRng(`b${seed}`).array(24, -1, 1), [24], { device }) }, { strict: false });
+      return m;
+    } },
   { name: 'MultiHeadAttention 12, 4 heads, 2 key/value heads (grouped-query), causal, no bias', inputShape: [1, 4, 12],
     build: (device, seed) => new nn.MultiHeadAttention(12, 4, { numKVHeads: 2, causal: true, bias: false, seed, device }) },
   { name: 'TransformerBlock 16, 4 heads, causal, LayerNorm, GELU', inputShape: [2, 6, 16],
