@@ -102,7 +102,10 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.TransformerBlock(16, 4, { ffnDim: 24, seed, device }) },
   { name: 'TransformerBlock 12, 6 heads / 3 kv, not causal, RMSNorm', inputShape: [2, 3, 12],
     build: (device, seed) => new nn.TransformerBlock(12, 6, { numKVHeads: 3, causal: false, norm: 'rms', seed, device }) },
-  { name: 'TransformerLM vocab 13, 2 layers (the addition demo\'s kind): ids → logits', inputShape: [2, 7], ids: 13,
+  // The addition demo's model (examples/transformer/model.ts: DEMO, READ_LEN 14): ids → logits.
+  { name: 'TransformerLM vocab 12, dModel 64, 2 layers, 4 heads, ffn 256, 14 positions (the addition demo)', inputShape: [2, 14], ids: 12,
+    build: (device, seed) => new nn.TransformerLM(12, { dModel: 64, numLayers: 2, numHeads: 4, ffnDim: 256, maxSeqLen: 14, dropout: 0, seed, device }) },
+  { name: 'TransformerLM vocab 13, 2 layers, a prefix of maxSeqLen', inputShape: [2, 7], ids: 13,
     build: (device, seed) => new nn.TransformerLM(13, { dModel: 16, numLayers: 2, numHeads: 4, maxSeqLen: 9, seed, device }) },
   { name: 'TransformerLM vocab 10, RMSNorm, grouped-query, seq = maxSeqLen', inputShape: [1, 6], ids: 10,
     build: (device, seed) => new nn.TransformerLM(10, { dModel: 8, numLayers: 1, numHeads: 4, numKVHeads: 2, maxSeqLen: 6, norm: 'rms', seed, device }) },
@@ -189,7 +192,9 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   await rejects(exportOnnx(m, { inputShape: [1, 3], opset: 13 }), /option 'opset' must be one of 17, 18, 19, 20, 21, got 13/);
   await rejects(exportOnnx(m, { inputShape: [1, 3], batch: 2 } as never), /unknown option 'batch'/);
   class Custom extends nn.Module { forward(x: lp.Tensor) { return x; } }
-  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP/);
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP.*TransformerLM\. A new layer/);
+  // The list names what exports, not the recurrent layers that refuse.
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /^(?!.*LSTM)/s);
   // A fixed batch when asked; a named dimension stays a name.
   const fixed = decodeModel(await exportOnnx(m, { inputShape: [2, 3], dynamicBatch: false })) as { graph: { input: { type: { tensorType: { shape: { dim: unknown[] } } } }[] } };
   assert.equal(fixed.graph.input[0].type.tensorType.shape.dim, [{ dimValue: 2 }, { dimValue: 3 }]);

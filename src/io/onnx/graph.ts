@@ -34,10 +34,13 @@ type LayerClass<M> = abstract new (...args: any[]) => M;
 const registry = new Map<LayerClass<Module>, OnnxLayerExport<Module>>();
 
 /** Registers the export of a layer class (subclasses inherit it). One entry per layer: see docs/io.md. */
-export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>, opts: { nchw?: boolean } = {}): void {
+export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>, opts: { nchw?: boolean; refuses?: boolean } = {}): void {
   registry.set(cls as LayerClass<Module>, fn as OnnxLayerExport<Module>);
   if (opts.nchw) takesNchw.add(cls as LayerClass<Module>);
+  if (opts.refuses) refusers.add(cls as LayerClass<Module>);
 }
+/** Layers whose entry only throws a specific error (recurrent layers): left out of the list of what exports. */
+const refusers = new Set<LayerClass<Module>>();
 /** Layers whose export takes an NCHW value as it is (convolutions, pools, containers); every other one gets NHWC back. */
 const takesNchw = new Set<LayerClass<Module>>();
 
@@ -113,7 +116,7 @@ export class OnnxGraph {
     const e = exporterFor(m);
     if (!e) {
       fail(OP, `no ONNX export for ${path ? `layer '${path}'` : 'the model'} (class ${m.constructor.name}); lepton exports `
-        + `${[...registry.keys()].map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
+        + `${[...registry.keys()].filter((c) => !refusers.has(c)).map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
     }
     return e.fn(m, e.nchw ? x : this.nhwc(x, path), this, path);
   }

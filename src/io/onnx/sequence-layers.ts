@@ -133,6 +133,6 @@ export function registerSequenceLayers(): void {
 
   // Recurrent layers loop over time with a state; their ONNX form (RNN/GRU/LSTM nodes, other gate orders) is not written yet.
   for (const cls of [RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell]) {
-    onnxLayer(cls as typeof RNN, (l, _x, _g, path) => fail(OP, `${where(path, l.constructor.name)} is a recurrent layer; exportOnnx does not export recurrent layers yet (only feed-forward, convolutional and attention layers)`));
+    onnxLayer(cls as typeof RNN, (l, _x, _g, path) => fail(OP, `${where(path, l.constructor.name)} is a recurrent layer; exportOnnx does not export recurrent layers yet (only feed-forward, convolutional and attention layers)`), { refuses: true });
   }
 }
