@@ -30,6 +30,14 @@ interface Case {
   opset?: number;
   /** Node types the graph must have, in order. */
   nodes?: string[];
+  /** The input is int64 token ids below this vocabulary size (an Embedding first); lepton gets them as nested rows. */
+  ids?: number;
+}
+
+/** A LayerNorm/RMSNorm-like module's weight set to values other than ones (so Scale is checked). */
+function randomWeight<M extends lp.nn.Module>(m: M, size: number, device: DeviceName, seed: number): M {
+  m.loadStateDict({ weight: tensor(testRng(`w${seed}`).array(size, 0.5, 2), [size], { device }) });
+  return m;
 }
 
 const CASES: Case[] = [
@@ -74,6 +82,33 @@ const CASES: Case[] = [
     } },
   { name: 'LayerNorm 6 without affine parameters', inputShape: [5, 6], nodes: ['LayerNormalization'],
     build: (device) => new nn.LayerNorm(6, { elementwiseAffine: false, device }) },
+  // Sequence layers: token ids in (int64), attention unfused (MatMul, Softmax, a constant causal mask).
+  { name: 'Embedding 11 × 6 on token ids [batch, 5]', inputShape: [2, 5], ids: 11, nodes: ['Gather'],
+    build: (device, seed) => new nn.Embedding(11, 6, { seed, device }) },
+  { name: 'Sequential(Embedding, RMSNorm with weight, Linear)', inputShape: [3, 4], ids: 9, nodes: ['Gather', 'Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Mul', 'MatMul', 'Add'],
+    build: (device, seed) => new nn.Sequential(new nn.Embedding(9, 8, { seed, device }), randomWeight(new nn.RMSNorm(8, { eps: 1e-3, device }), 8, device, seed), new nn.Linear(8, 3, { seed, device })) },
+  { name: 'RMSNorm 6 without weight, default eps, opset 18 (ReduceMean axes as an input)', inputShape: [2, 3, 6], opset: 18, nodes: ['Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div'],
+    build: (device) => new nn.RMSNorm(6, { elementwiseAffine: false, device }) },
+  { name: 'MultiHeadAttention 8, 2 heads, not causal', inputShape: [2, 5, 8],
+    build: (device, seed) => {
+      // A non-zero in_proj_bias (it starts at zeros), so the bias Add is checked.
+      const m = new nn.MultiHeadAttention(8, 2, { seed, device });
+      m.loadStateDict({ in_proj_bias: tensor(testRng(`b${seed}`).array(24, -1, 1), [24], { device }) }, { strict: false });
+      return m;
+    } },
+  { name: 'MultiHeadAttention 12, 4 heads, 2 key/value heads (grouped-query), causal, no bias', inputShape: [1, 4, 12],
+    build: (device, seed) => new nn.MultiHeadAttention(12, 4, { numKVHeads: 2, causal: true, bias: false, seed, device }) },
+  { name: 'TransformerBlock 16, 4 heads, causal, LayerNorm, GELU', inputShape: [2, 6, 16],
+    build: (device, seed) => new nn.TransformerBlock(16, 4, { ffnDim: 24, seed, device }) },
+  { name: 'TransformerBlock 12, 6 heads / 3 kv, not causal, RMSNorm', inputShape: [2, 3, 12],
+    build: (device, seed) => new nn.TransformerBlock(12, 6, { numKVHeads: 3, causal: false, norm: 'rms', seed, device }) },
+  // The addition demo's model (examples/transformer/model.ts: DEMO, READ_LEN 14): ids → logits.
+  { name: 'TransformerLM vocab 12, dModel 64, 2 layers, 4 heads, ffn 256, 14 positions (the addition demo)', inputShape: [2, 14], ids: 12,
+    build: (device, seed) => new nn.TransformerLM(12, { dModel: 64, numLayers: 2, numHeads: 4, ffnDim: 256, maxSeqLen: 14, dropout: 0, seed, device }) },
+  { name: 'TransformerLM vocab 13, 2 layers, a prefix of maxSeqLen', inputShape: [2, 7], ids: 13,
+    build: (device, seed) => new nn.TransformerLM(13, { dModel: 16, numLayers: 2, numHeads: 4, maxSeqLen: 9, seed, device }) },
+  { name: 'TransformerLM vocab 10, RMSNorm, grouped-query, seq = maxSeqLen', inputShape: [1, 6], ids: 10,
+    build: (device, seed) => new nn.TransformerLM(10, { dModel: 8, numLayers: 1, numHeads: 4, numKVHeads: 2, maxSeqLen: 6, norm: 'rms', seed, device }) },
 ];
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
@@ -98,9 +133,18 @@ test('exported models run in onnxruntime-web with a dynamic batch and match lept
       assert.equal([session.inputNames, session.outputNames], [['input'], ['output']]);
       for (const batch of [1, 5]) {
         const shape = [batch, ...c.inputShape.slice(1)];
-        const x = rng.array(shape.reduce((a, b) => a * b, 1), -3, 3);
-        const r = await session.run({ input: new ort.Tensor('float32', x, shape) });
-        const mine = noGrad(() => model.forward(tensor(x, shape, { device })));
+        const size = shape.reduce((a, b) => a * b, 1);
+        let r: ort.InferenceSession.ReturnType, mine: lp.Tensor;
+        if (c.ids) {
+          const ids = Array.from({ length: size }, () => rng.int(0, c.ids! - 1));
+          r = await session.run({ input: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), shape) });
+          const rows = Array.from({ length: shape[0] }, (_, b) => ids.slice(b * shape[1], (b + 1) * shape[1]));
+          mine = noGrad(() => model.forward(rows as never));
+        } else {
+          const x = rng.array(size, -3, 3);
+          r = await session.run({ input: new ort.Tensor('float32', x, shape) });
+          mine = noGrad(() => model.forward(tensor(x, shape, { device })));
+        }
         const want = await mine.data();
         mine.dispose();
         assert.equal(r.output.dims, [...mine.shape]);
@@ -128,7 +172,7 @@ if (havePython(['onnx'], 'the ONNX checker (test/io/onnx.test.ts)')) {
       assert.is(r.input[0], 'batch', r.path);
       assert.is(r.output[0], 'batch', `${r.path}: shape inference carries the dynamic batch to the output`);
     }
-    console.log(`  onnx ${lines[0].onnx} checker: ${lines.length} models pass (opset 17; the opset-20 model runs in ONNX Runtime only, onnx 1.12 knows opsets up to 17)`);
+    console.log(`  onnx ${lines[0].onnx} checker: ${lines.length} models pass (opset 17; the opset-18 and -20 models run in ONNX Runtime only, onnx 1.12 knows opsets up to 17)`);
   });
 }
 
@@ -148,7 +192,9 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   await rejects(exportOnnx(m, { inputShape: [1, 3], opset: 13 }), /option 'opset' must be one of 17, 18, 19, 20, 21, got 13/);
   await rejects(exportOnnx(m, { inputShape: [1, 3], batch: 2 } as never), /unknown option 'batch'/);
   class Custom extends nn.Module { forward(x: lp.Tensor) { return x; } }
-  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP/);
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP.*TransformerLM\. A new layer/);
+  // The list names what exports, not the recurrent layers that refuse.
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /^(?!.*LSTM)/s);
   // A fixed batch when asked; a named dimension stays a name.
   const fixed = decodeModel(await exportOnnx(m, { inputShape: [2, 3], dynamicBatch: false })) as { graph: { input: { type: { tensorType: { shape: { dim: unknown[] } } } }[] } };
   assert.equal(fixed.graph.input[0].type.tensorType.shape.dim, [{ dimValue: 2 }, { dimValue: 3 }]);
@@ -160,6 +206,24 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   await rejects(exportOnnx(new nn.Conv2d(3, 4, 3), { inputShape: [1, 5, 3] }), /exportOnnx: layer 'the model' needs a 4-D image input/);
   await rejects(exportOnnx(new nn.BatchNorm2d(3, { trackRunningStats: false }), { inputShape: [1, 5, 5, 3] }), /no running statistics/);
   cnn.dispose();
+});
+
+test('exportOnnx refuses what the sequence exports cannot express, naming the layer', async () => {
+  const rnn = new nn.Sequential(new nn.Embedding(5, 4), new nn.LSTM(4, 3));
+  await rejects(exportOnnx(rnn, { inputShape: [1, 3] }), /exportOnnx: layer '1' \(LSTM\) is a recurrent layer; exportOnnx does not export recurrent layers/);
+  rnn.dispose();
+  const late = new nn.Sequential(new nn.Linear(3, 3), new nn.Embedding(5, 4));
+  await rejects(exportOnnx(late, { inputShape: [1, 3] }), /exportOnnx: layer '1' \(Embedding 5 × 4\) needs token ids; an Embedding must be the model's first layer/);
+  late.dispose();
+  const lm = new nn.TransformerLM(7, { dModel: 8, numLayers: 1, numHeads: 2, maxSeqLen: 4 });
+  await rejects(exportOnnx(lm, { inputShape: [1, 5] }), /exportOnnx: layer 'the model' \(TransformerLM, maxSeqLen 4\) needs a fixed sequence length of at most 4, got 5/);
+  await rejects(exportOnnx(lm, { inputShape: [1, 'seq'] }), /needs a fixed sequence length of at most 4, got seq/);
+  await rejects(exportOnnx(lm, { inputShape: [1, 2, 3] }), /needs token ids \[batch, seq\], got \[batch, 2, 3\]/);
+  lm.dispose();
+  const mha = new nn.MultiHeadAttention(8, 2);
+  await rejects(exportOnnx(mha, { inputShape: [1, 'seq', 8] }), /exportOnnx: layer 'the model' \(MultiHeadAttention 8, 2 heads\) needs a fixed sequence length/);
+  await rejects(exportOnnx(mha, { inputShape: [1, 3, 6] }), /gets an input of shape \[batch, 3, 6\]; needs \[batch, seq, 8\]/);
+  mha.dispose();
 });
 
 test.run();

@@ -4,8 +4,9 @@
 import { fail } from '../../errors.js';
 import { Module } from '../../nn/module.js';
 import { writeBytes } from '../source.js';
-import { OnnxGraph, OP, type Dim } from './graph.js';
+import { OnnxGraph, OP, type Dim, type OnnxValue } from './graph.js';
 import { registerLayers } from './layers.js';
+import { takesIds } from './sequence-layers.js';
 
 export interface ExportOnnxOptions {
   /** One input's shape, batch included, e.g. [1, 2]; a string names a dynamic dimension. */
@@ -28,8 +29,10 @@ const VERSION = '0.1.0';
  * default), output 'output', weights as float32 initializers. Runs in ONNX
  * Runtime (web, node, Python) and passes onnx.checker. Every layer must have
  * an ONNX entry (Linear, MLP, the activations, Sequential, Conv2d, the pools,
- * BatchNorm2d, Dropout, Flatten; image layers run NCHW inside, the input
- * and output stay NHWC as lepton's); another throws a
+ * BatchNorm2d, Dropout, Flatten, LayerNorm, RMSNorm, Embedding,
+ * MultiHeadAttention, TransformerBlock, TransformerLM; image layers run NCHW
+ * inside, the input and output stay NHWC as lepton's; a model that starts
+ * with an Embedding or is a TransformerLM takes int64 token ids); another throws a
  * LeptonError naming it. With `path` (Node) the file is written too.
  */
 export async function exportOnnx(model: Module, options: ExportOnnxOptions): Promise<Uint8Array> {
@@ -45,7 +48,9 @@ export async function exportOnnx(model: Module, options: ExportOnnxOptions): Pro
   if (typeof dynamicBatch !== 'boolean') fail(OP, `option 'dynamicBatch' must be a boolean, got ${typeof dynamicBatch}`);
   registerLayers();
   const g = new OnnxGraph(opset);
-  const input = { name: 'input', shape: inputShape.map((d, i) => i === 0 && dynamicBatch && typeof d === 'number' ? 'batch' : d) };
+  const input: OnnxValue = { name: 'input', shape: inputShape.map((d, i) => i === 0 && dynamicBatch && typeof d === 'number' ? 'batch' : d) };
+  // A model that starts with an Embedding (or a TransformerLM) reads int64 token ids.
+  if (takesIds(model)) input.dtype = 'int64';
   g.reserve('input');
   const output = g.layer(model, input, '');
   const graph = await g.finish(input, output);

@@ -20,6 +20,8 @@ export interface OnnxValue {
    * layout (NHWC for images).
    */
   layout?: 'nchw';
+  /** 'int64': integer token ids (the input of an Embedding); absent: float32. */
+  dtype?: 'int64';
 }
 
 export type AttrValue = number | string | number[] | { floats: number[] };
@@ -32,10 +34,13 @@ type LayerClass<M> = abstract new (...args: any[]) => M;
 const registry = new Map<LayerClass<Module>, OnnxLayerExport<Module>>();
 
 /** Registers the export of a layer class (subclasses inherit it). One entry per layer: see docs/io.md. */
-export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>, opts: { nchw?: boolean } = {}): void {
+export function onnxLayer<M extends Module>(cls: LayerClass<M>, fn: OnnxLayerExport<M>, opts: { nchw?: boolean; refuses?: boolean } = {}): void {
   registry.set(cls as LayerClass<Module>, fn as OnnxLayerExport<Module>);
   if (opts.nchw) takesNchw.add(cls as LayerClass<Module>);
+  if (opts.refuses) refusers.add(cls as LayerClass<Module>);
 }
+/** Layers whose entry only throws a specific error (recurrent layers): left out of the list of what exports. */
+const refusers = new Set<LayerClass<Module>>();
 /** Layers whose export takes an NCHW value as it is (convolutions, pools, containers); every other one gets NHWC back. */
 const takesNchw = new Set<LayerClass<Module>>();
 
@@ -49,10 +54,11 @@ function exporterFor(m: Module): { fn: OnnxLayerExport<Module>; nchw: boolean } 
 
 export const OP = 'exportOnnx';
 const ELEM_FLOAT = 1; // TensorProto.DataType.FLOAT
+const ELEM_INT64 = 7; // TensorProto.DataType.INT64
 /** AttributeProto.AttributeType. */
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array }
+interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array; ints?: BigInt64Array }
 
 export class OnnxGraph {
   private readonly nodes: Record<string, unknown>[] = [];
@@ -98,12 +104,19 @@ export class OnnxGraph {
     return n;
   }
 
+  /** An int64 constant initializer (Reshape shapes, Slice bounds, Gather indices). */
+  ints(name: string, values: number[], dims: number[] = [values.length]): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims, ints: BigInt64Array.from(values.map(BigInt)) });
+    return n;
+  }
+
   /** Exports a sub-module through the registry. */
   layer(m: Module, x: OnnxValue, path: string): OnnxValue {
     const e = exporterFor(m);
     if (!e) {
       fail(OP, `no ONNX export for ${path ? `layer '${path}'` : 'the model'} (class ${m.constructor.name}); lepton exports `
-        + `${[...registry.keys()].map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
+        + `${[...registry.keys()].filter((c) => !refusers.has(c)).map((c) => c.name).join(', ')}. A new layer adds an onnxLayer() entry (src/io/onnx/layers.ts; see docs/io.md)`);
     }
     return e.fn(m, e.nchw ? x : this.nhwc(x, path), this, path);
   }
@@ -160,6 +173,7 @@ export class OnnxGraph {
       output = { name: 'output', shape: output.shape };
     }
     const initializer = await Promise.all(this.inits.map(async (i) => {
+      if (i.ints) return { name: i.name, dims: i.dims, dataType: ELEM_INT64, rawData: new Uint8Array(i.ints.buffer) };
       let v = i.values ?? await i.tensor!.data();
       if (i.perm) v = permute(v, i.tensor!.shape, i.perm);
       return { name: i.name, dims: i.dims, dataType: ELEM_FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
@@ -170,5 +184,5 @@ export class OnnxGraph {
 
 function valueInfo(v: OnnxValue) {
   const dim = v.shape.map((d) => typeof d === 'string' ? { dimParam: d } : { dimValue: d });
-  return { name: v.name, type: { tensorType: { elemType: ELEM_FLOAT, shape: { dim } } } };
+  return { name: v.name, type: { tensorType: { elemType: v.dtype === 'int64' ? ELEM_INT64 : ELEM_FLOAT, shape: { dim } } } };
 }

@@ -7,6 +7,7 @@ import { MLP } from '../../nn/mlp.js';
 import { registerImageLayers } from './conv-layers.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { onnxLayer, OP, type OnnxValue } from './graph.js';
+import { registerSequenceLayers } from './sequence-layers.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
 const fmt = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
@@ -57,4 +58,7 @@ export function registerLayers(): void {
     const inputs = [x.name, scale, ...(l.bias ? [g.weight(l.bias, at(path, 'bias'))] : [])];
     return g.node('LayerNormalization', inputs, x.shape, path, { axis: -ns.length, epsilon: l.eps });
   });
+
+  // Embedding, RMSNorm, MultiHeadAttention, TransformerBlock, TransformerLM; recurrent layers refuse.
+  registerSequenceLayers();
 }
