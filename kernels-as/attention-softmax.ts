@@ -12,53 +12,11 @@
 //   recomputed with f32x4.max. A finite maximum with a NaN among the scores
 //   still makes exp(NaN − m) = NaN reach the row's sum and output.
 // - exp4 (math.ts) handles overflow; a softmax's exponent s − max is never
-//   positive, so expNeg4 is the same polynomial without that branch.
+//   positive, so math.ts's expNeg4 (the same core) skips that branch.
 import { LD } from './attention-tiles';
-import { fma4, hmax4, hsum4, load4 } from './math';
+import { expNeg4, hmax4, hsum4, load4 } from './math';
 
 const NEG_INF = f32x4.splat(-Infinity);
-
-// Cephes' expf, as math.ts's exp4 (same constants, same operations for x <= 0),
-// broadcast-loaded where used (math.ts says why).
-const enum E { LO, SHIFTER, LOG2E, MINUS_LN2_HI, MINUS_LN2_LO, POLY, TWO = POLY + 6, HALF }
-const EF = memory.data<f32>([
-  -87.33654022216797, // LO = ln(FLT_MIN)
-  12582912, // SHIFTER = 1.5 * 2^23
-  1.4426950408889634, // LOG2E
-  -0.693359375, // MINUS_LN2_HI (n * LN2_HI is exact)
-  2.12194440e-4, // MINUS_LN2_LO
-  2 * 1.9875691500e-4, // POLY: 2 x Cephes expf polynomial
-  2 * 1.3981999507e-3,
-  2 * 8.3334519073e-3,
-  2 * 4.1665795894e-2,
-  2 * 1.6666665459e-1,
-  2 * 5.0000001201e-1,
-  2, // TWO
-  0.5, // HALF (its bits are 126 << 23)
-], 16);
-
-// @ts-ignore: decorator
-@inline function e(c: E): v128 { return v128.load32_splat(EF + (<usize>c << 2)); }
-
-/** e^x per lane for x <= 0 (any x below ln(FLT_MAX)); below ln(FLT_MIN) 0; NaN stays NaN. */
-// @ts-ignore: decorator
-@inline export function expNeg4(x: v128): v128 {
-  // pmax(x, LO) is x for NaN (x < LO is false), so NaN flows through.
-  const xc = f32x4.pmax(x, e(E.LO));
-  // n = round(x / ln2) by the shifter; r = x - n ln2 in two steps (Cody-Waite).
-  const t = fma4(xc, e(E.LOG2E), e(E.SHIFTER));
-  const n = f32x4.sub(t, e(E.SHIFTER));
-  let r = fma4(n, e(E.MINUS_LN2_HI), xc);
-  r = fma4(n, e(E.MINUS_LN2_LO), r);
-  let p = fma4(e(E.POLY), r, e(E.POLY + 1));
-  p = fma4(p, r, e(E.POLY + 2));
-  p = fma4(p, r, e(E.POLY + 3));
-  p = fma4(p, r, e(E.POLY + 4));
-  p = fma4(p, r, e(E.POLY + 5));
-  const y = fma4(p, f32x4.mul(r, r), fma4(r, e(E.TWO), e(E.TWO)));
-  // Times 2^(n-1) (the polynomial is 2 e^r); exactly 0 below ln(FLT_MIN).
-  return v128.andnot(f32x4.mul(y, i32x4.add(i32x4.shl(t, 23), e(E.HALF))), f32x4.lt(x, e(E.LO)));
-}
 
 /** Zeroes a score row from column c (a multiple of 4) to LD (stores: memory.fill is a call). */
 export function zeroFrom(s: usize, c: i32): void {

@@ -23,8 +23,8 @@
 // additive mask. A row with no visible key gets out = 0 and lse = +inf, so
 // every P = exp(s − lse) of the backward is 0 for it: zero gradients, no NaN.
 import { ATTN_BACKWARD, ATTN_BACKWARD_KV, ATTN_BACKWARD_Q, AttentionJob } from '../build/gen/attention';
-import { align64, hsum4, load4, store4 } from './math';
-import { expNeg4, expRow, gradRow, maskRow, rowMax, zeroFrom } from './attention-softmax';
+import { align64, expNeg4, hsum4, load4, store4 } from './math';
+import { expRow, gradRow, maskRow, rowMax, zeroFrom } from './attention-softmax';
 import { accumulate, BK, BQ, LD, MR, packChunks, packRows, packT, roundUp, scores } from './attention-tiles';
 
 // One call's parameters, read from its descriptor into this instance's globals

@@ -142,11 +142,9 @@ const F = memory.data<f32>([
   return v128.load32_splat(F + (<usize>c << 2));
 }
 
-/** e^x per lane; overflows to +inf, underflows (below FLT_MIN) to 0, NaN stays NaN. */
+/** 2^(n-1)·(2 e^r) for xc already clamped to [ln(FLT_MIN), ln(FLT_MAX)] (NaN passes): exp4's and expNeg4's core. */
 // @ts-ignore: decorator
-@inline export function exp4(x: v128): v128 {
-  // pmin/pmax are single instructions; in this argument order a NaN x passes through.
-  const xc = f32x4.pmin(f32x4.pmax(x, k(C.EXP_LO)), k(C.EXP_HI));
+@inline function expCore(xc: v128): v128 {
   // n = round(x / ln2) by the 1.5 * 2^23 shifter: t holds n in its low mantissa bits.
   const t = fma4(xc, k(C.LOG2E), k(C.SHIFTER));
   const n = f32x4.sub(t, k(C.SHIFTER));
@@ -162,8 +160,25 @@ const F = memory.data<f32>([
   const y = fma4(p, f32x4.mul(r, r), fma4(r, k(C.TWO), k(C.TWO)));
   // Times 2^(n-1): n reaches 128 at ln(FLT_MAX), whose 2^n is not a normal float.
   // (t's bits are 0x4B400000 + n, and 0x4B400000 << 23 wraps to 0.)
-  const e = f32x4.mul(y, i32x4.add(i32x4.shl(t, 23), k(C.HALF)));
+  return f32x4.mul(y, i32x4.add(i32x4.shl(t, 23), k(C.HALF)));
+}
+
+/** e^x per lane; overflows to +inf, underflows (below FLT_MIN) to 0, NaN stays NaN. */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  // pmin/pmax are single instructions; in this argument order a NaN x passes through.
+  const e = expCore(f32x4.pmin(f32x4.pmax(x, k(C.EXP_LO)), k(C.EXP_HI)));
   return v128.andnot(v128.bitselect(k(C.INF), e, f32x4.gt(x, k(C.EXP_HI))), f32x4.lt(x, k(C.EXP_LO)));
+}
+
+/**
+ * e^x per lane for x <= 0 (any x below ln(FLT_MAX)): exp4 without the overflow
+ * clamp and select, for softmax exponents (never positive); below ln(FLT_MIN) 0; NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline export function expNeg4(x: v128): v128 {
+  // pmax(x, LO) is x for NaN (x < LO is false), so NaN flows through.
+  return v128.andnot(expCore(f32x4.pmax(x, k(C.EXP_LO))), f32x4.lt(x, k(C.EXP_LO)));
 }
 
 /** Natural log per lane (Cephes logf): log(0) = -inf, log(x < 0) = NaN, subnormals handled. */
