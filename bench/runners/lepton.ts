@@ -1,7 +1,7 @@
 // lepton's configs: WASM on one thread, WASM on all threads, WebGPU, through
 // lepton's public API only.
 import {
-  attention, conv2d, crossEntropy, describeDevice, getDeviceProperties, init, layerNorm, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName,
+  attention, conv2d, crossEntropy, describeDevice, getDeviceProperties, init, layerNorm, matmul, memory, nn, optim, resetPeakMemoryStats, scope, setBackendOptions, tensor, type DeviceName, type Tensor,
 } from 'lepton';
 import { mnistCnn } from '../../examples/mnist-model.js';
 import { cnnInputs, type CnnProblem } from '../cnn-problem.js';
@@ -97,18 +97,7 @@ function cases(device: DeviceName): Case {
       const opt = p.optimizer === 'sgd' ? new optim.SGD(model.parameters(), { lr: 0.01 }) : new optim.Adam(model.parameters(), { lr: 1e-3 });
       const x = tensor(X, [p.batch, p.sizes[0]], { device });
       return {
-        run: async () => {
-          const l = scope(() => {
-            const out = nn.crossEntropy(model.forward(x), labels);
-            opt.zeroGrad();
-            out.backward();
-            opt.step();
-            return out;
-          });
-          const loss = (await l.data())[0];
-          l.dispose();
-          return loss;
-        },
+        run: () => trainStep(opt, () => nn.crossEntropy(model.forward(x), labels)),
         dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
       };
     },
@@ -149,18 +138,7 @@ function cnnCase(p: CnnProblem, device: DeviceName) {
   const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
   const x = tensor(i.x, [p.batch, 28, 28, 1], { device });
   return {
-    run: async () => {
-      const l = scope(() => {
-        const out = nn.crossEntropy(model.forward(x), i.labels);
-        opt.zeroGrad();
-        out.backward();
-        opt.step();
-        return out;
-      });
-      const loss = (await l.data())[0];
-      l.dispose();
-      return loss;
-    },
+    run: () => trainStep(opt, () => nn.crossEntropy(model.forward(x), i.labels)),
     dispose: () => { model.dispose(); opt.dispose(); x.dispose(); },
   };
 }
@@ -173,20 +151,23 @@ function transformerCase(p: TransformerProblem, device: DeviceName) {
   const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
   const rows = Array.from({ length: p.batch }, (_, b) => i.ids.subarray(b * p.seq, (b + 1) * p.seq));
   return {
-    run: async () => {
-      const l = scope(() => {
-        const out = answerLoss(model, rows, i.labels);
-        opt.zeroGrad();
-        out.backward();
-        opt.step();
-        return out;
-      });
-      const loss = (await l.data())[0];
-      l.dispose();
-      return loss;
-    },
+    run: () => trainStep(opt, () => answerLoss(model, rows, i.labels)),
     dispose: () => { model.dispose(); opt.dispose(); },
   };
+}
+
+/** One training step as a user writes it: loss, zeroGrad, backward, step in a scope; the loss read back. */
+async function trainStep(opt: { zeroGrad(): void; step(): void }, loss: () => Tensor): Promise<number> {
+  const l = scope(() => {
+    const out = loss();
+    opt.zeroGrad();
+    out.backward();
+    opt.step();
+    return out;
+  });
+  const v = (await l.data())[0];
+  l.dispose();
+  return v;
 }
 
 const want = (c: string) => wants(plan, c);
