@@ -184,9 +184,10 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
       if (++ow == Wo) { ow = 0; if (++oh == Ho) { oh = 0; n++; } }
     }
     for (let g = 0; g < G; g++) {
-      let nseg = 1;
+      let nseg = 1, aStep = <usize>MR << 2;
       if (indirect) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
-      else gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg);
+      else if (C == 1 && sw == 1 && (nseg = rowSegments(segs, rows, R, x, panelA, H, W, Kh, Kw, dh, dw)) >= 0) aStep = <usize>dw << 2;
+      else { nseg = 1; gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg); }
       for (let j = 0; j < np; j++) {
         const panel = packed + (<usize>((g * np + j) * T * Cg * NR) << 2);
         const init = biasPad + (<usize>((g * np + j) * NR) << 2);
@@ -194,17 +195,58 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
         const dst = out + ((<usize>m0 * O + g * Og + j * NR) << 2);
         if (nr == NR) {
           if (indirect) kernelInd(R, segs, nseg, panel, init, 0, dst, ldo);
-          else kernelStr(R, segs, nseg, panel, 0, <usize>MR << 2, init, 0, dst, ldo);
+          else kernelStr(R, segs, nseg, panel, 0, aStep, init, 0, dst, ldo);
           if (act != ACT_NONE) activateRows(dst, ldo, R, act);
         } else {
           if (indirect) kernelInd(R, segs, nseg, panel, init, 0, tile, NR * 4);
-          else kernelStr(R, segs, nseg, panel, 0, <usize>MR << 2, init, 0, tile, NR * 4);
+          else kernelStr(R, segs, nseg, panel, 0, aStep, init, 0, tile, NR * 4);
           if (act != ACT_NONE) activateRows(tile, NR * 4, R, act);
           copyRows(tile, NR * 4, dst, ldo, R, nr);
         }
       }
     }
   }
+}
+
+/**
+ * One input channel at stride 1 (a first layer on grey images): pixels of one
+ * output row see consecutive floats of each input row, so where the tile lies
+ * in one output row the im2col panel [k][MR] *is* an input row: per filter
+ * row one str segment of Kw steps (rows 4 bytes apart, steps dw floats)
+ * reading x in place, or, where the windows cross the left or right edge, a
+ * copy of the row's span with zeros for the padding at `lines`. Returns the
+ * segment count, or -1 where the tile does not qualify (it spans two output
+ * rows, or a padded span would not fit the scratch of Kh·Kw·MR floats).
+ */
+function rowSegments(segs: usize, rows: usize, R: i32, x: usize, lines: usize,
+  H: i32, W: i32, Kh: i32, Kw: i32, dh: i32, dw: i32): i32 {
+  const last = rows + <usize>(R - 1) * 12;
+  const nH = load<i32>(rows), ihb = load<i32>(rows, 4), iw0 = load<i32>(rows, 8);
+  if (load<i32>(last) != nH || load<i32>(last, 4) != ihb) return -1;
+  const span = R + (Kw - 1) * dw; // input floats the tile's windows cover across
+  const inside = iw0 >= 0 && iw0 + span <= W;
+  if (!inside && span > Kw * MR) return -1;
+  let nseg = 0, line = lines;
+  for (let kh = 0; kh < Kh; kh++) {
+    const ih = ihb + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    const row = x + ((<usize>(nH + ih) * W) << 2);
+    let a = row + (<usize>iw0 << 2);
+    if (!inside) {
+      for (let i = 0; i < span; i++) {
+        const iw = iw0 + i;
+        store<f32>(line + (<usize>i << 2), iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
+      }
+      a = line;
+      line += <usize>span << 2;
+    }
+    const rec = segs + (<usize>nseg << 5);
+    store<u32>(rec, <u32>(kh * Kw) << 5);
+    store<i32>(rec, Kw, 4);
+    store<u32>(rec, <u32>a, 8);
+    nseg++;
+  }
+  return nseg;
 }
 
 /**

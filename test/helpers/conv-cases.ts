@@ -8,8 +8,8 @@ import type { Rng } from './random.js';
 const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 11, 13, 16, 17];
 const SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13];
 
-export type ConvKind = 'dense' | 'depthwise' | 'grouped' | '1x1' | 'whole' | 'strided';
-export const KINDS: ConvKind[] = ['dense', 'depthwise', 'grouped', '1x1', 'whole', 'strided'];
+export type ConvKind = 'dense' | 'depthwise' | 'grouped' | '1x1' | 'whole' | 'strided' | 'grey';
+export const KINDS: ConvKind[] = ['dense', 'depthwise', 'grouped', '1x1', 'whole', 'strided', 'grey'];
 
 /** One geometry of the given kind; `small` keeps it modest (WebGPU on a CPU adapter). */
 export function randomGeom(r: Rng, kind: ConvKind, small = false): ConvGeom {
@@ -21,6 +21,8 @@ export function randomGeom(r: Rng, kind: ConvKind, small = false): ConvGeom {
   if (kind === '1x1') { Kh = 1; Kw = 1; }
   if (kind === 'strided') { sh = r.int(1, 3); sw = r.int(1, 3); dh = r.int(1, 3); dw = r.int(1, 3); }
   if (kind === 'depthwise' || kind === 'dense') { sh = r.pick([1, 1, 2]); sw = r.pick([1, 1, 2]); }
+  // One input channel at stride 1 across (a first layer on grey images: the WASM forward reads input rows in place).
+  if (kind === 'grey') { Cg = 1; Kh = r.int(1, 7); Kw = r.int(1, 7); sh = r.int(1, 2); dh = r.int(1, 2); dw = r.int(1, 3); }
   const eh = (Kh - 1) * dh + 1, ew = (Kw - 1) * dw + 1;
   const pads = [r.int(0, eh - 1), r.int(0, eh - 1), r.int(0, ew - 1), r.int(0, ew - 1)];
   if (kind === '1x1' && r.next() < 0.5) pads.fill(0);

@@ -15,8 +15,8 @@ const r = testRng('conv');
 const TOL = 2e-6;
 const ACTS = Object.keys(ACTIVATIONS) as Activation[];
 const OPS: ActGradOp[] = ['relu_bwd', 'gelu_bwd', 'tanh_bwd', 'sigmoid_bwd'];
-/** Every kernel runs on 54 fresh geometries (9 of each kind), all backends, plus larger ones on WASM. */
-const CASES = 54;
+/** Every kernel runs on 56 fresh geometries (8 of each kind), all backends, plus larger ones on WASM. */
+const CASES = 56;
 
 const sizes = (g: ConvGeom) => ({ x: g.N * g.H * g.W * g.C, w: g.Kh * g.Kw * (g.C / g.groups) * g.O, y: g.N * g.Ho * g.Wo * g.O });
 
@@ -26,6 +26,7 @@ function geometries(): { g: ConvGeom; wasmOnly: boolean }[] {
   const big: ConvGeom[] = [
     { N: 2, H: 17, W: 19, C: 16, Ho: 17, Wo: 19, O: 24, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 3, H: 14, W: 14, C: 1, Ho: 14, Wo: 14, O: 13, Kh: 5, Kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 2, padLeft: 2, groups: 1 },
+    { N: 2, H: 13, W: 23, C: 1, Ho: 13, Wo: 21, O: 9, Kh: 3, Kw: 4, sh: 1, sw: 1, dh: 1, dw: 3, padTop: 1, padLeft: 3, groups: 1 },
     { N: 2, H: 15, W: 13, C: 24, Ho: 8, Wo: 7, O: 20, Kh: 3, Kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 12, W: 12, C: 40, Ho: 12, Wo: 12, O: 40, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 40 },
     { N: 1, H: 16, W: 16, C: 33, Ho: 16, Wo: 16, O: 9, Kh: 1, Kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, groups: 1 },
@@ -48,7 +49,7 @@ async function check(what: string, where: string, be: Backend, got: Float32Array
   assert.ok(err < TOL, `${what} ${label(be)} ${where}: relative error ${err}`);
 }
 
-test('conv2d forward (fused bias + activation) matches float64 on 60 geometries', async () => {
+test('conv2d forward (fused bias + activation) matches float64 on 63 geometries', async () => {
   let i = 0;
   for (const { g, wasmOnly } of geometries()) {
     const s = sizes(g), act = ACTS[i++ % ACTS.length], withBias = r.next() < 0.6;
@@ -68,7 +69,7 @@ test('conv2d forward (fused bias + activation) matches float64 on 60 geometries'
   }
 });
 
-test('conv2d backward-data (with and without the activation prologue) matches float64 on 60 geometries', async () => {
+test('conv2d backward-data (with and without the activation prologue) matches float64 on 63 geometries', async () => {
   let i = 0;
   for (const { g, wasmOnly } of geometries()) {
     const s = sizes(g);
@@ -91,7 +92,7 @@ test('conv2d backward-data (with and without the activation prologue) matches fl
   }
 });
 
-test('conv2d backward-filter (prologue, bias gradient, dZ out) matches float64 on 60 geometries', async () => {
+test('conv2d backward-filter (prologue, bias gradient, dZ out) matches float64 on 63 geometries', async () => {
   let i = 0;
   for (const { g, wasmOnly } of geometries()) {
     const s = sizes(g);
