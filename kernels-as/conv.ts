@@ -60,7 +60,7 @@ export function convScratch(mode: i32, C: i32, O: i32, Kh: i32, Kw: i32, groups:
   if (mode == CONV_FORWARD) {
     const panelA = align64(<usize>(T * Cg * MR) << 2);
     const bias = align64(<usize>(groups * ((Og + NR - 1) / NR) * NR) << 2);
-    return <f64>(segs + panelA + tile + bias);
+    return <f64>(segs + panelA + tile + bias + <usize>Kh * SEG_BYTES); // last: a grey output row's segments
   }
   if (mode == CONV_DATA) return <f64>(segs + align64(<usize>(T * Og * MR) << 2) + tile);
   if (mode == CONV_FILTER) {
@@ -162,6 +162,7 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES + ROW_INFO_BYTES);
   const tile = panelA + align64(<usize>(T * Cg * MR) << 2);
   const biasPad = tile + align64(<usize>(MR * NR) << 2);
+  const rowSegs = biasPad + align64(<usize>(G * np * NR) << 2); // Kh records: one grey output row's segments
   for (let g = 0; g < G; g++) {
     for (let j = 0; j < np * NR; j++) {
       const col = j < Og ? g * Og + j : -1; // j runs over the group's padded columns
@@ -171,23 +172,50 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   }
   // Rows merge into one segment per filter row where the filter row is contiguous in x.
   const mergeRows = G == 1 && dw == 1;
+  // One input channel at stride 1 across (a grey first layer): see greySegments.
+  const grey = !indirect && C == 1 && sw == 1, span = MR + (Kw - 1) * dw;
+  let rowKey = -1, rowCount = 0;
   const ldo = <usize>O << 2;
+  // The tile's first pixel (n0, oh0, ow0), stepped MR pixels per tile (no divisions in the loop).
+  let n0 = (t0 * MR) / (Ho * Wo), oh0 = ((t0 * MR) % (Ho * Wo)) / Wo, ow0 = (t0 * MR) % Wo;
   for (let tl = t0; tl < t1; tl++) {
-    const m0 = tl * MR, R = min(MR, M - m0);
-    // Decode the tile's pixels once (one division each way, then steps).
-    let n = m0 / (Ho * Wo), rem = m0 % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
-    for (let r = 0; r < R; r++) {
-      const at = rows + <usize>r * 12;
-      store<i32>(at, n * H);
-      store<i32>(at, oh * sh - pt, 4);
-      store<i32>(at, ow * sw - pl, 8);
-      if (++ow == Wo) { ow = 0; if (++oh == Ho) { oh = 0; n++; } }
+    if (tl > t0) {
+      ow0 += MR;
+      while (ow0 >= Wo) { ow0 -= Wo; if (++oh0 == Ho) { oh0 = 0; n0++; } }
     }
+    const m0 = tl * MR, R = min(MR, M - m0);
+    let tileSegs = segs, aOff: usize = 0, aStep = <usize>MR << 2, nseg = -1;
+    if (grey && ow0 + R <= Wo) {
+      // The tile lies in one output row: its windows start at input column iw0 of rows ihb + kh·dh.
+      const ihb = oh0 * sh - pt, iw0 = ow0 - pl;
+      aStep = <usize>dw << 2;
+      if (iw0 >= 0 && iw0 + R + (Kw - 1) * dw <= W) {
+        // Inside across: the row's segments (built once per output row) read x in place, offset to iw0.
+        if (n0 * Ho + oh0 != rowKey) {
+          rowCount = greySegments(rowSegs, x, 0, n0 * H, ihb, 0, R, H, W, Kh, Kw, dh, dw, false);
+          rowKey = n0 * Ho + oh0;
+        }
+        tileSegs = rowSegs; nseg = rowCount; aOff = <usize>iw0 << 2;
+      } else if (span <= Kw * MR) {
+        nseg = greySegments(segs, x, panelA, n0 * H, ihb, iw0, R, H, W, Kh, Kw, dh, dw, true);
+      }
+    }
+    if (nseg < 0) {
+      aStep = <usize>MR << 2;
+      // Decode the tile's pixels once (one division each way, then steps).
+      let n = n0, oh = oh0, ow = ow0;
+      for (let r = 0; r < R; r++) {
+        const at = rows + <usize>r * 12;
+        store<i32>(at, n * H);
+        store<i32>(at, oh * sh - pt, 4);
+        store<i32>(at, ow * sw - pl, 8);
+        if (++ow == Wo) { ow = 0; if (++oh == Ho) { oh = 0; n++; } }
+      }
+    }
+    const gather = !indirect && nseg < 0;
     for (let g = 0; g < G; g++) {
-      let nseg = 1, aStep = <usize>MR << 2;
       if (indirect) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
-      else if (C == 1 && sw == 1 && (nseg = rowSegments(segs, rows, R, x, panelA, H, W, Kh, Kw, dh, dw)) >= 0) aStep = <usize>dw << 2;
-      else { nseg = 1; gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg); }
+      else if (gather) { nseg = 1; gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg); }
       for (let j = 0; j < np; j++) {
         const panel = packed + (<usize>((g * np + j) * T * Cg * NR) << 2);
         const init = biasPad + (<usize>((g * np + j) * NR) << 2);
@@ -195,11 +223,11 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
         const dst = out + ((<usize>m0 * O + g * Og + j * NR) << 2);
         if (nr == NR) {
           if (indirect) kernelInd(R, segs, nseg, panel, init, 0, dst, ldo);
-          else kernelStr(R, segs, nseg, panel, 0, aStep, init, 0, dst, ldo);
+          else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, dst, ldo);
           if (act != ACT_NONE) activateRows(dst, ldo, R, act);
         } else {
           if (indirect) kernelInd(R, segs, nseg, panel, init, 0, tile, NR * 4);
-          else kernelStr(R, segs, nseg, panel, 0, aStep, init, 0, tile, NR * 4);
+          else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, tile, NR * 4);
           if (act != ACT_NONE) activateRows(tile, NR * 4, R, act);
           copyRows(tile, NR * 4, dst, ldo, R, nr);
         }
@@ -209,34 +237,33 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
 }
 
 /**
- * One input channel at stride 1 (a first layer on grey images): pixels of one
- * output row see consecutive floats of each input row, so where the tile lies
- * in one output row the im2col panel [k][MR] *is* an input row: per filter
- * row one str segment of Kw steps (rows 4 bytes apart, steps dw floats)
- * reading x in place, or, where the windows cross the left or right edge, a
- * copy of the row's span with zeros for the padding at `lines`. Returns the
- * segment count, or -1 where the tile does not qualify (it spans two output
- * rows, or a padded span would not fit the scratch of Kh·Kw·MR floats).
+ * One input channel at stride 1 across (a first layer on grey images): the
+ * pixels of one output row see consecutive floats of each input row, so for
+ * a tile in one output row the im2col panel [k][MR] *is* an input row: per
+ * filter row, one str segment of Kw steps (rows 4 bytes apart, steps dw
+ * floats). Where the windows lie inside the input across, the segments read
+ * x in place (the caller builds them once per output row at column 0 and
+ * offsets them to each tile); where they cross the left or right edge
+ * (`padded`), they read a copy of the span at `lines`, zeros for padding.
+ * Filter rows in the top or bottom padding are dropped. Returns the count.
  */
-function rowSegments(segs: usize, rows: usize, R: i32, x: usize, lines: usize,
-  H: i32, W: i32, Kh: i32, Kw: i32, dh: i32, dw: i32): i32 {
-  const last = rows + <usize>(R - 1) * 12;
-  const nH = load<i32>(rows), ihb = load<i32>(rows, 4), iw0 = load<i32>(rows, 8);
-  if (load<i32>(last) != nH || load<i32>(last, 4) != ihb) return -1;
-  const span = R + (Kw - 1) * dw; // input floats the tile's windows cover across
-  const inside = iw0 >= 0 && iw0 + span <= W;
-  if (!inside && span > Kw * MR) return -1;
+function greySegments(segs: usize, x: usize, lines: usize, nH: i32, ihb: i32, iw0: i32, R: i32,
+  H: i32, W: i32, Kh: i32, Kw: i32, dh: i32, dw: i32, padded: bool): i32 {
+  const span = R + (Kw - 1) * dw;
   let nseg = 0, line = lines;
   for (let kh = 0; kh < Kh; kh++) {
     const ih = ihb + kh * dh;
     if (ih < 0 || ih >= H) continue;
     const row = x + ((<usize>(nH + ih) * W) << 2);
-    let a = row + (<usize>iw0 << 2);
-    if (!inside) {
-      for (let i = 0; i < span; i++) {
-        const iw = iw0 + i;
-        store<f32>(line + (<usize>i << 2), iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
-      }
+    let a = row + (<usize>max(iw0, 0) << 2);
+    if (padded) {
+      // The span [iw0, iw0 + span) clipped to [0, W): zeros before, the row's floats, zeros after.
+      // (Loops, not memory.fill/copy: a span is a few floats, and each bulk call costs more than it moves.)
+      const lo = max(iw0, 0), hi = max(min(iw0 + span, W), lo);
+      let i = 0;
+      for (; i < lo - iw0; i++) store<f32>(line + (<usize>i << 2), 0);
+      for (let iw = lo; iw < hi; iw++, i++) store<f32>(line + (<usize>i << 2), load<f32>(row + (<usize>iw << 2)));
+      for (; i < span; i++) store<f32>(line + (<usize>i << 2), 0);
       a = line;
       line += <usize>span << 2;
     }
