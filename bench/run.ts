@@ -49,7 +49,7 @@ const descriptions: Record<string, string> = {};
 function runProcess(lib: string, configs: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [
-      '--experimental-wasm-relaxed-simd', '--import', 'tsx', '--import', './tools/node-setup.mjs', `bench/runners/${lib}.ts`,
+      '--experimental-wasm-relaxed-simd', '--expose-gc', '--import', 'tsx', '--import', './tools/node-setup.mjs', `bench/runners/${lib}.ts`,
     ], { cwd: root, env: { ...process.env, ...env, BENCH_PLAN: JSON.stringify({ ...plan, configs }) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '', errors = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -8,6 +8,8 @@ export interface SampleOptions {
   min: number;
   max: number;
   budgetMs: number;
+  /** Runs before each call, untimed (the Node bench: a minor garbage collection, see bench/README.md). */
+  between?: () => void;
 }
 
 /** Times `run` (each call must end with a readback) per the options; samples in ms, ascending. */
@@ -16,6 +18,7 @@ export async function sample(run: () => Promise<unknown>, o: SampleOptions): Pro
   const samples: number[] = [];
   const start = performance.now();
   while (samples.length < o.min || (samples.length < o.max && performance.now() - start < o.budgetMs)) {
+    o.between?.();
     const t = performance.now();
     await run();
     samples.push(performance.now() - t);
