@@ -51,10 +51,8 @@ export function describe(config: string, text: string): void {
  * faulting in fresh pages (~14 µs per 4 KiB on this VM) until V8 happens to
  * collect. Untimed for all.
  */
-const minorGc = (() => {
-  const gc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc;
-  return gc ? () => gc({ type: 'minor' }) : undefined;
-})();
+const gc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc;
+const minorGc = gc ? () => gc({ type: 'minor' }) : undefined;
 
 /**
  * Warm-up, then samples until the time budget is spent (at least `min`),
@@ -102,6 +100,9 @@ export async function runConfig(config: string, c: Case, plan: Plan, opts: { fal
       const prepared = await c.prepare(p);
       if ('skip' in prepared) { emit({ config, problem: p.id, skipped: prepared.skip }); continue; }
       let last: ArrayLike<number> | number = NaN;
+      // A full collection first: the previous problem's arrays (some promoted, tens of MB) are freed
+      // before this one is timed, not by a major GC in the middle of its samples.
+      gc?.({ type: 'major' });
       try {
         // The previous call's result is dropped before each call (the last one is kept for the check).
         const samples = await time(async () => { last = await prepared.run(); }, plan.quick, () => { last = NaN; });
