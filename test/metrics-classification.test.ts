@@ -8,6 +8,7 @@ import { devices } from './helpers/backends.js';
 import { testRng } from './helpers/random.js';
 import { rejectsLepton } from './helpers/throws.js';
 import * as ref from './reference/metrics.js';
+import { settledTensors } from './helpers/settle.js';
 
 const { tensor, metrics } = lp;
 const rng = testRng('metrics-classification');
@@ -65,7 +66,7 @@ test('confusionMatrix: counts [true][predicted] against a host loop; normalize t
 
 test('classification metric errors name the metric, the argument and what it needs; nothing is left allocated', async () => {
   const logits = tensor([[1, 2, 3], [3, 2, 1]]), scalar = tensor(5);
-  const before = lp.memory().numTensors;
+  const before = await settledTensors();
   await rejectsLepton(() => metrics.accuracy(logits, [0, 1], { topK: 4 }), /metrics.accuracy: option 'topK' is 4; logits \[2, 3\] have only 3 classes/);
   await rejectsLepton(() => metrics.accuracy(logits, [0, 1], { topK: 0 }), /option 'topK' must be a positive integer, got 0/);
   await rejectsLepton(() => metrics.accuracy(logits, [0, 1], { top_k: 2 } as never), /unknown option 'top_k' \(did you mean 'topK'\?\)/);

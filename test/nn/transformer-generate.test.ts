@@ -9,6 +9,7 @@ import { Generator, LeptonError, memory, nn, noGrad, scope } from '../../src/ind
 import { argmaxRow, sampleRow } from '../../src/nn/transformer-generate.js';
 import { devices } from '../helpers/backends.js';
 import { record, relErr } from '../helpers/error.js';
+import { settledTensors } from '../helpers/settle.js';
 
 const V = 13;
 const lm = (device: nn.TransformerLMOptions['device'], seed = 4) =>
@@ -37,7 +38,7 @@ async function fullRecompute(m: nn.TransformerLM, prompts: number[][], n: number
 test('greedy generation through the KV cache equals greedy full recompute, every device; the cached logits match', async () => {
   for (const device of devices) {
     const m = lm(device);
-    const before = memory(device).numTensors;
+    const before = await settledTensors(device);
     const n = 20 - PROMPTS[0].length + 1;  // fills maxSeqLen: the last token is never fed back
     const seen: number[][] = [];
     const got = await m.generate(PROMPTS, { maxNewTokens: n, temperature: 0, onToken: (t) => seen.push(t) });

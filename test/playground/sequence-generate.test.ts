@@ -14,6 +14,7 @@ import { devices } from '../helpers/backends.js';
 import { record, relErr } from '../helpers/error.js';
 import { testRng } from '../helpers/random.js';
 import { lmForward, type LMConfig, type Params } from '../reference/transformer.js';
+import { settledTensors } from '../helpers/settle.js';
 
 const r = testRng('playground-sequence-generate');
 const E = 16, H = 2, F = 32, LAYERS = 2, V = 12;
@@ -44,7 +45,7 @@ test('answerStepByStep: the reference\'s greedy digits, one onToken per digit be
   for (const device of devices) {
     const model = additionModel({ ...DEMO, dModel: E, numLayers: LAYERS, numHeads: H, ffnDim: F, device });
     const p = randomize(model);
-    const before = memory(device).numTensors;
+    const before = await settledTensors(device);
     let compared = 0, worst = 0;
     for (let trial = 0; trial < 4; trial++) {
       const a = r.int(0, 9999), b = r.int(0, 9999);
@@ -88,7 +89,7 @@ test('answerStepByStep: the reference\'s greedy digits, one onToken per digit be
 test('answerStepByStep: a throwing onToken stops generation and frees the cache', async () => {
   const device = devices[0];
   const model = additionModel({ ...DEMO, dModel: E, numLayers: 1, numHeads: H, ffnDim: F, device });
-  const before = memory(device).numTensors;
+  const before = await settledTensors(device);
   let calls = 0;
   const err = await answerStepByStep(model, 12, 34, () => { calls++; if (calls === 2) throw new Error('newer problem'); }).catch((e: Error) => e);
   assert.instance(err, Error);
