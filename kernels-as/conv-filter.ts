@@ -11,10 +11,10 @@
 // (`dzOut`) for the input gradient to read plain. Then for each tap the
 // chunk's pixels form *runs* (a stretch of one output row whose tap pixels
 // are inside the input: a pointer and a pixel stride, no padding checks in
-// the loop), and the str micro-kernel (conv-kernel.ts) accumulates 6 input
+// the loop), and the str micro-kernel (conv-kernel.ts) accumulates MR (4) input
 // channels × 8 outputs over all runs, adding into the partial dW. With few
 // channels per group (`indirect` 0) the chunk's im2col rows are gathered
-// into packed panels instead, so the 6 rows of a block span taps.
+// into packed panels instead, so the MR rows of a block span taps.
 import { ConvJob } from '../build/gen/conv';
 import { copyRows, kernelStr, MR, NR, SEG_BYTES } from './conv-kernel';
 import { actGrad4, align64, loadPartial, storePartial } from './math';
