@@ -10,52 +10,31 @@
 // Under CI=true a missing chromium or a page without WebGPU is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { DigitsStats } from '../../playground/src/digits-session.js';
 import { readSafetensors } from '../../src/index.js';
+import { CHROMIUM, CI, OUT, servePlayground, within, type Served } from '../helpers/playground-browser.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const OUT = join(ROOT, 'test-output/playground');
-const CI = !!process.env.CI;
-const CHROMIUM = process.env.LEPTON_CHROMIUM ?? '/usr/bin/chromium';
 const consoleErrors: string[] = [];
-
-function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms: ${what}`)), ms); })])
-    .finally(() => clearTimeout(timer));
-}
 
 if (!existsSync(CHROMIUM)) {
   if (CI) test('chromium is installed (needed for the Digits end-to-end tests under CI)', () => assert.unreachable(`${CHROMIUM} is missing`));
   else console.warn(`\n!! SKIPPED: Digits end-to-end tests: ${CHROMIUM} not found (apt-get install chromium; CI=true makes this a failure)\n`);
   test.run();
 } else {
-  let server: ChildProcess | null = null;
+  let served: Served | null = null;
   let browser: Browser | null = null;
   let base = '';
-  const stopAll = () => { if (server && server.exitCode === null) server.kill(); };
-  process.on('exit', stopAll);
 
   test.before(async () => {
-    mkdirSync(OUT, { recursive: true });
-    server = spawn(process.execPath, ['tools/serve.mjs', '--port', '0', '--outdir', join(OUT, 'digits-site')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    base = await within(120_000, new Promise<string>((resolve, reject) => {
-      server!.stdout!.on('data', (d) => { log += d; const m = log.match(/http:\/\/127\.0\.0\.1:\d+\//); if (m) resolve(m[0]); });
-      server!.stderr!.on('data', (d) => { log += d; });
-      server!.on('exit', (code) => reject(new Error(`serve.mjs exited with ${code}:\n${log}`)));
-    }), 'the playground server to start');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--enable-unsafe-webgpu'] });
+    served = await servePlayground('digits-site');
+    ({ base, browser } = served);
   });
 
   test.after(async () => {
-    await browser?.close();
-    stopAll();
+    await served?.close();
   });
 
   /** The Digits tab at `hash`, its digits loaded. */

@@ -11,27 +11,16 @@
 // Under CI=true a missing chromium or a page without WebGPU is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Stats } from '../../playground/src/session.js';
 import { readSafetensors, writeSafetensors } from '../../src/index.js';
+import { CHROMIUM, CI, OUT, servePlayground, within, type Served } from '../helpers/playground-browser.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const OUT = join(ROOT, 'test-output/playground');
-const CI = !!process.env.CI; // as test/helpers/backends.ts: any non-empty CI
-const CHROMIUM = process.env.LEPTON_CHROMIUM ?? '/usr/bin/chromium';
 const shots: string[] = [];
 const speeds: string[] = [];
 const consoleErrors: string[] = [];
-
-/** Rejects with `what` if `p` takes longer than `ms` (uvu has no per-test timeout). */
-function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms: ${what}`)), ms); })])
-    .finally(() => clearTimeout(timer));
-}
 
 
 if (!existsSync(CHROMIUM)) {
@@ -44,30 +33,18 @@ if (!existsSync(CHROMIUM)) {
   }
   test.run();
 } else {
-  let server: ChildProcess | null = null;
+  let served: Served | null = null;
   let browser: Browser | null = null;
   let base = '';
   let webgpu = false;
 
-  const stopAll = () => { if (server && server.exitCode === null) server.kill(); };
-  process.on('exit', stopAll);
-
   test.before(async () => {
-    mkdirSync(OUT, { recursive: true });
-    server = spawn(process.execPath, ['tools/serve.mjs', '--port', '0', '--outdir', join(OUT, 'site')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    base = await within(60_000, new Promise<string>((resolve, reject) => {
-      server!.stdout!.on('data', (d) => { log += d; const m = log.match(/http:\/\/127\.0\.0\.1:\d+\//); if (m) resolve(m[0]); });
-      server!.stderr!.on('data', (d) => { log += d; });
-      server!.on('exit', (code) => reject(new Error(`serve.mjs exited with ${code}:\n${log}`)));
-    }), 'the playground server to start');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--enable-unsafe-webgpu'] });
+    served = await servePlayground('site');
+    ({ base, browser } = served);
   });
 
   test.after(async () => {
-    await browser?.close();
-    stopAll();
+    await served?.close();
     if (shots.length) console.log(`\nplayground screenshots:\n${shots.map((s) => `  ${s}`).join('\n')}`);
     if (speeds.length) console.log(`playground training speed in headless Chromium (spiral, default net):\n${speeds.map((s) => `  ${s}`).join('\n')}`);
   });
