@@ -9,10 +9,10 @@ import { scope } from '../memory.js';
 import { linear } from '../ops/linear.js';
 import { transpose } from '../ops/shape.js';
 import { bool, describe, device, finite, instanceOf, oneOf, options, type OptionSpec } from '../options.js';
-import { Generator, generatorFor } from '../random.js';
+import { Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
-import { GATES, inputBias, step, uniformParam, type RNNMode, type State } from './rnn-step.js';
+import { GATES, inputBias, recurrentGenerator, step, uniformParam, type RNNMode, type State } from './rnn-step.js';
 
 export interface RNNCellOptions {
   /** Whether the cell has bias_ih / bias_hh. Default true. */
@@ -41,11 +41,7 @@ abstract class CellBase extends Module {
   protected constructor(protected readonly op: string, readonly mode: RNNMode,
     readonly inputSize: number, readonly hiddenSize: number, opts: RNNCellOptions) {
     super();
-    for (const [name, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize]] as const) {
-      if (!Number.isInteger(v) || v <= 0) fail(op, `argument '${name}' must be a positive integer, got ${describe(v)}`);
-    }
-    if (opts.seed !== undefined && opts.generator) fail(op, `give 'seed' or 'generator', not both`);
-    const g = opts.generator ?? generatorFor(opts.seed), G = GATES[mode] * hiddenSize, H = hiddenSize;
+    const g = recurrentGenerator(op, inputSize, hiddenSize, opts), G = GATES[mode] * hiddenSize, H = hiddenSize;
     const p = (name: string, shape: number[]) => this.registerParameter(name, uniformParam(shape, H, g, opts.device));
     this.weight_ih = p('weight_ih', [G, inputSize]);
     this.weight_hh = p('weight_hh', [G, H]);

@@ -9,13 +9,29 @@ import { linear } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
 import { narrow } from '../ops/slice.js';
 import type { DeviceName } from '../backends/backend.js';
-import type { Generator } from '../random.js';
+import { fail } from '../errors.js';
+import { describe } from '../options.js';
+import { generatorFor, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
 /** Gates per hidden unit, in PyTorch's order: LSTM i, f, g, o; GRU r, z, n. */
 export const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
+/**
+ * What a recurrent layer and a cell both check when built (positive integer
+ * sizes; `seed` or `generator`, not both); returns the generator their
+ * parameters are drawn from.
+ */
+export function recurrentGenerator(op: string, inputSize: number, hiddenSize: number,
+  opts: { seed?: number; generator?: Generator }): Generator {
+  for (const [name, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize]] as const) {
+    if (!Number.isInteger(v) || v <= 0) fail(op, `argument '${name}' must be a positive integer, got ${describe(v)}`);
+  }
+  if (opts.seed !== undefined && opts.generator) fail(op, `give 'seed' or 'generator', not both`);
+  return opts.generator ?? generatorFor(opts.seed);
+}
 
 /** PyTorch's initialisation of every recurrent weight and bias: U(−1/√hidden, 1/√hidden). */
 export function uniformParam(shape: number[], hidden: number, g: Generator, device?: DeviceName): Tensor {

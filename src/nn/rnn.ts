@@ -14,10 +14,10 @@ import { transpose } from '../ops/shape.js';
 import { narrow } from '../ops/slice.js';
 import { cat } from '../ops/concat.js';
 import { bool, describe, device, finite, instanceOf, integer, number, oneOf, options, type OptionSpec } from '../options.js';
-import { Generator, generatorFor } from '../random.js';
+import { Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
-import { GATES, inputBias, step, uniformParam, type RNNMode, type State } from './rnn-step.js';
+import { GATES, inputBias, recurrentGenerator, step, uniformParam, type RNNMode, type State } from './rnn-step.js';
 
 export interface RNNOptions {
   /** Stacked layers; each later layer reads the previous one's output. Default 1. */
@@ -65,16 +65,12 @@ abstract class RNNBase extends Module {
   protected constructor(protected readonly op: string, readonly mode: RNNMode,
     readonly inputSize: number, readonly hiddenSize: number, opts: RNNOptions) {
     super();
-    for (const [name, v] of [['inputSize', inputSize], ['hiddenSize', hiddenSize]] as const) {
-      if (!Number.isInteger(v) || v <= 0) fail(op, `argument '${name}' must be a positive integer, got ${describe(v)}`);
-    }
-    if (opts.seed !== undefined && opts.generator) fail(op, `give 'seed' or 'generator', not both`);
+    this.gen = recurrentGenerator(op, inputSize, hiddenSize, opts);
     this.numLayers = opts.numLayers ?? 1;
     this.bias = opts.bias ?? true;
     this.batchFirst = opts.batchFirst ?? false;
     this.dropout = opts.dropout ?? 0;
     this.bidirectional = opts.bidirectional ?? false;
-    this.gen = opts.generator ?? generatorFor(opts.seed);
     const G = GATES[mode] * hiddenSize, H = hiddenSize, D = this.bidirectional ? 2 : 1;
     for (let l = 0; l < this.numLayers; l++) {
       for (let d = 0; d < D; d++) {
