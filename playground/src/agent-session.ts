@@ -8,8 +8,9 @@
 import type { rl, RecoveryEvent } from 'lepton';
 import { PPO, PRESETS, type PPOConfig } from '../../examples/rl/ppo.js';
 import type { App } from './app.js';
-import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
+import { deviceOf, resolve, useThreads } from './devices.js';
 import type { AgentEnvName, RaceBackend, Settings } from './state.js';
+import { TrainingLoop } from './training-loop.js';
 
 /** Work between two yields to the page inside an update (keeps every task short). */
 const SLICE_MS = 25;
@@ -69,13 +70,11 @@ const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.ma
 
 const NET_KEYS: (keyof Settings)[] = ['agentEnv', 'agentEnvs', 'agentSteps', 'agentSeed', 'backend'];
 
-export class AgentSession {
+export class AgentSession extends TrainingLoop<AgentEvent> {
   ppo: PPO | null = null;
-  backend: RaceBackend;
   env: AgentEnvName;
   updates: UpdatePoint[] = [];
   episodes: EpisodePoint[] = [];
-  playing = false;
   watching = false;
   view: View;
   private watchAbort: AbortController | null = null;
@@ -83,33 +82,18 @@ export class AgentSession {
   private watchSteps = 0;
   private watchReturn = 0;
   private watchMs = 0;
-  private rate: { steps: number; ms: number; at: number }[] = [];
   private lastYield = 0;
-  private queue: Promise<unknown> = Promise.resolve();
-  private loopId = 0;
-  private readonly listeners = new Set<(e: AgentEvent) => void>();
 
-  constructor(private readonly app: App) {
-    this.backend = resolve(app.settings.backend).backend;
+  constructor(app: App) {
+    super(app, 'Agent', 'agent', 3000);
     this.env = app.settings.agentEnv;
     this.view = { env: this.env, state: [], action: null, source: 'idle' };
-    onDeviceRecovered((e) => this.recovered(e));
     app.onChange((s, changed) => {
       if (NET_KEYS.some((k) => changed.has(k))) { this.stopWatch(); void this.exclusive(() => this.rebuild()); }
       // The rate takes effect at the next update (PPO anneals from cfg.lr).
       else if (changed.has('agentLr') && this.ppo) this.ppo.cfg.lr = s.agentLr;
     });
     void this.exclusive(() => this.rebuild());
-  }
-
-  onEvent(l: (e: AgentEvent) => void): void { this.listeners.add(l); }
-  private emit(e: AgentEvent) { for (const l of this.listeners) l(e); }
-
-  /** Runs `fn` after everything queued before it. */
-  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   /** A new learner from the settings (training starts over: a backend switch too, as PPO's state lives on its device). */
@@ -151,44 +135,30 @@ export class AgentSession {
   }
 
   /** lepton recovered a lost GPU device; where the tensors went to WASM, train on from there on WASM (a new learner). */
-  private recovered(e: RecoveryEvent): void {
+  protected override recovered(e: RecoveryEvent): void {
     if (this.backend !== 'webgpu' || e.device === 'webgpu') return;
     this.pause();
     this.app.messages.show('Agent: the GPU was lost and none came back; the agent starts over on WASM.', 'warning', 'agent-backend');
     void this.exclusive(() => this.rebuild());
   }
 
-  private failed(e: unknown): void {
-    this.pause();
-    this.app.messages.show(`Agent: training stopped: ${e instanceof Error ? e.message : String(e)}`, 'error', 'agent');
+  protected override failed(e: unknown): void {
+    super.failed(e);
     this.emit('error');
   }
 
-  play(): void {
+  /** Training stops a running "Watch policy" first. */
+  override play(): void {
     if (this.playing) return;
     this.stopWatch();
-    this.playing = true;
-    this.emit('stats');
-    void this.loop(++this.loopId);
+    super.play();
   }
 
-  pause(): void {
-    if (!this.playing) return;
-    this.playing = false;
-    this.emit('stats');
-  }
-
-  toggle(): void { if (this.playing) this.pause(); else this.play(); }
-
-  private async loop(id: number): Promise<void> {
-    while (this.playing && id === this.loopId) {
-      await this.exclusive(async () => {
-        if (!this.playing || id !== this.loopId) return;
-        try { await this.update(); } catch (e) { this.failed(e); }
-      });
-      await yieldToPage();
-    }
-  }
+  /** Any time: an update builds its rollout from the learner there is (rebuild makes one first). */
+  protected trainable(): boolean { return true; }
+  protected turn(): Promise<void> { return this.update(); }
+  /** A macrotask rather than the next frame: updates run back to back while the page stays responsive. */
+  protected override breathe(): Promise<void> { return yieldToPage(); }
 
   /** One PPO update (a rollout, then the epochs), recorded for the curve. */
   private async update(): Promise<void> {
@@ -199,8 +169,7 @@ export class AgentSession {
     const st = await ppo.update();
     const ms = performance.now() - t0;
     if (ppo !== this.ppo) return;
-    this.rate.push({ steps: st.steps - s0, ms, at: t0 });
-    while (this.rate.length > 1 && this.rate[0].at < t0 - 3000) this.rate.shift();
+    this.timed(st.steps - s0, ms, t0);
     const fresh = ppo.returns.slice(n0);
     fresh.forEach((ret, k) => this.episodes.push({ step: s0 + ((k + 1) / fresh.length) * (st.steps - s0), ret }));
     this.updates.push({ step: st.steps, mean: fresh.length ? fresh.reduce((a, b) => a + b, 0) / fresh.length : NaN });
@@ -279,12 +248,10 @@ export class AgentSession {
   }
 
   stats(): AgentStats {
-    let steps = 0, ms = 0;
-    for (const r of this.rate) { steps += r.steps; ms += r.ms; }
     const ppo = this.ppo, last = this.updates[this.updates.length - 1];
     return {
       env: this.env, backend: this.backend, updates: ppo?.updates ?? 0, steps: ppo?.steps ?? 0, episodes: ppo?.returns.length ?? 0,
-      meanReturn: ppo?.meanReturn() ?? NaN, lastMean: last?.mean ?? NaN, stepsPerSec: ms > 0 ? (1000 * steps) / ms : 0,
+      meanReturn: ppo?.meanReturn() ?? NaN, lastMean: last?.mean ?? NaN, stepsPerSec: this.stepsPerSec(),
       playing: this.playing, watching: this.watching, watchSteps: this.watchSteps, watchReturn: this.watchReturn, watchMs: this.watchMs, ready: !!ppo,
     };
   }

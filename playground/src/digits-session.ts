@@ -3,7 +3,7 @@
 // evaluation in slices between training chunks, and the drawing pad's
 // predictions, all through one queue so they never interleave. No DOM: the
 // tab subscribes with onEvent().
-import { saveSafetensors, type RecoveryEvent } from 'lepton';
+import { saveSafetensors } from 'lepton';
 import type { App } from './app.js';
 import type { LossPoint } from './charts.js';
 import { CLASSES, digitSet, loadDigits, normalise, pixelStats, splitIndices, type Digits, type DigitSet, type Norm } from './digits-data.js';
@@ -11,10 +11,10 @@ import {
   argmaxRows, DigitsTrainer, firstFilters, initWeights, logitsOf, makeNet, predict, rowLoss, snapshot, stepFlops,
   type DigitsConfig, type DigitsNet, type HostWeights,
 } from './digits-model.js';
-import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
-import { nextFrame } from './dom.js';
+import { deviceOf, resolve, useThreads } from './devices.js';
 import { nextChunk } from './model.js';
 import { serializeSettings, type RaceBackend, type Settings } from './state.js';
+import { TrainingLoop } from './training-loop.js';
 
 /** Training time per animation frame; the steps per frame adapt to it. */
 const BUDGET_MS = 30;
@@ -44,7 +44,7 @@ const NET_KEYS: (keyof Settings)[] = ['digitsFilters', 'digitsSeed'];
 
 export const configOf = (s: Settings): DigitsConfig => ({ lr: s.digitsLr, batch: s.digitsBatch });
 
-export class DigitsSession {
+export class DigitsSession extends TrainingLoop<DigitsEvent> {
   digits: Digits | null = null;
   train: DigitSet | null = null;
   heldOut: DigitSet | null = null;
@@ -52,27 +52,20 @@ export class DigitsSession {
   norm: Norm | null = null;
   net: DigitsNet | null = null;
   trainer: DigitsTrainer | null = null;
-  backend: RaceBackend;
   /** Train points (test NaN) and held-out points (train NaN), for the curves. */
   lossHistory: LossPoint[] = [];
   accHistory: LossPoint[] = [];
   mistakes: Mistake[] = [];
   /** First-layer filters, read back after each held-out pass: [5, 5, 1, F] (HWIO). */
   filters: Float32Array | null = null;
-  playing = false;
   readonly ready: Promise<void>;
-  private k = 1;
   private evalRows = 50;
   private pass: { at: number; row: number; loss: number; right: number; mistakes: Mistake[] } | null = null;
   private lastPassAt = -1;
   private last = { loss: NaN, acc: NaN, heldOutLoss: NaN, heldOutAcc: NaN, evaluatedFrom: -1, evaluatedAt: -1 };
-  private rate: { steps: number; ms: number; at: number }[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private loopId = 0;
-  private readonly listeners = new Set<(e: DigitsEvent) => void>();
 
-  constructor(private readonly app: App) {
-    this.backend = resolve(app.settings.backend).backend;
+  constructor(app: App) {
+    super(app, 'Digits', 'digits');
     this.ready = this.exclusive(async () => {
       this.digits = await loadDigits();
       const split = splitIndices(this.digits.count);
@@ -83,22 +76,11 @@ export class DigitsSession {
       this.rebuild();
     });
     this.ready.catch((e) => { this.app.messages.show(`The digits could not be loaded: ${(e as Error).message}`, 'error', 'digits'); this.emit('error'); });
-    onDeviceRecovered((e) => this.recovered(e));
     app.onChange((s, changed) => {
       if (NET_KEYS.some((k) => changed.has(k))) void this.exclusive(() => this.rebuild());
       else if (changed.has('digitsLr') || changed.has('digitsBatch')) void this.exclusive(() => { this.trainer?.configure(configOf(s)); this.emit('stats'); });
       if (changed.has('backend')) void this.exclusive(() => this.switchBackend());
     });
-  }
-
-  onEvent(l: (e: DigitsEvent) => void): void { this.listeners.add(l); }
-  private emit(e: DigitsEvent) { for (const l of this.listeners) l(e); }
-
-  /** Runs `fn` after everything queued before it. */
-  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   private rebuild(weights?: HostWeights): void {
@@ -136,49 +118,11 @@ export class DigitsSession {
     this.emit('stats');
   }
 
-  /** lepton recovered a lost GPU device (the net with it); where its tensors went to WASM, follow them. */
-  private recovered(e: RecoveryEvent): void {
-    if (this.backend === 'webgpu' && e.device !== 'webgpu') {
-      this.backend = resolve('webgpu').backend;
-      this.rate = [];
-      this.k = 1;
-      this.emit('stats');
-    }
-  }
+  protected trainable(): boolean { return !!this.net; }
 
-  private failed(e: unknown): void {
-    this.pause();
-    this.app.messages.show(`Digits: training stopped: ${e instanceof Error ? e.message : String(e)}`, 'error', 'digits');
-  }
-
-  play(): void {
-    if (this.playing || !this.net) return;
-    this.playing = true;
-    this.emit('stats');
-    void this.loop(++this.loopId);
-  }
-
-  pause(): void {
-    if (!this.playing) return;
-    this.playing = false;
-    this.emit('stats');
-  }
-
-  toggle(): void { if (this.playing) this.pause(); else this.play(); }
-
-  private async loop(id: number) {
-    while (this.playing && id === this.loopId) {
-      await this.exclusive(async () => {
-        if (!this.playing || id !== this.loopId) return;
-        try {
-          await this.chunk(this.k);
-          await this.evalSlice();
-        } catch (e) {
-          this.failed(e);
-        }
-      });
-      await nextFrame();
-    }
+  protected async turn(): Promise<void> {
+    await this.chunk(this.k);
+    await this.evalSlice();
   }
 
   private async chunk(k: number): Promise<void> {
@@ -186,8 +130,7 @@ export class DigitsSession {
     const t0 = performance.now();
     const r = await this.trainer!.run(k);
     const ms = performance.now() - t0;
-    this.rate.push({ steps: k, ms, at: t0 });
-    while (this.rate.length > 1 && this.rate[0].at < t0 - 1000) this.rate.shift();
+    this.timed(k, ms, t0);
     this.k = nextChunk(k, ms, BUDGET_MS);
     this.last.loss = r.loss;
     this.last.acc = r.acc;
@@ -310,9 +253,7 @@ export class DigitsSession {
   }
 
   stats(): DigitsStats {
-    let steps = 0, ms = 0;
-    for (const r of this.rate) { steps += r.steps; ms += r.ms; }
-    const sps = ms > 0 ? (1000 * steps) / ms : 0, batch = this.trainer?.batch ?? this.app.settings.digitsBatch;
+    const sps = this.stepsPerSec(), batch = this.trainer?.batch ?? this.app.settings.digitsBatch;
     return {
       steps: this.trainer?.steps ?? 0, epochs: this.trainer?.epochs ?? 0, stepsPerSec: sps, imagesPerSec: sps * batch,
       gflops: (sps * stepFlops(this.app.settings.digitsFilters, batch)) / 1e9,

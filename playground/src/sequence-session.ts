@@ -5,17 +5,18 @@
 // held-out problems in slices between training chunks, and the typed
 // problem's answer and attention weights, all through one queue so they
 // never interleave. No DOM: the tab subscribes with onEvent().
-import type { RecoveryEvent, Tensor } from 'lepton';
+import type { Tensor } from 'lepton';
 import { heldOutProblems } from '../../examples/addition/data.js';
 import { additionModel, DEMO, heldOutAccuracy, Trainer, type AdditionConfig } from '../../examples/transformer/model.js';
 import type { App } from './app.js';
 import type { LossPoint } from './charts.js';
 import { snapshot } from './digits-model.js';
-import { deviceOf, onDeviceRecovered, resolve, useThreads } from './devices.js';
-import { nextFrame } from './dom.js';
+import { deviceOf, resolve, useThreads } from './devices.js';
 import { nextChunk } from './model.js';
 import { answerStepByStep, attentionMaps, readTokens, type Answer, type AttentionMaps } from './sequence-generate.js';
 import { SEQ_KEYS, type RaceBackend, type Settings } from './state.js';
+import { nextFrame } from './dom.js';
+import { TrainingLoop } from './training-loop.js';
 
 /** Training time per animation frame; the steps per frame adapt to it (a WASM step of the default model takes ~0.1 s: one per frame). */
 const BUDGET_MS = 30;
@@ -43,10 +44,9 @@ export const configOf = (s: Settings, backend: RaceBackend): AdditionConfig => (
   batchSize: s.seqBatch, lr: s.seqLr, seed: s.seqSeed, device: deviceOf(backend),
 });
 
-export class SequenceSession {
+export class SequenceSession extends TrainingLoop<SequenceEvent> {
   model: ReturnType<typeof additionModel> | null = null;
   trainer: Trainer | null = null;
-  backend: RaceBackend;
   /** Training loss (train) and held-out exact-answer accuracy (test), by step. */
   lossHistory: LossPoint[] = [];
   accHistory: LossPoint[] = [];
@@ -54,38 +54,21 @@ export class SequenceSession {
   partial: number[] = [];
   answer: Answer | null = null;
   maps: AttentionMaps | null = null;
-  playing = false;
   readonly heldOut = heldOutProblems(HELD_OUT);
-  private k = 1;
   private evalCount = 50;
   private pass: { at: number; next: number; right: number } | null = null;
   private lastPassAt = -EVAL_EVERY;
   private last = { loss: NaN, heldOutAcc: NaN, evaluatedFrom: -1, evaluatedAt: -1 };
-  private rate: { steps: number; ms: number; at: number }[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private loopId = 0;
   private askId = 0;
-  private readonly listeners = new Set<(e: SequenceEvent) => void>();
 
-  constructor(private readonly app: App) {
-    this.backend = resolve(app.settings.backend).backend;
+  constructor(app: App) {
+    super(app, 'Sequence', 'sequence');
     void this.exclusive(() => this.rebuild());
-    onDeviceRecovered((e) => this.recovered(e));
     app.onChange((_s, changed) => {
       // Any model or optimizer setting starts afresh from the seed (the schedule's warm-up included).
       if (SEQ_KEYS.some((k) => changed.has(k))) void this.exclusive(() => this.rebuild());
       if (changed.has('backend')) void this.exclusive(() => this.switchBackend());
     });
-  }
-
-  onEvent(l: (e: SequenceEvent) => void): void { this.listeners.add(l); }
-  private emit(e: SequenceEvent) { for (const l of this.listeners) l(e); }
-
-  /** Runs `fn` after everything queued before it. */
-  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   private rebuild(): void {
@@ -127,50 +110,12 @@ export class SequenceSession {
     this.emit('stats');
   }
 
-  /** lepton recovered a lost GPU device (the model with it); where its tensors went to WASM, follow them. */
-  private recovered(e: RecoveryEvent): void {
-    if (this.backend === 'webgpu' && e.device !== 'webgpu') {
-      this.backend = resolve('webgpu').backend;
-      this.rate = [];
-      this.k = 1;
-      this.emit('stats');
-    }
-  }
-
-  private failed(e: unknown): void {
-    this.pause();
-    this.app.messages.show(`Sequence: training stopped: ${e instanceof Error ? e.message : String(e)}`, 'error', 'sequence');
-  }
-
-  play(): void {
-    if (this.playing || !this.model) return;
-    this.playing = true;
-    this.emit('stats');
-    void this.loop(++this.loopId);
-  }
-
-  pause(): void {
-    if (!this.playing) return;
-    this.playing = false;
-    this.emit('stats');
-  }
-
-  toggle(): void { if (this.playing) this.pause(); else this.play(); }
+  protected trainable(): boolean { return !!this.model; }
 
   /** Chunks of steps and held-out slices, a frame apart, so the page keeps drawing and answering input. */
-  private async loop(id: number) {
-    while (this.playing && id === this.loopId) {
-      await this.exclusive(async () => {
-        if (!this.playing || id !== this.loopId) return;
-        try {
-          await this.chunk(this.k);
-          await this.evalSlice();
-        } catch (e) {
-          this.failed(e);
-        }
-      });
-      await nextFrame();
-    }
+  protected async turn(): Promise<void> {
+    await this.chunk(this.k);
+    await this.evalSlice();
   }
 
   /** `k` training steps; their losses are summed on the device and read back once (the end of the timed region). */
@@ -193,8 +138,7 @@ export class SequenceSession {
       total?.dispose();
     }
     const ms = performance.now() - t0;
-    this.rate.push({ steps: k, ms, at: t0 });
-    while (this.rate.length > 1 && this.rate[0].at < t0 - 1000) this.rate.shift();
+    this.timed(k, ms, t0);
     this.k = nextChunk(k, ms, BUDGET_MS);
     this.lossHistory.push({ step: this.trainer!.step, train: this.last.loss, test: NaN });
     thin(this.lossHistory);
@@ -316,9 +260,7 @@ export class SequenceSession {
   }
 
   stats(): SequenceStats {
-    let steps = 0, ms = 0;
-    for (const r of this.rate) { steps += r.steps; ms += r.ms; }
-    const sps = ms > 0 ? (1000 * steps) / ms : 0, batch = this.trainer?.config.batchSize ?? this.app.settings.seqBatch;
+    const sps = this.stepsPerSec(), batch = this.trainer?.config.batchSize ?? this.app.settings.seqBatch;
     return {
       steps: this.trainer?.step ?? 0, stepsPerSec: sps, problemsPerSec: sps * batch, trainLoss: this.last.loss,
       heldOutAcc: this.last.heldOutAcc, evaluatedFrom: this.last.evaluatedFrom, evaluatedAt: this.last.evaluatedAt,
