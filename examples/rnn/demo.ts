@@ -3,9 +3,9 @@
 // backprop through time, and is scored by greedy decoding on held-out
 // problems it never trained on.
 //   npm run demo:rnn -- --backend wasm|webgpu|auto --seed 1 --steps 3000
-//   npm run demo:rnn -- --save lstm.safetensors   (keep the trained model)
-import { init, describeDevice, optim, saveSafetensors, type DeviceName } from 'lepton';
-import { heldOutProblems, trainBatch, rng } from '../addition/data.js';
+//   npm run demo:rnn -- --save lstm.safetensors --onnx lstm.onnx   (keep the trained model)
+import { init, describeDevice, exportOnnx, optim, saveSafetensors, type DeviceName } from 'lepton';
+import { VOCAB_SIZE, heldOutProblems, trainBatch, rng } from '../addition/data.js';
 import { AdditionLSTM, evaluate, solve, trainStep } from './model.js';
 
 const args = process.argv.slice(2);
@@ -18,10 +18,10 @@ const batch = Number(opt('batch') ?? 128);
 const lr = Number(opt('lr') ?? 1e-2);
 const evalEvery = Number(opt('eval-every') ?? 250);
 const heldOutCount = Number(opt('held-out') ?? 2000);
-const save = opt('save');
+const save = opt('save'), onnx = opt('onnx');
 const positive = (v: number) => Number.isInteger(v) && v > 0;
-if (!['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || ![steps, hidden, batch, evalEvery, heldOutCount].every(positive) || !(lr > 0) || (args.includes('--save') && !save)) {
-  console.error('usage: npm run demo:rnn -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--hidden N] [--batch N] [--lr X] [--eval-every N] [--held-out N] [--save model.safetensors]');
+if (!['auto', 'wasm', 'webgpu'].includes(backend) || !Number.isInteger(seed) || ![steps, hidden, batch, evalEvery, heldOutCount].every(positive) || !(lr > 0) || (args.includes('--save') && !save) || (args.includes('--onnx') && !onnx)) {
+  console.error('usage: npm run demo:rnn -- [--backend wasm|webgpu|auto] [--seed N] [--steps N] [--hidden N] [--batch N] [--lr X] [--eval-every N] [--held-out N] [--save model.safetensors] [--onnx model.onnx]');
   process.exit(1);
 }
 const target = 0.95;
@@ -65,6 +65,11 @@ console.log(`time              ${sec.toFixed(1)} s (training and evaluation)`);
 if (save) {
   await saveSafetensors(model, save, { metadata: { model: `AdditionLSTM(hidden ${hidden})`, data: 'addition, examples/addition/data.ts' } });
   console.log(`saved             ${save} (safetensors; load with loadSafetensors(model, …) or in PyTorch)`);
+}
+if (onnx) {
+  // Time-major one-hot in, logits out; sequence length and batch both dynamic (no attention fixes them).
+  await exportOnnx(model.eval().exportable(), { inputShape: ['seq', 'batch', VOCAB_SIZE], path: onnx });
+  console.log(`exported          ${onnx} (ONNX opset 17: one-hot [seq, batch, ${VOCAB_SIZE}] → logits [seq, batch, ${VOCAB_SIZE}], zero initial state)`);
 }
 if (solved) console.log(`solved            ${(acc * 100).toFixed(1)}% held-out exact answers after ${solved.step} steps, ${solved.seconds.toFixed(1)} s`);
 else { console.log(`not solved        ${(acc * 100).toFixed(1)}% after ${steps} steps (try another --seed or more --steps)`); process.exitCode = 2; }

@@ -30,6 +30,17 @@ export class AdditionLSTM extends nn.Module {
   forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
     return this.lstm.forward(x, hx);
   }
+
+  /**
+   * The network exportOnnx writes: one-hot [seq, batch, 12] → next-token
+   * logits [seq, batch, 12] at every step (zero initial state). In an ONNX
+   * graph a Sequential passes the LSTM's sequence output on to the head; in
+   * lepton only this export uses it (Sequential.forward refuses tuples). It
+   * shares the parameters: do not dispose it.
+   */
+  exportable(): nn.Sequential {
+    return new nn.Sequential(this.lstm, this.head);
+  }
 }
 
 /** One-hot time-major [T, B, 12] of tokens[b][t] for t in [from, from + T) (rows of `stride` tokens). */

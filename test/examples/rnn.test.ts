@@ -9,9 +9,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as lp from '../../src/index.js';
-import { ANSWER_LEN, encodeAnswer, heldOutProblems, rng, trainBatch } from '../../examples/addition/data.js';
-import { AdditionLSTM, answerLoss, evaluate, trainStep } from '../../examples/rnn/model.js';
+import * as ort from 'onnxruntime-web';
+import { ANSWER_LEN, PROMPT_LEN, SEQ_LEN, VOCAB_SIZE, encodeAnswer, heldOutProblems, packSequences, rng, trainBatch } from '../../examples/addition/data.js';
+import { AdditionLSTM, answerLoss, evaluate, oneHot, trainStep } from '../../examples/rnn/model.js';
 import { devices } from '../helpers/backends.js';
+import { relErr } from '../helpers/error.js';
 
 const { optim, noGrad } = lp;
 const held = heldOutProblems(500);
@@ -74,5 +76,46 @@ if (devices.includes('webgpu')) {
     assert.ok(losses[0][5] < losses[0][0], `the loss fell over six steps: ${losses[0].join(', ')}`);
   });
 }
+
+test('the demo\'s --onnx export runs in onnxruntime-web: lepton\'s logits and teacher-forced loss at any seq and batch', async () => {
+  ort.env.wasm.numThreads = 1;
+  const model = new AdditionLSTM({ hidden: 20, seed: 4, device: 'wasm' });
+  const adam = new optim.Adam(model.parameters(), { lr: 1e-2 });
+  const rand = rng(4);
+  for (let s = 0; s < 20; s++) trainStep(model, adam, trainBatch(rand, 32).problems).dispose();
+  model.eval();
+  const bytes = await lp.exportOnnx(model.exportable(), { inputShape: ['seq', 'batch', VOCAB_SIZE] });
+  const session = await ort.InferenceSession.create(bytes);
+  let worst = 0;
+  for (const [B, T] of [[37, SEQ_LEN - 1], [1, 1], [5, PROMPT_LEN]]) {
+    const probs = held.slice(0, B), seqs = packSequences(probs);
+    const x = oneHot(seqs, B, SEQ_LEN, 0, T, 'wasm');
+    const r = await session.run({ input: new ort.Tensor('float32', await x.data(), [T, B, VOCAB_SIZE]) });
+    assert.equal(r.output.dims, [T, B, VOCAB_SIZE]);
+    const got = r.output.data as Float32Array;
+    const mine = noGrad(() => lp.scope(() => model.head.forward(model.forward(x)[0])));
+    const rel = relErr(got, await mine.data());
+    worst = Math.max(worst, rel);
+    assert.ok(rel < 1e-5, `B ${B}, T ${T}: onnxruntime vs lepton logits relative error ${rel}`);
+    mine.dispose(); x.dispose();
+    if (T !== SEQ_LEN - 1) continue;
+    // The answer digits' cross-entropy from ONNX Runtime's logits, in float64, is the demo's teacher-forced loss.
+    let ce = 0;
+    for (let t = PROMPT_LEN - 1; t < PROMPT_LEN - 1 + ANSWER_LEN; t++) {
+      for (let b = 0; b < B; b++) {
+        const row = Array.from(got.subarray((t * B + b) * VOCAB_SIZE, (t * B + b + 1) * VOCAB_SIZE)), m = Math.max(...row);
+        const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+        ce += lse - row[seqs[b * SEQ_LEN + t + 1]];
+      }
+    }
+    ce /= ANSWER_LEN * B;
+    const l = noGrad(() => answerLoss(model, probs)), want = (await l.data())[0];
+    l.dispose();
+    assert.ok(Math.abs(ce - want) < 1e-5 * want, `ONNX teacher-forced loss ${ce} vs lepton's ${want}`);
+  }
+  console.log(`  rnn demo --onnx: onnxruntime-web ${ort.env.versions.web} logits vs lepton, relative error at most ${worst.toExponential(2)}`);
+  await session.release();
+  model.dispose();
+});
 
 test.run();

@@ -34,6 +34,14 @@ interface Case {
   ids?: number;
 }
 
+/** A forward's result as the exported value: a recurrent layer's sequence output (its state freed). */
+function output(y: unknown): lp.Tensor {
+  if (y instanceof lp.Tensor) return y;
+  const [out, ...rest] = y as unknown[];
+  for (const t of rest.flat()) (t as lp.Tensor).dispose();
+  return out as lp.Tensor;
+}
+
 /** A LayerNorm/RMSNorm-like module's weight set to values other than ones (so Scale is checked). */
 function randomWeight<M extends lp.nn.Module>(m: M, size: number, device: DeviceName, seed: number): M {
   m.loadStateDict({ weight: tensor(testRng(`w${seed}`).array(size, 0.5, 2), [size], { device }) });
@@ -109,14 +117,44 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.TransformerLM(13, { dModel: 16, numLayers: 2, numHeads: 4, maxSeqLen: 9, seed, device }) },
   { name: 'TransformerLM vocab 10, RMSNorm, grouped-query, seq = maxSeqLen', inputShape: [1, 6], ids: 10,
     build: (device, seed) => new nn.TransformerLM(10, { dModel: 8, numLayers: 1, numHeads: 4, numKVHeads: 2, maxSeqLen: 6, norm: 'rms', seed, device }) },
+  // Recurrent layers: one ONNX RNN/GRU/LSTM node per layer, the sequence output compared (forward's first element).
+  // Time-major layers export dimension 0 (the seq) as the dynamic one, so runs 1 and 5 also cover seq 1.
+  ...recurrentCases(),
 ];
+
+/** RNN/GRU/LSTM cases with sizes drawn at random (fixed seed), hidden 7 and 1 among them. */
+function recurrentCases(): Case[] {
+  const r = testRng('onnx-rnn'), n = () => r.int(1, 9);
+  const cases: Case[] = [];
+  const add = (kind: 'RNN' | 'GRU' | 'LSTM', opts: lp.nn.ElmanRNNOptions, seqOrBatch: number, inSize = n(), hidden = n()) => {
+    const L = opts.numLayers ?? 1;
+    const nodes = Array.from({ length: L }, () => [kind, 'Transpose', 'Reshape']).flat();
+    cases.push({
+      name: `${kind} ${inSize} → ${hidden} ${JSON.stringify(opts)}`,
+      inputShape: opts.batchFirst ? [2, seqOrBatch, inSize] : [seqOrBatch, 3, inSize],
+      nodes: opts.batchFirst ? ['Transpose', ...nodes, 'Transpose'] : nodes,
+      build: (device, seed) => new nn[kind](inSize, hidden, { ...opts, seed, device }),
+    });
+  };
+  add('LSTM', {}, 4, n(), 7);
+  add('LSTM', { numLayers: 2, bidirectional: true, batchFirst: true }, 3);
+  add('LSTM', { bias: false, batchFirst: true }, 1, n(), 1);
+  add('LSTM', { numLayers: 2, dropout: 0.5 }, 3);
+  add('GRU', { numLayers: 2 }, 3, n(), 6);
+  add('GRU', { bidirectional: true, batchFirst: true, bias: false }, 4);
+  add('GRU', { batchFirst: true }, 1);
+  add('RNN', { batchFirst: true }, 3);
+  add('RNN', { nonlinearity: 'relu', numLayers: 2, bidirectional: true }, 2);
+  add('RNN', { nonlinearity: 'relu', bias: false, batchFirst: true }, 5);
+  return cases;
+}
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
 const files: string[] = [];
 const checked = new Set<string>(); // files the onnx 1.12 checker knows the opset of
 
 test('exported models run in onnxruntime-web with a dynamic batch and match lepton on every backend', async () => {
-  let worstAbs = 0, worstRel = 0;
+  let worstAbs = 0, worstRel = 0, worstRnnAbs = 0, worstRnnRel = 0;
   for (const [i, c] of CASES.entries()) {
     for (const device of devices) {
       const model = c.build(device, rng.int(1, 1e6)).eval();
@@ -143,7 +181,7 @@ test('exported models run in onnxruntime-web with a dynamic batch and match lept
         } else {
           const x = rng.array(size, -3, 3);
           r = await session.run({ input: new ort.Tensor('float32', x, shape) });
-          mine = noGrad(() => model.forward(tensor(x, shape, { device })));
+          mine = noGrad(() => output(model.forward(tensor(x, shape, { device }))));
         }
         const want = await mine.data();
         mine.dispose();
@@ -151,13 +189,38 @@ test('exported models run in onnxruntime-web with a dynamic batch and match lept
         const got = r.output.data as Float32Array;
         const rel = relErr(got, want), abs = maxAbs(got, want);
         worstAbs = Math.max(worstAbs, abs); worstRel = Math.max(worstRel, rel);
+        if (/^(RNN|GRU|LSTM) /.test(c.name)) { worstRnnAbs = Math.max(worstRnnAbs, abs); worstRnnRel = Math.max(worstRnnRel, rel); }
         assert.ok(rel < 1e-5, `${c.name} on ${device}, batch ${batch}: ONNX Runtime vs lepton relative error ${rel} (max abs ${abs})`);
       }
       await session.release();
       model.dispose();
     }
   }
-  console.log(`  onnxruntime-web ${ort.env.versions.web} vs lepton, ${CASES.length} models on ${devices.join(', ')}, batches 1 and 5: max |Δ| ${worstAbs.toExponential(2)}, relative ${worstRel.toExponential(2)}`);
+  console.log(`  onnxruntime-web ${ort.env.versions.web} vs lepton, ${CASES.length} models on ${devices.join(', ')}, batches 1 and 5: max |Δ| ${worstAbs.toExponential(2)}, relative ${worstRel.toExponential(2)}`
+    + ` (recurrent layers: ${worstRnnAbs.toExponential(2)}, relative ${worstRnnRel.toExponential(2)})`);
+});
+
+test('recurrent layers export with a dynamic sequence length (batch first and time-major)', async () => {
+  for (const device of devices) {
+    for (const batchFirst of [true, false]) {
+      const [I, H] = [rng.int(1, 6), rng.int(1, 6)];
+      const m = new nn.GRU(I, H, { batchFirst, bidirectional: true, seed: rng.int(1, 1e6), device }).eval();
+      const session = await ort.InferenceSession.create(await exportOnnx(m, { inputShape: batchFirst ? [2, 'seq', I] : ['seq', 2, I] }));
+      for (const T of [1, 6]) {
+        // Batch first keeps the batch dynamic (3 runs where 2 was exported); time-major fixes it at 2.
+        const shape = batchFirst ? [3, T, I] : [T, 2, I], x = rng.array(shape[0] * shape[1] * I, -2, 2);
+        const r = await session.run({ input: new ort.Tensor('float32', x, shape) });
+        const [out, h] = noGrad(() => m.forward(tensor(x, shape, { device })));
+        const want = await out.data();
+        assert.equal(r.output.dims, [...out.shape]);
+        const rel = relErr(r.output.data as Float32Array, want);
+        assert.ok(rel < 1e-5, `GRU ${I} → ${H} batchFirst ${batchFirst} seq ${T} on ${device}: relative error ${rel}`);
+        out.dispose(); h.dispose();
+      }
+      await session.release();
+      m.dispose();
+    }
+  }
 });
 
 if (havePython(['onnx'], 'the ONNX checker (test/io/onnx.test.ts)')) {
@@ -192,9 +255,9 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   await rejects(exportOnnx(m, { inputShape: [1, 3], opset: 13 }), /option 'opset' must be one of 17, 18, 19, 20, 21, got 13/);
   await rejects(exportOnnx(m, { inputShape: [1, 3], batch: 2 } as never), /unknown option 'batch'/);
   class Custom extends nn.Module { forward(x: lp.Tensor) { return x; } }
-  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP.*TransformerLM\. A new layer/);
-  // The list names what exports, not the recurrent layers that refuse.
-  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /^(?!.*LSTM)/s);
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /exportOnnx: no ONNX export for the model \(class Custom\); lepton exports Linear, MLP.*TransformerLM, RNN, GRU, LSTM\. A new layer/);
+  // The list names what exports, not the recurrent cells that refuse.
+  await rejects(exportOnnx(new Custom(), { inputShape: [1, 3] }), /^(?!.*Cell)/s);
   // A fixed batch when asked; a named dimension stays a name.
   const fixed = decodeModel(await exportOnnx(m, { inputShape: [2, 3], dynamicBatch: false })) as { graph: { input: { type: { tensorType: { shape: { dim: unknown[] } } } }[] } };
   assert.equal(fixed.graph.input[0].type.tensorType.shape.dim, [{ dimValue: 2 }, { dimValue: 3 }]);
@@ -209,9 +272,17 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
 });
 
 test('exportOnnx refuses what the sequence exports cannot express, naming the layer', async () => {
-  const rnn = new nn.Sequential(new nn.Embedding(5, 4), new nn.LSTM(4, 3));
-  await rejects(exportOnnx(rnn, { inputShape: [1, 3] }), /exportOnnx: layer '1' \(LSTM\) is a recurrent layer; exportOnnx does not export recurrent layers/);
+  // Recurrent layers: a wrong feature count or unbatched input is named; cells refuse.
+  const rnn = new nn.Sequential(new nn.Embedding(5, 4), new nn.LSTM(6, 3));
+  await rejects(exportOnnx(rnn, { inputShape: [1, 3] }), /exportOnnx: layer '1' \(LSTM 6 → 3\) gets an input of shape \[batch, 3, 4\]; needs \[seq, batch, 6\]/);
   rnn.dispose();
+  const gru = new nn.GRU(4, 3, { batchFirst: true });
+  await rejects(exportOnnx(gru, { inputShape: [1, 3, 5] }), /exportOnnx: layer 'the model' \(GRU 4 → 3\) gets an input of shape \[batch, 3, 5\]; needs \[batch, seq, 4\]/);
+  await rejects(exportOnnx(gru, { inputShape: [3, 4] }), /gets an input of shape \[batch, 4\]; needs \[batch, seq, 4\] \(unbatched 2-D input does not export\)/);
+  gru.dispose();
+  const cell = new nn.Sequential(new nn.Linear(2, 3), new nn.LSTMCell(3, 3));
+  await rejects(exportOnnx(cell, { inputShape: [1, 2] }), /exportOnnx: layer '1' \(LSTMCell\) is a single-step recurrent cell; exportOnnx exports the sequence layers \(nn.RNN, nn.GRU, nn.LSTM\), not cells/);
+  cell.dispose();
   const late = new nn.Sequential(new nn.Linear(3, 3), new nn.Embedding(5, 4));
   await rejects(exportOnnx(late, { inputShape: [1, 3] }), /exportOnnx: layer '1' \(Embedding 5 × 4\) needs token ids; an Embedding must be the model's first layer/);
   late.dispose();

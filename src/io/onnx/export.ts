@@ -30,7 +30,8 @@ const VERSION = '0.1.0';
  * Runtime (web, node, Python) and passes onnx.checker. Every layer must have
  * an ONNX entry (Linear, MLP, the activations, Sequential, Conv2d, the pools,
  * BatchNorm2d, Dropout, Flatten, LayerNorm, RMSNorm, Embedding,
- * MultiHeadAttention, TransformerBlock, TransformerLM; image layers run NCHW
+ * MultiHeadAttention, TransformerBlock, TransformerLM, RNN, GRU, LSTM (their
+ * sequence output); image layers run NCHW
  * inside, the input and output stay NHWC as lepton's; a model that starts
  * with an Embedding or is a TransformerLM takes int64 token ids); another throws a
  * LeptonError naming it. With `path` (Node) the file is written too.

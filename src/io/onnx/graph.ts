@@ -24,7 +24,7 @@ export interface OnnxValue {
   dtype?: 'int64';
 }
 
-export type AttrValue = number | string | number[] | { floats: number[] };
+export type AttrValue = number | string | number[] | { floats: number[] } | { strings: string[] };
 
 /** How one layer class becomes ONNX nodes: from the layer's input value to its output value. */
 export type OnnxLayerExport<M extends Module> = (layer: M, x: OnnxValue, g: OnnxGraph, path: string) => OnnxValue;
@@ -56,9 +56,11 @@ export const OP = 'exportOnnx';
 const ELEM_FLOAT = 1; // TensorProto.DataType.FLOAT
 const ELEM_INT64 = 7; // TensorProto.DataType.INT64
 /** AttributeProto.AttributeType. */
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
-interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array; ints?: BigInt64Array }
+/** Host values computed from several module tensors when the graph is finished (e.g. recurrent weights with rows reordered and directions stacked). */
+export type Derive = (values: Float32Array[]) => Float32Array;
+interface Init { name: string; dims: number[]; tensor?: Tensor; perm?: readonly number[]; values?: Float32Array; ints?: BigInt64Array; from?: { tensors: Tensor[]; fn: Derive } }
 
 export class OnnxGraph {
   private readonly nodes: Record<string, unknown>[] = [];
@@ -84,7 +86,7 @@ export class OnnxGraph {
     const name = this.fresh(`${path || 'model'}/${opType}`);
     const attribute = Object.entries(attrs).map(([k, v]) => typeof v === 'string' ? { name: k, type: ATTR.STRING, s: new TextEncoder().encode(v) }
       : Array.isArray(v) ? { name: k, type: ATTR.INTS, ints: v }
-        : typeof v === 'object' ? { name: k, type: ATTR.FLOATS, floats: v.floats }
+        : typeof v === 'object' ? ('strings' in v ? { name: k, type: ATTR.STRINGS, strings: v.strings.map((t) => new TextEncoder().encode(t)) } : { name: k, type: ATTR.FLOATS, floats: v.floats })
           : Number.isInteger(v) ? { name: k, type: ATTR.INT, i: v } : { name: k, type: ATTR.FLOAT, f: v });
     this.nodes.push({ opType, input: inputs, output: [name], name, attribute });
     return { name, shape };
@@ -94,6 +96,13 @@ export class OnnxGraph {
   weight(t: Tensor, name: string, perm?: readonly number[]): string {
     const n = this.fresh(name);
     this.inits.push({ name: n, dims: perm ? perm.map((a) => t.shape[a]) : [...t.shape], tensor: t, perm });
+    return n;
+  }
+
+  /** An initializer of `dims` computed by `fn` from the values of `tensors` (read from their devices when the graph is finished). */
+  derived(name: string, dims: number[], tensors: Tensor[], fn: Derive): string {
+    const n = this.fresh(name);
+    this.inits.push({ name: n, dims, from: { tensors, fn } });
     return n;
   }
 
@@ -174,7 +183,7 @@ export class OnnxGraph {
     }
     const initializer = await Promise.all(this.inits.map(async (i) => {
       if (i.ints) return { name: i.name, dims: i.dims, dataType: ELEM_INT64, rawData: new Uint8Array(i.ints.buffer) };
-      let v = i.values ?? await i.tensor!.data();
+      let v = i.values ?? (i.from ? i.from.fn(await Promise.all(i.from.tensors.map((t) => t.data()))) : await i.tensor!.data());
       if (i.perm) v = permute(v, i.tensor!.shape, i.perm);
       return { name: i.name, dims: i.dims, dataType: ELEM_FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
     }));

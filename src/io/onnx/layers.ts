@@ -7,6 +7,7 @@ import { MLP } from '../../nn/mlp.js';
 import { registerImageLayers } from './conv-layers.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { onnxLayer, OP, type OnnxValue } from './graph.js';
+import { registerRecurrentLayers } from './recurrent-layers.js';
 import { registerSequenceLayers } from './sequence-layers.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
@@ -61,4 +62,5 @@ export function registerLayers(): void {
 
   // Embedding, RMSNorm, MultiHeadAttention, TransformerBlock, TransformerLM; recurrent layers refuse.
   registerSequenceLayers();
+  registerRecurrentLayers();
 }

@@ -9,8 +9,6 @@ import { MultiHeadAttention } from '../../nn/attention.js';
 import { Embedding } from '../../nn/embedding.js';
 import type { Module } from '../../nn/module.js';
 import { RMSNorm } from '../../nn/norm.js';
-import { GRU, LSTM, RNN } from '../../nn/rnn.js';
-import { GRUCell, LSTMCell, RNNCell } from '../../nn/rnn-cell.js';
 import { Sequential } from '../../nn/sequential.js';
 import { TransformerBlock } from '../../nn/transformer.js';
 import { TransformerLM } from '../../nn/transformer-lm.js';
@@ -130,9 +128,4 @@ export function registerSequenceLayers(): void {
     l.layers.forEach((b, i) => { x = g.layer(b, x, at(path, `layers.${i}`)); });
     return g.layer(l.lm_head, g.layer(l.norm, x, at(path, 'norm')), at(path, 'lm_head'));
   });
-
-  // Recurrent layers loop over time with a state; their ONNX form (RNN/GRU/LSTM nodes, other gate orders) is not written yet.
-  for (const cls of [RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell]) {
-    onnxLayer(cls as typeof RNN, (l, _x, _g, path) => fail(OP, `${where(path, l.constructor.name)} is a recurrent layer; exportOnnx does not export recurrent layers yet (only feed-forward, convolutional and attention layers)`), { refuses: true });
-  }
 }
