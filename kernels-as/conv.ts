@@ -259,9 +259,10 @@ function greySegments(segs: usize, x: usize, lines: usize, nH: i32, ihb: i32, iw
     if (padded) {
       // The span [iw0, iw0 + span) clipped to [0, W): zeros before, the row's floats, zeros after.
       // (Loops, not memory.fill/copy: a span is a few floats, and each bulk call costs more than it moves.)
-      const lo = max(iw0, 0), hi = max(min(iw0 + span, W), lo);
+      // (The leading zeros are capped at the span: a tile can lie wholly in a wide left padding.)
+      const lo = max(iw0, 0), hi = max(min(iw0 + span, W), lo), lead = min(lo - iw0, span);
       let i = 0;
-      for (; i < lo - iw0; i++) store<f32>(line + (<usize>i << 2), 0);
+      for (; i < lead; i++) store<f32>(line + (<usize>i << 2), 0);
       for (let iw = lo; iw < hi; iw++, i++) store<f32>(line + (<usize>i << 2), load<f32>(row + (<usize>iw << 2)));
       for (; i < span; i++) store<f32>(line + (<usize>i << 2), 0);
       a = line;

@@ -25,6 +25,8 @@ export function randomGeom(r: Rng, kind: ConvKind, small = false): ConvGeom {
   if (kind === 'grey') { Cg = 1; Kh = r.int(1, 7); Kw = r.int(1, 7); sh = r.int(1, 2); dh = r.int(1, 2); dw = r.int(1, 3); }
   const eh = (Kh - 1) * dh + 1, ew = (Kw - 1) * dw + 1;
   const pads = [r.int(0, eh - 1), r.int(0, eh - 1), r.int(0, ew - 1), r.int(0, ew - 1)];
+  // Grey: sometimes a padding wider than the window, so whole tiles of outputs see only padding.
+  if (kind === 'grey' && r.next() < 0.5) { pads[2] = r.int(ew, ew + 8); pads[3] = r.int(0, ew + 8); }
   if (kind === '1x1' && r.next() < 0.5) pads.fill(0);
   // The input height: any size the padded window fits in; 'whole' makes the window exactly the padded input.
   const fit = (e: number, p0: number, p1: number) => {

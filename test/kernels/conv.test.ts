@@ -27,6 +27,8 @@ function geometries(): { g: ConvGeom; wasmOnly: boolean }[] {
     { N: 2, H: 17, W: 19, C: 16, Ho: 17, Wo: 19, O: 24, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 3, H: 14, W: 14, C: 1, Ho: 14, Wo: 14, O: 13, Kh: 5, Kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 2, padLeft: 2, groups: 1 },
     { N: 2, H: 13, W: 23, C: 1, Ho: 13, Wo: 21, O: 9, Kh: 3, Kw: 4, sh: 1, sw: 1, dh: 1, dw: 3, padTop: 1, padLeft: 3, groups: 1 },
+    // A left padding far wider than the window: whole tiles see only padding (their output is the bias).
+    { N: 2, H: 5, W: 3, C: 1, Ho: 5, Wo: 40, O: 6, Kh: 3, Kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 30, groups: 1 },
     { N: 2, H: 15, W: 13, C: 24, Ho: 8, Wo: 7, O: 20, Kh: 3, Kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 12, W: 12, C: 40, Ho: 12, Wo: 12, O: 40, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 40 },
     { N: 1, H: 16, W: 16, C: 33, Ho: 16, Wo: 16, O: 9, Kh: 1, Kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, groups: 1 },
@@ -66,6 +68,22 @@ test('conv2d forward (fused bias + activation) matches float64 on 63 geometries'
       outs.push(got);
     }
     agree(outs, where, TOL, scale);
+  }
+});
+
+test('conv2d forward, one input channel, left padding far wider than the window: bias-only tiles are right, every backend', async () => {
+  // The grey-layer path copies each tile's padded span; a span wholly in the padding once overran its scratch.
+  for (const padLeft of [9, 80, 250]) {
+    const g: ConvGeom = { N: 2, H: 3, W: 2, C: 1, Ho: 3, Wo: padLeft + 4, O: 5, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft, groups: 1 };
+    const s = sizes(g), x = r.array(s.x), w = r.array(s.w), bias = r.array(g.O);
+    const expect = ref.conv2d(x, w, bias, g, 'none'), scale = ref.conv2dScale(x, w, bias, g, 'none');
+    for (const be of backends) {
+      const hx = upload(be, x), hw = upload(be, w), hb = upload(be, bias), out = poisoned(be, s.y);
+      be.conv2d(hx, hw, hb, out, { ...g, act: 'none' });
+      const got = await be.read(out, s.y);
+      for (const h of [hx, hw, hb, out]) be.free(h);
+      await check('conv2d forward', `${describeGeom(g)} +bias (wide left padding)`, be, got, expect, scale);
+    }
   }
 });
 
