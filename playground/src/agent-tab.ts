@@ -7,13 +7,12 @@ import { AgentSession, ENV_IDS, GOAL, RENDER_FPS, type AgentStats } from './agen
 import { drawEnv, drawReturns } from './agent-views.js';
 import { deviceInfo, LABELS } from './devices.js';
 import { field, h, icon, num, select } from './dom.js';
-import { AGENT_DEFAULTS, AGENT_ENVS, BACKENDS, checkInput, LIMITS, type AgentEnvName, type BackendChoice, type Settings } from './state.js';
+import { AGENT_DEFAULTS, AGENT_ENVS, BACKENDS, LIMITS, type AgentEnvName, type BackendChoice, type Settings } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
+import { numberInput } from './number-input.js';
 
 /** The tab's session, for the test hooks (created with the tab). */
 export let agent: AgentSession | null = null;
-
-type NumberKey = 'agentEnvs' | 'agentSteps' | 'agentLr' | 'agentSeed';
 
 function create(app: App): TabInstance {
   const sess = new AgentSession(app);
@@ -30,23 +29,13 @@ function create(app: App): TabInstance {
   stepBtn.addEventListener('click', () => void sess.runUpdates(1));
   watchBtn.addEventListener('click', () => { if (sess.watching) sess.stopWatch(); else void sess.watch(); });
   const counter = h('output', { class: 'counter', id: 'agent-updates' }, '0');
-  const numberInput = (key: NumberKey, attrs: Record<string, string | number>) => {
-    const input = h('input', { type: 'number', ...attrs, value: String(app.settings[key]) });
-    input.addEventListener('change', () => {
-      const c = checkInput(key, input.value, app.settings[key]);
-      if (c.problems.length) app.messages.show(c.problems.join('; '), 'warning', `input-${key}`); else app.messages.clear(`input-${key}`);
-      input.value = String(c.value);
-      change({ [key]: c.value });
-    });
-    return input;
-  };
   const envSel = select<AgentEnvName>(AGENT_ENVS.map((e) => ({ value: e, label: ENV_IDS[e] })), app.settings.agentEnv,
     (v) => change({ agentEnv: v, ...AGENT_DEFAULTS[v] })); // each environment brings its own settings
   envSel.id = 'agent-env';
-  const envs = numberInput('agentEnvs', { id: 'agent-envs', min: LIMITS.agentEnvs[0], max: LIMITS.agentEnvs[1], step: 1 });
-  const steps = numberInput('agentSteps', { id: 'agent-steps', min: LIMITS.agentSteps[0], max: LIMITS.agentSteps[1], step: 1 });
-  const lr = numberInput('agentLr', { id: 'agent-lr', min: LIMITS.agentLr[0], max: LIMITS.agentLr[1], step: 'any' });
-  const seed = numberInput('agentSeed', { id: 'agent-seed', min: LIMITS.seed[0], max: LIMITS.seed[1], step: 1 });
+  const envs = numberInput(app, 'agentEnvs', { id: 'agent-envs', min: LIMITS.agentEnvs[0], max: LIMITS.agentEnvs[1], step: 1 });
+  const steps = numberInput(app, 'agentSteps', { id: 'agent-steps', min: LIMITS.agentSteps[0], max: LIMITS.agentSteps[1], step: 1 });
+  const lr = numberInput(app, 'agentLr', { id: 'agent-lr', min: LIMITS.agentLr[0], max: LIMITS.agentLr[1], step: 'any' });
+  const seed = numberInput(app, 'agentSeed', { id: 'agent-seed', min: LIMITS.seed[0], max: LIMITS.seed[1], step: 1 });
   const perUpdate = h('span', { class: 'hint', id: 'agent-per-update' });
   const dev = deviceInfo();
   const backend = select<BackendChoice>(BACKENDS.map((b) => ({

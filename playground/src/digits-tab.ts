@@ -10,8 +10,9 @@ import { DigitsSession, type DigitsStats } from './digits-session.js';
 import { drawFilters, drawMistakes, ProbBars } from './digits-views.js';
 import { deviceInfo, LABELS } from './devices.js';
 import { field, h, icon, num, select } from './dom.js';
-import { BACKENDS, checkInput, LIMITS, type BackendChoice, type Settings } from './state.js';
+import { BACKENDS, LIMITS, type BackendChoice, type Settings } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
+import { numberInput } from './number-input.js';
 
 const FILTER_CHOICES = [4, 8, 16, 32];
 
@@ -59,18 +60,8 @@ function create(app: App): TabInstance {
   stepBtn.addEventListener('click', () => void sess.runSteps(1));
   resetBtn.addEventListener('click', () => sess.reset());
   const counter = h('output', { class: 'counter', id: 'digits-steps' }, '0');
-  const numberInput = (key: 'digitsLr' | 'digitsBatch', attrs: Record<string, string | number>) => {
-    const input = h('input', { type: 'number', ...attrs, value: String(app.settings[key]) });
-    input.addEventListener('change', () => {
-      const c = checkInput(key, input.value, app.settings[key]);
-      if (c.problems.length) app.messages.show(c.problems.join('; '), 'warning', `input-${key}`); else app.messages.clear(`input-${key}`);
-      input.value = String(c.value);
-      change({ [key]: c.value });
-    });
-    return input;
-  };
-  const lr = numberInput('digitsLr', { id: 'digits-lr', min: LIMITS.digitsLr[0], max: LIMITS.digitsLr[1], step: 'any' });
-  const batch = numberInput('digitsBatch', { id: 'digits-batch', min: LIMITS.digitsBatch[0], max: LIMITS.digitsBatch[1], step: 1 });
+  const lr = numberInput(app, 'digitsLr', { id: 'digits-lr', min: LIMITS.digitsLr[0], max: LIMITS.digitsLr[1], step: 'any' });
+  const batch = numberInput(app, 'digitsBatch', { id: 'digits-batch', min: LIMITS.digitsBatch[0], max: LIMITS.digitsBatch[1], step: 1 });
   const filterChoices = () => [...new Set([...FILTER_CHOICES, app.settings.digitsFilters])].sort((a, b) => a - b);
   const filters = select(filterChoices().map((f) => ({ value: String(f), label: `${f} + ${2 * f}` })), String(app.settings.digitsFilters), (v) => change({ digitsFilters: Number(v) }));
   filters.id = 'digits-filters';

@@ -9,11 +9,12 @@ import { colour, css, Heatmap } from './heatmap.js';
 import { NetworkView } from './network-view.js';
 import { RES, Session } from './session.js';
 import {
-  ACTIVATIONS, BACKENDS, checkInput, LIMITS, OPTIMIZERS, REGS,
+  ACTIVATIONS, BACKENDS, LIMITS, OPTIMIZERS, REGS,
   type ActivationName, type BackendChoice, type OptimizerName, type RegName, type Settings,
 } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
 import { weightsControls } from './weights-io.js';
+import { numberInput } from './number-input.js';
 
 const LR_VALUES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const ACT_LABELS: Record<ActivationName, string> = { relu: 'ReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', gelu: 'GELU', linear: 'Linear' };
@@ -42,18 +43,6 @@ function create(app: App): TabInstance {
   const sess = (session = new Session(app));
   const change = (patch: Partial<Settings>) => app.update(patch);
 
-  /** A number input checked by the URL's rules: out-of-range input is clamped and said so in the page. */
-  const numberInput = (key: 'noise' | 'train' | 'batch' | 'lr' | 'regRate', get: () => number, set: (v: number) => void, attrs: Record<string, string | number>) => {
-    const input = h('input', { type: 'number', ...attrs, value: String(get()) });
-    input.addEventListener('change', () => {
-      const c = checkInput(key, input.value, get());
-      if (c.problems.length) app.messages.show(c.problems.join('; '), 'warning', `input-${key}`);
-      else app.messages.clear(`input-${key}`);
-      input.value = String(c.value);
-      set(c.value);
-    });
-    return input;
-  };
 
   // ---- top bar: run controls and hyper-parameters ----
   const playBtn = h('button', { type: 'button', class: 'play', id: 'play', 'aria-label': 'Play (Space)', title: 'Play / pause (Space)' }, icon('play'));
@@ -64,7 +53,7 @@ function create(app: App): TabInstance {
   resetBtn.addEventListener('click', () => sess.reset());
   const stepCount = h('output', { class: 'counter', id: 'step-count', 'aria-label': 'Training steps and epochs' }, '0');
 
-  const lrInput = numberInput('lr', () => app.settings.lr, (v) => change({ lr: v }), { min: LIMITS.lr[0], max: LIMITS.lr[1], step: 'any', list: 'lr-values', id: 'lr', class: 'lr' });
+  const lrInput = numberInput(app, 'lr', { min: LIMITS.lr[0], max: LIMITS.lr[1], step: 'any', list: 'lr-values', id: 'lr', class: 'lr' });
   const lrList = h('datalist', { id: 'lr-values' }, ...LR_VALUES.map((v) => h('option', { value: String(v) })));
   const optSel = select(OPTIMIZERS.map((o) => ({ value: o, label: OPT_LABELS[o] })), s0.optimizer, (v) => change({ optimizer: v }));
   optSel.id = 'optimizer';
@@ -72,7 +61,7 @@ function create(app: App): TabInstance {
   actSel.id = 'activation';
   const regSel = select(REGS.map((r) => ({ value: r, label: REG_LABELS[r] })), s0.reg, (v) => change({ reg: v }));
   regSel.id = 'reg';
-  const regRate = numberInput('regRate', () => app.settings.regRate, (v) => change({ regRate: v }), { min: 0, max: 1, step: 'any', id: 'reg-rate', list: 'reg-values' });
+  const regRate = numberInput(app, 'regRate', { min: 0, max: 1, step: 'any', id: 'reg-rate', list: 'reg-values' });
   const regList = h('datalist', { id: 'reg-values' }, ...[0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1].map((v) => h('option', { value: String(v) })));
   const probSel = select<Problem>([{ value: 'classification', label: 'Classification' }, { value: 'regression', label: 'Regression' }], s0.problem, (v) => {
     change({ problem: v, dataset: v === 'regression' ? 'reg-plane' : 'spiral' });
@@ -117,7 +106,7 @@ function create(app: App): TabInstance {
   const noiseOut = h('output', { for: 'noise' }, String(s0.noise));
   noise.addEventListener('input', () => { noiseOut.textContent = noise.value; });
   noise.addEventListener('change', () => change({ noise: Number(noise.value) }));
-  const batch = numberInput('batch', () => app.settings.batch, (v) => change({ batch: v }), { min: LIMITS.batch[0], max: LIMITS.batch[1], step: 1, id: 'batch' });
+  const batch = numberInput(app, 'batch', { min: LIMITS.batch[0], max: LIMITS.batch[1], step: 1, id: 'batch' });
   const regen = h('button', { type: 'button', id: 'regenerate', class: 'text-button', title: 'New random points (N)' }, 'Regenerate');
   regen.addEventListener('click', () => change({ dataSeed: (app.settings.dataSeed % 99991) + 1 }));
   const dataCol = h('section', { class: 'data-col', 'aria-labelledby': 'h-data' },

@@ -11,8 +11,9 @@ import { field, h, icon, num, select } from './dom.js';
 import { tokenLabels } from './sequence-generate.js';
 import { HELD_OUT, SequenceSession, type SequenceStats } from './sequence-session.js';
 import { AnswerView, drawAttention } from './sequence-views.js';
-import { BACKENDS, checkInput, LIMITS, type BackendChoice, type Settings } from './state.js';
+import { BACKENDS, LIMITS, type BackendChoice, type Settings } from './state.js';
 import type { TabDef, TabInstance } from './tabs.js';
+import { numberInput } from './number-input.js';
 
 /** Time between answer tokens for a typed problem, so a person sees them come one by one. */
 const PACE_MS = 150;
@@ -32,18 +33,8 @@ function create(app: App): TabInstance {
   stepBtn.addEventListener('click', () => void sess.runSteps(1));
   resetBtn.addEventListener('click', () => sess.reset());
   const counter = h('output', { class: 'counter', id: 'seq-steps' }, '0');
-  const numberInput = (key: 'seqLr' | 'seqBatch', attrs: Record<string, string | number>) => {
-    const input = h('input', { type: 'number', ...attrs, value: String(app.settings[key]) });
-    input.addEventListener('change', () => {
-      const c = checkInput(key, input.value, app.settings[key]);
-      if (c.problems.length) app.messages.show(c.problems.join('; '), 'warning', `input-${key}`); else app.messages.clear(`input-${key}`);
-      input.value = String(c.value);
-      change({ [key]: c.value });
-    });
-    return input;
-  };
-  const lr = numberInput('seqLr', { id: 'seq-lr', min: LIMITS.seqLr[0], max: LIMITS.seqLr[1], step: 'any' });
-  const batch = numberInput('seqBatch', { id: 'seq-batch', min: LIMITS.seqBatch[0], max: LIMITS.seqBatch[1], step: 1 });
+  const lr = numberInput(app, 'seqLr', { id: 'seq-lr', min: LIMITS.seqLr[0], max: LIMITS.seqLr[1], step: 'any' });
+  const batch = numberInput(app, 'seqBatch', { id: 'seq-batch', min: LIMITS.seqBatch[0], max: LIMITS.seqBatch[1], step: 1 });
   // Choices offered in the page; a link may name any value in range (it then joins the list).
   const choices = (base: number[], v: number) => [...new Set([...base, v])].sort((a, b) => a - b);
   const numSelect = (id: string, key: 'seqWidth' | 'seqLayers' | 'seqHeads', base: number[]) => {
