@@ -35,40 +35,88 @@ export function depthwisePart(desc: usize, part: i32): void {
   const M = N * Ho * Wo, parts = u(desc, ConvJob.parts);
   const m0 = partStart(M, parts, part, 1), m1 = partStart(M, parts, part + 1, 1);
   const rowX = <usize>C << 2;
-  for (let m = m0; m < m1; m++) {
-    const n = m / (Ho * Wo), rem = m % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
+  // Three taps across at stride 1 (the common 3×3): blocks of four pixels of a row share their inputs.
+  const quad = Kw == 3 && dw == 1 && sw == 1, C4 = C & ~3;
+  let n = m0 / (Ho * Wo), oh = (m0 % (Ho * Wo)) / Wo, ow = m0 % Wo;
+  for (let m = m0; m < m1;) {
     const ihb = oh * sh - pt, iwb = ow * sw - pl;
-    const khA = tapLo(ihb, dh), khB = tapHi(ihb, dh, H, Kh), kwA = tapLo(iwb, dw), kwB = tapHi(iwb, dw, W, Kw);
-    const o = out + <usize>m * rowX;
-    let c = 0;
-    for (; c + 16 <= C; c += 16) {
-      const cb = <usize>c << 2;
-      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-      if (bias != 0) { a0 = v128.load(bias + cb); a1 = v128.load(bias + cb, 16); a2 = v128.load(bias + cb, 32); a3 = v128.load(bias + cb, 48); }
-      for (let kh = khA; kh < khB; kh++) {
-        let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
-        let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
-        for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) {
-          a0 = fma4(v128.load(xp), v128.load(wp), a0);
-          a1 = fma4(v128.load(xp, 16), v128.load(wp, 16), a1);
-          a2 = fma4(v128.load(xp, 32), v128.load(wp, 32), a2);
-          a3 = fma4(v128.load(xp, 48), v128.load(wp, 48), a3);
-        }
-      }
-      if (act != ACT_NONE) { a0 = activate4(act, a0); a1 = activate4(act, a1); a2 = activate4(act, a2); a3 = activate4(act, a3); }
-      v128.store(o + cb, a0); v128.store(o + cb, a1, 16); v128.store(o + cb, a2, 32); v128.store(o + cb, a3, 48);
+    const khA = tapLo(ihb, dh), khB = tapHi(ihb, dh, H, Kh);
+    let P = 1;
+    if (quad && m + 4 <= m1 && ow + 4 <= Wo && iwb >= 0 && iwb + 6 <= W) {
+      // Four pixels whose windows lie inside the input across.
+      P = 4;
+      const xr = x + (<usize>(n * H + ihb) * W + iwb) * rowX, o = out + <usize>m * rowX;
+      for (let c = 0; c < C4; c += 4) quadChannels(xr + (<usize>c << 2), w + (<usize>c << 2), bias, o + (<usize>c << 2), rowX, <usize>W * rowX, khA, khB, dh, act, bias != 0 ? bias + (<usize>c << 2) : 0);
+      for (let q = 0; q < 4; q++) pixelChannels(x, w, bias, out + <usize>(m + q) * rowX, C, C4, rowX, n, H, W, ihb, iwb + q, khA, khB, 0, 3, Kw, dh, 1, act);
+    } else {
+      const kwA = tapLo(iwb, dw), kwB = tapHi(iwb, dw, W, Kw);
+      pixelChannels(x, w, bias, out + <usize>m * rowX, C, 0, rowX, n, H, W, ihb, iwb, khA, khB, kwA, kwB, Kw, dh, dw, act);
     }
-    for (; c < C; c += 4) {
-      const cb = <usize>c << 2, r = min(4, C - c);
-      let a = bias != 0 ? load4(bias + cb, r) : f32x4.splat(0);
-      for (let kh = khA; kh < khB; kh++) {
-        let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
-        let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
-        for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) a = fma4(load4(xp, r), load4(wp, r), a);
+    m += P; ow += P;
+    while (ow >= Wo) { ow -= Wo; if (++oh == Ho) { oh = 0; n++; } }
+  }
+}
+
+/**
+ * Four pixels of a row, four channels (one vector each): per filter row the
+ * six input vectors and three weights are loaded once and feed 12 products
+ * (the per-pixel loop loads two vectors per product). `xr` is the first
+ * window's top-left input at these channels; rows `rowBytes` apart.
+ */
+// @ts-ignore: decorator
+@inline function quadChannels(xr: usize, wc: usize, bias: usize, o: usize, rowX: usize, rowBytes: usize,
+  khA: i32, khB: i32, dh: i32, act: i32, bc: usize): void {
+  let a0 = bc != 0 ? v128.load(bc) : f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (let kh = khA; kh < khB; kh++) {
+    const xp = xr + <usize>(kh * dh) * rowBytes, wp = wc + <usize>(kh * 3) * rowX;
+    const w0 = v128.load(wp), w1 = v128.load(wp + rowX), w2 = v128.load(wp + 2 * rowX);
+    const x0 = v128.load(xp), x1 = v128.load(xp + rowX), x2 = v128.load(xp + 2 * rowX);
+    a0 = fma4(x0, w0, a0); a0 = fma4(x1, w1, a0); a0 = fma4(x2, w2, a0);
+    a1 = fma4(x1, w0, a1); a1 = fma4(x2, w1, a1);
+    a2 = fma4(x2, w0, a2);
+    const x3 = v128.load(xp + 3 * rowX);
+    a1 = fma4(x3, w2, a1); a2 = fma4(x3, w1, a2); a3 = fma4(x3, w0, a3);
+    const x4 = v128.load(xp + 4 * rowX);
+    a2 = fma4(x4, w2, a2); a3 = fma4(x4, w1, a3);
+    const x5 = v128.load(xp + 5 * rowX);
+    a3 = fma4(x5, w2, a3);
+  }
+  if (act != ACT_NONE) { a0 = activate4(act, a0); a1 = activate4(act, a1); a2 = activate4(act, a2); a3 = activate4(act, a3); }
+  v128.store(o, a0); v128.store(o + rowX, a1); v128.store(o + 2 * rowX, a2); v128.store(o + 3 * rowX, a3);
+}
+
+/** One pixel's channels from c0 on: taps kh in [khA, khB), kw in [kwA, kwB) (the valid ones). */
+// @ts-ignore: decorator
+@inline function pixelChannels(x: usize, w: usize, bias: usize, o: usize, C: i32, c0: i32, rowX: usize,
+  n: i32, H: i32, W: i32, ihb: i32, iwb: i32, khA: i32, khB: i32, kwA: i32, kwB: i32, Kw: i32, dh: i32, dw: i32, act: i32): void {
+  let c = c0;
+  for (; c + 16 <= C; c += 16) {
+    const cb = <usize>c << 2;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    if (bias != 0) { a0 = v128.load(bias + cb); a1 = v128.load(bias + cb, 16); a2 = v128.load(bias + cb, 32); a3 = v128.load(bias + cb, 48); }
+    for (let kh = khA; kh < khB; kh++) {
+      let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
+      let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
+      for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) {
+        a0 = fma4(v128.load(xp), v128.load(wp), a0);
+        a1 = fma4(v128.load(xp, 16), v128.load(wp, 16), a1);
+        a2 = fma4(v128.load(xp, 32), v128.load(wp, 32), a2);
+        a3 = fma4(v128.load(xp, 48), v128.load(wp, 48), a3);
       }
-      if (act != ACT_NONE) a = activate4(act, a);
-      store4(o + cb, a, r);
     }
+    if (act != ACT_NONE) { a0 = activate4(act, a0); a1 = activate4(act, a1); a2 = activate4(act, a2); a3 = activate4(act, a3); }
+    v128.store(o + cb, a0); v128.store(o + cb, a1, 16); v128.store(o + cb, a2, 32); v128.store(o + cb, a3, 48);
+  }
+  for (; c < C; c += 4) {
+    const cb = <usize>c << 2, r = min(4, C - c);
+    let a = bias != 0 ? load4(bias + cb, r) : f32x4.splat(0);
+    for (let kh = khA; kh < khB; kh++) {
+      let xp = x + ((<usize>(n * H + ihb + kh * dh) * W + iwb + kwA * dw) * rowX) + cb;
+      let wp = w + (<usize>(kh * Kw + kwA) * rowX) + cb;
+      for (let kw = kwA; kw < kwB; kw++, xp += <usize>dw * rowX, wp += rowX) a = fma4(load4(xp, r), load4(wp, r), a);
+    }
+    if (act != ACT_NONE) a = activate4(act, a);
+    store4(o + cb, a, r);
   }
 }
 

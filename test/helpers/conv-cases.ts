@@ -8,19 +8,21 @@ import type { Rng } from './random.js';
 const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 11, 13, 16, 17];
 const SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13];
 
-export type ConvKind = 'dense' | 'depthwise' | 'grouped' | '1x1' | 'whole' | 'strided' | 'grey';
-export const KINDS: ConvKind[] = ['dense', 'depthwise', 'grouped', '1x1', 'whole', 'strided', 'grey'];
+export type ConvKind = 'dense' | 'depthwise' | 'depthwise3' | 'grouped' | '1x1' | 'whole' | 'strided' | 'grey';
+export const KINDS: ConvKind[] = ['dense', 'depthwise', 'depthwise3', 'grouped', '1x1', 'whole', 'strided', 'grey'];
 
 /** One geometry of the given kind; `small` keeps it modest (WebGPU on a CPU adapter). */
 export function randomGeom(r: Rng, kind: ConvKind, small = false): ConvGeom {
   const N = r.int(1, small ? 2 : 3);
   let groups = 1, Cg = r.pick(CHANNELS), Og = r.pick(CHANNELS);
-  if (kind === 'depthwise') { groups = r.int(2, small ? 12 : 24); Cg = 1; Og = 1; }
+  if (kind === 'depthwise' || kind === 'depthwise3') { groups = r.int(2, small ? 12 : 24); Cg = 1; Og = 1; }
   if (kind === 'grouped') { groups = r.pick([2, 3, 4]); Cg = r.int(1, 9); Og = r.int(1, 9); }
   let Kh = r.int(1, 5), Kw = r.int(1, 5), sh = 1, sw = 1, dh = 1, dw = 1;
   if (kind === '1x1') { Kh = 1; Kw = 1; }
   if (kind === 'strided') { sh = r.int(1, 3); sw = r.int(1, 3); dh = r.int(1, 3); dw = r.int(1, 3); }
   if (kind === 'depthwise' || kind === 'dense') { sh = r.pick([1, 1, 2]); sw = r.pick([1, 1, 2]); }
+  // Depthwise, three taps across at stride 1 (the WASM forward computes four pixels of a row at once).
+  if (kind === 'depthwise3') { Kw = 3; sh = r.pick([1, 2]); dh = r.int(1, 2); }
   // One input channel at stride 1 across (a first layer on grey images: the WASM forward reads input rows in place).
   if (kind === 'grey') { Cg = 1; Kh = r.int(1, 7); Kw = r.int(1, 7); sh = r.int(1, 2); dh = r.int(1, 2); dw = r.int(1, 3); }
   const eh = (Kh - 1) * dh + 1, ew = (Kw - 1) * dw + 1;

@@ -15,7 +15,7 @@ const r = testRng('conv');
 const TOL = 2e-6;
 const ACTS = Object.keys(ACTIVATIONS) as Activation[];
 const OPS: ActGradOp[] = ['relu_bwd', 'gelu_bwd', 'tanh_bwd', 'sigmoid_bwd'];
-/** Every kernel runs on 56 fresh geometries (8 of each kind), all backends, plus larger ones on WASM. */
+/** Every kernel runs on 56 fresh geometries (7 of each kind), all backends, plus larger ones on WASM. */
 const CASES = 56;
 
 const sizes = (g: ConvGeom) => ({ x: g.N * g.H * g.W * g.C, w: g.Kh * g.Kw * (g.C / g.groups) * g.O, y: g.N * g.Ho * g.Wo * g.O });
@@ -31,6 +31,8 @@ function geometries(): { g: ConvGeom; wasmOnly: boolean }[] {
     { N: 2, H: 5, W: 3, C: 1, Ho: 5, Wo: 40, O: 6, Kh: 3, Kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 30, groups: 1 },
     { N: 2, H: 15, W: 13, C: 24, Ho: 8, Wo: 7, O: 20, Kh: 3, Kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 12, W: 12, C: 40, Ho: 12, Wo: 12, O: 40, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 40 },
+    // Depthwise 3 across, stride 1: four-pixel blocks inside the row, single pixels at its edges, 13 channels (a tail of 1).
+    { N: 2, H: 9, W: 23, C: 13, Ho: 7, Wo: 23, O: 13, Kh: 2, Kw: 3, sh: 1, sw: 1, dh: 2, dw: 1, padTop: 0, padLeft: 2, groups: 13 },
     { N: 1, H: 16, W: 16, C: 33, Ho: 16, Wo: 16, O: 9, Kh: 1, Kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, groups: 1 },
     { N: 2, H: 11, W: 10, C: 12, Ho: 9, Wo: 8, O: 18, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 2, dw: 2, padTop: 1, padLeft: 1, groups: 3 },
   ];
