@@ -13,7 +13,11 @@
 // read in place, never copied into an im2col matrix. With few channels per
 // group (`indirect` 0) the tile's A rows are gathered into a packed panel
 // once instead and shared by the panels (a per-tap run of 1-4 steps costs
-// more in pointer set-up than its multiply-adds). The bias is where the
+// more in pointer set-up than its multiply-adds). A tile of MR pixels of one
+// output row whose taps all lie inside the input reads one row stride apart
+// (sw·C floats): with 16, 32, 64 or 128 of them it runs the rs kernel on its
+// first row's pointers alone, and at groups 1 on segments built once per
+// output row (rowSegments) and offset to the tile. The bias is where the
 // accumulators start; the activation is applied to each finished block.
 //
 // Backward-data, per group: dx[i, ci] = Σ_(tap, o) dy[pixel(i, tap), o] ·
@@ -31,7 +35,7 @@ import {
 } from '../build/gen/conv';
 import { convFilterPart, convFilterReducePart, filterPartialBytes } from './conv-filter';
 import { depthwiseDataPart, depthwiseFilterPart, depthwisePart } from './conv-depthwise';
-import { copyRows, gatherSegments, kernelInd, kernelStr, MR, NR, SEG_BYTES } from './conv-kernel';
+import { copyRows, gatherSegments, kernelInd, kernelRs, kernelStr, MR, NR, rsStride, SEG_BYTES } from './conv-kernel';
 import { activate4, align64 } from './math';
 import { partStart } from './parts';
 
@@ -60,7 +64,7 @@ export function convScratch(mode: i32, C: i32, O: i32, Kh: i32, Kw: i32, groups:
   if (mode == CONV_FORWARD) {
     const panelA = align64(<usize>(T * Cg * MR) << 2);
     const bias = align64(<usize>(groups * ((Og + NR - 1) / NR) * NR) << 2);
-    return <f64>(segs + panelA + tile + bias + <usize>Kh * SEG_BYTES); // last: a grey output row's segments
+    return <f64>(segs + panelA + tile + bias + <usize>T * SEG_BYTES); // last: an output row's segments (grey or rowSegments)
   }
   if (mode == CONV_DATA) return <f64>(segs + align64(<usize>(T * Og * MR) << 2) + tile);
   if (mode == CONV_FILTER) {
@@ -162,7 +166,7 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const panelA = segs + align64(<usize>(T + 1) * SEG_BYTES + ROW_INFO_BYTES);
   const tile = panelA + align64(<usize>(T * Cg * MR) << 2);
   const biasPad = tile + align64(<usize>(MR * NR) << 2);
-  const rowSegs = biasPad + align64(<usize>(G * np * NR) << 2); // Kh records: one grey output row's segments
+  const rowSegs = biasPad + align64(<usize>(G * np * NR) << 2); // T records: one output row's segments (grey or rowSegments)
   for (let g = 0; g < G; g++) {
     for (let j = 0; j < np * NR; j++) {
       const col = j < Og ? g * Og + j : -1; // j runs over the group's padded columns
@@ -176,6 +180,8 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const grey = !indirect && C == 1 && sw == 1, span = MR + (Kw - 1) * dw;
   let rowKey = -1, rowCount = 0;
   const ldo = <usize>O << 2;
+  // Four pixels of one output row with every tap inside across: row r reads row 0's input moved r·sw pixels.
+  const rs = <usize>(sw * C) << 2, rsOk = indirect && rsStride(rs), spanW = (MR - 1) * sw + (Kw - 1) * dw;
   // The tile's first pixel (n0, oh0, ow0), stepped MR pixels per tile (no divisions in the loop).
   let n0 = (t0 * MR) / (Ho * Wo), oh0 = ((t0 * MR) % (Ho * Wo)) / Wo, ow0 = (t0 * MR) % Wo;
   for (let tl = t0; tl < t1; tl++) {
@@ -200,7 +206,16 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
         nseg = greySegments(segs, x, panelA, n0 * H, ihb, iw0, R, H, W, Kh, Kw, dh, dw, true);
       }
     }
-    if (nseg < 0) {
+    const iwt = ow0 * sw - pl, rowTile = rsOk && R == MR && ow0 + MR <= Wo && iwt >= 0 && iwt + spanW < W;
+    // Groups 1: the row's segments are built once (at input column 0) and offset to each such tile.
+    const rowCached = rowTile && G == 1;
+    if (rowCached) {
+      if (n0 * Ho + oh0 != rowKey) {
+        rowCount = rowSegments(rowSegs, x, n0 * H, oh0 * sh - pt, H, W, C, Kh, Kw, dh, dw);
+        rowKey = n0 * Ho + oh0;
+      }
+      tileSegs = rowSegs; nseg = rowCount; aOff = (<usize>iwt * C) << 2;
+    } else if (nseg < 0) {
       aStep = <usize>MR << 2;
       // Decode the tile's pixels once (one division each way, then steps).
       let n = n0, oh = oh0, ow = ow0;
@@ -214,7 +229,7 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
     }
     const gather = !indirect && nseg < 0;
     for (let g = 0; g < G; g++) {
-      if (indirect) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
+      if (indirect && !rowCached) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
       else if (gather) { nseg = 1; gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg); }
       for (let j = 0; j < np; j++) {
         const panel = packed + (<usize>((g * np + j) * T * Cg * NR) << 2);
@@ -222,11 +237,13 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
         const nr = min(NR, Og - j * NR);
         const dst = out + ((<usize>m0 * O + g * Og + j * NR) << 2);
         if (nr == NR) {
-          if (indirect) kernelInd(R, segs, nseg, panel, init, 0, dst, ldo);
+          if (rowTile) kernelRs(rs, tileSegs, nseg, panel, aOff, init, dst, ldo);
+          else if (indirect) kernelInd(R, segs, nseg, panel, init, 0, dst, ldo);
           else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, dst, ldo);
           if (act != ACT_NONE) activateRows(dst, ldo, R, act);
         } else {
-          if (indirect) kernelInd(R, segs, nseg, panel, init, 0, tile, NR * 4);
+          if (rowTile) kernelRs(rs, tileSegs, nseg, panel, aOff, init, tile, NR * 4);
+          else if (indirect) kernelInd(R, segs, nseg, panel, init, 0, tile, NR * 4);
           else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, tile, NR * 4);
           if (act != ACT_NONE) activateRows(tile, NR * 4, R, act);
           copyRows(tile, NR * 4, dst, ldo, R, nr);
@@ -273,6 +290,30 @@ function greySegments(segs: usize, x: usize, lines: usize, nH: i32, ihb: i32, iw
     store<i32>(rec, Kw, 4);
     store<u32>(rec, <u32>a, 8);
     nseg++;
+  }
+  return nseg;
+}
+
+/**
+ * The segments of output row (n, oh) for its tiles of MR pixels whose taps
+ * all lie inside the input across (groups 1), as if the tile's first window
+ * started at input column 0: each tile offsets them by its own column. One
+ * per filter row (Kw·C steps) at dilation 1 across, else one per tap (C
+ * steps); filter rows in the top or bottom padding are dropped. Returns the count.
+ */
+function rowSegments(segs: usize, x: usize, nH: i32, ihb: i32, H: i32, W: i32, C: i32, Kh: i32, Kw: i32, dh: i32, dw: i32): i32 {
+  const taps = dw == 1 ? 1 : Kw;
+  let nseg = 0;
+  for (let kh = 0; kh < Kh; kh++) {
+    const ih = ihb + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    const row = x + ((<usize>(nH + ih) * W * C) << 2);
+    for (let kq = 0; kq < taps; kq++, nseg++) {
+      const rec = segs + (<usize>nseg << 5);
+      store<u32>(rec, <u32>((kh * Kw + kq) * C) << 5);
+      store<i32>(rec, taps == 1 ? Kw * C : C, 4);
+      store<u32>(rec, <u32>(row + (<usize>(kq * dw * C) << 2)), 8);
+    }
   }
   return nseg;
 }
