@@ -55,6 +55,23 @@ const gc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc
 const minorGc = gc ? () => gc({ type: 'minor' }) : undefined;
 
 /**
+ * The C heap pre-touched once, before any library loads: a block of
+ * BENCH_PREFAULT_MIB (run.ts sets 512) is written and freed. run.ts keeps the
+ * heap from returning memory to the system, so the block's pages stay
+ * resident and later allocations (read-back arrays) reuse them. Without it a
+ * library whose readbacks are freed late (tfjs-wasm: dozens of calls later)
+ * faults every array in fresh, at ~13 µs per 4 KiB page on the bench VM
+ * against well under 1 µs on bare metal: the VM's cost, not the library's.
+ */
+function prefaultHeap(): void {
+  const mib = Number(process.env.BENCH_PREFAULT_MIB ?? 0);
+  if (!(mib > 0) || !gc) return;
+  Buffer.allocUnsafe(mib * 2 ** 20).fill(1); // allocUnsafe: malloc, not a calloc of untouched pages
+  gc({ type: 'major' });
+}
+prefaultHeap();
+
+/**
  * Warm-up, then samples until the time budget is spent (at least `min`),
  * each sample one call that ends with a readback. A very slow case takes
  * fewer samples so the whole run stays bounded.
