@@ -8,6 +8,8 @@ import type { Problem } from './problems.js';
 export interface Report {
   date: string;
   quick: boolean;
+  /** Rounds of every process (run.ts --rounds); each cell is its fastest round's. */
+  rounds?: number;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   ceilings: { simd: number; relaxed: number | null };
   peakGflops: number | null;
