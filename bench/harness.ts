@@ -55,7 +55,7 @@ const gc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc
 const minorGc = gc ? () => gc({ type: 'minor' }) : undefined;
 
 /**
- * The C heap pre-touched once, before any library loads: a block of
+ * The C heap pre-touched once, as the runner starts (before any problem is timed): a block of
  * BENCH_PREFAULT_MIB (run.ts sets 512) is written and freed. run.ts keeps the
  * heap from returning memory to the system, so the block's pages stay
  * resident and later allocations (read-back arrays) reuse them. Without it a

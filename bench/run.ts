@@ -27,7 +27,8 @@ const peak = value('peak-gflops') ? Number(value('peak-gflops')) : null;
  * round's samples. The host's speed drifts 20-40% over minutes (shared VM):
  * one round can time one library in a slow phase and its peer in a fast one.
  */
-const rounds = Math.max(1, Math.floor(Number(value('rounds') ?? 1)));
+const roundsArg = Math.floor(Number(value('rounds') ?? 1));
+const rounds = Number.isFinite(roundsArg) && roundsArg > 1 ? roundsArg : 1;
 const plan: Plan = {
   quick, only, configs: [],
   fallbackGpuMaxGflop: Number(value('fallback-gpu-max-gflop') ?? (quick ? 0.3 : 2.2)),

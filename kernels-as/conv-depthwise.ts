@@ -46,7 +46,7 @@ export function depthwisePart(desc: usize, part: i32): void {
       // Four pixels whose windows lie inside the input across.
       P = 4;
       const xr = x + (<usize>(n * H + ihb) * W + iwb) * rowX, o = out + <usize>m * rowX;
-      for (let c = 0; c < C4; c += 4) quadChannels(xr + (<usize>c << 2), w + (<usize>c << 2), bias, o + (<usize>c << 2), rowX, <usize>W * rowX, khA, khB, dh, act, bias != 0 ? bias + (<usize>c << 2) : 0);
+      for (let c = 0; c < C4; c += 4) quadChannels(xr + (<usize>c << 2), w + (<usize>c << 2), o + (<usize>c << 2), rowX, <usize>W * rowX, khA, khB, dh, act, bias != 0 ? bias + (<usize>c << 2) : 0);
       for (let q = 0; q < 4; q++) pixelChannels(x, w, bias, out + <usize>(m + q) * rowX, C, C4, rowX, n, H, W, ihb, iwb + q, khA, khB, 0, 3, Kw, dh, 1, act);
     } else {
       const kwA = tapLo(iwb, dw), kwB = tapHi(iwb, dw, W, Kw);
@@ -64,7 +64,7 @@ export function depthwisePart(desc: usize, part: i32): void {
  * window's top-left input at these channels; rows `rowBytes` apart.
  */
 // @ts-ignore: decorator
-@inline function quadChannels(xr: usize, wc: usize, bias: usize, o: usize, rowX: usize, rowBytes: usize,
+@inline function quadChannels(xr: usize, wc: usize, o: usize, rowX: usize, rowBytes: usize,
   khA: i32, khB: i32, dh: i32, act: i32, bc: usize): void {
   let a0 = bc != 0 ? v128.load(bc) : f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   for (let kh = khA; kh < khB; kh++) {
