@@ -12,12 +12,10 @@
 //   str  the rows are 4 bytes apart at one pointer that steps `aStep`
 //        bytes: a packed panel [k][MR] (aStep = 4 MR), or the filter
 //        gradient's consecutive channels of one pixel (aStep = a pixel);
-//   rs   MR rows a constant stride apart (64..512 bytes, one function each)
-//        at one pointer stepping 4 bytes: the rows' loads take constant
-//        offsets, so one pointer moves instead of MR.
 //
 // Segment record (SEG_BYTES): bOff (bytes into the B panel), len, then the
-// row pointers (ind: MR of them; str, rs: one). Accumulators start from R rows
+// row pointers (ind: MR of them; str: one). Both kernels add aOff bytes to every
+// row pointer (records built once for an output row, reused at each tile's column). Accumulators start from R rows
 // at `init` (initLd bytes apart; 0 repeats one row, e.g. the bias) and end
 // in R rows at `dst` (dstLd apart): init = dst accumulates in place.
 import { fma4 } from './math';
@@ -34,7 +32,7 @@ export const NR = 8;
 export const SEG_BYTES: usize = 32;
 
 // @ts-ignore: decorator
-@inline function indRows(R: i32, segs: usize, nseg: i32, panel: usize, init: usize, initLd: usize, dst: usize, dstLd: usize): void {
+@inline function indRows(R: i32, segs: usize, nseg: i32, panel: usize, aOff: usize, init: usize, initLd: usize, dst: usize, dstLd: usize): void {
   const i1 = init + initLd, i2 = i1 + initLd, i3 = i2 + initLd;
   let c00 = v128.load(init), c01 = v128.load(init, 16);
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
@@ -45,7 +43,7 @@ export const SEG_BYTES: usize = 32;
     const rec = segs + (<usize>s << 5);
     let b = panel + <usize>load<u32>(rec);
     const end = b + (<usize>load<u32>(rec, 4) << 5);
-    let p0 = <usize>load<u32>(rec, 8), p1 = <usize>load<u32>(rec, 12), p2 = <usize>load<u32>(rec, 16), p3 = <usize>load<u32>(rec, 20);
+    let p0 = <usize>load<u32>(rec, 8) + aOff, p1 = <usize>load<u32>(rec, 12) + aOff, p2 = <usize>load<u32>(rec, 16) + aOff, p3 = <usize>load<u32>(rec, 20) + aOff;
     while (b < end) {
       const b0 = v128.load(b), b1 = v128.load(b, 16);
       let x = v128.load32_splat(p0);
@@ -97,74 +95,23 @@ export const SEG_BYTES: usize = 32;
   if (R > 3) { v128.store(d3, c30); v128.store(d3, c31, 16); }
 }
 
-/**
- * Four rows at a constant stride RS bytes (a tile of four pixels of one
- * output row whose taps all lie inside the input: each row's A is the
- * previous row's moved sw pixels, sw·C floats). The rows' loads then take
- * constant offsets from one pointer: one bump per step instead of four.
- */
-// @ts-ignore: decorator
-@inline function rsRows<T>(segs: usize, nseg: i32, panel: usize, aOff: usize, init: usize, dst: usize, dstLd: usize): void {
-  let c00 = v128.load(init), c01 = v128.load(init, 16);
-  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-  for (let s = 0; s < nseg; s++) {
-    const rec = segs + (<usize>s << 5);
-    let b = panel + <usize>load<u32>(rec);
-    const end = b + (<usize>load<u32>(rec, 4) << 5);
-    let a = <usize>load<u32>(rec, 8) + aOff;
-    while (b < end) {
-      const b0 = v128.load(b), b1 = v128.load(b, 16);
-      let x = v128.load32_splat(a);
-      c00 = fma4(x, b0, c00); c01 = fma4(x, b1, c01);
-      x = v128.load32_splat(a, sizeof<T>() * 64); c10 = fma4(x, b0, c10); c11 = fma4(x, b1, c11);
-      x = v128.load32_splat(a, sizeof<T>() * 128); c20 = fma4(x, b0, c20); c21 = fma4(x, b1, c21);
-      x = v128.load32_splat(a, sizeof<T>() * 192); c30 = fma4(x, b0, c30); c31 = fma4(x, b1, c31);
-      b += 32; a += 4;
-    }
-  }
-  const d1 = dst + dstLd, d2 = d1 + dstLd, d3 = d2 + dstLd;
-  v128.store(dst, c00); v128.store(dst, c01, 16);
-  v128.store(d1, c10); v128.store(d1, c11, 16);
-  v128.store(d2, c20); v128.store(d2, c21, 16);
-  v128.store(d3, c30); v128.store(d3, c31, 16);
-}
-
 // One function per row count, each its own straight loop (V8 optimises functions whole).
-function ind1(s: usize, n: i32, p: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(1, s, n, p, i, il, d, dl); }
-function ind2(s: usize, n: i32, p: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(2, s, n, p, i, il, d, dl); }
-function ind3(s: usize, n: i32, p: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(3, s, n, p, i, il, d, dl); }
-function ind4(s: usize, n: i32, p: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(4, s, n, p, i, il, d, dl); }
+function ind1(s: usize, n: i32, p: usize, ao: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(1, s, n, p, ao, i, il, d, dl); }
+function ind2(s: usize, n: i32, p: usize, ao: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(2, s, n, p, ao, i, il, d, dl); }
+function ind3(s: usize, n: i32, p: usize, ao: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(3, s, n, p, ao, i, il, d, dl); }
+function ind4(s: usize, n: i32, p: usize, ao: usize, i: usize, il: usize, d: usize, dl: usize): void { indRows(4, s, n, p, ao, i, il, d, dl); }
 function str1(s: usize, n: i32, p: usize, ao: usize, as: usize, i: usize, il: usize, d: usize, dl: usize): void { strRows(1, s, n, p, ao, as, i, il, d, dl); }
 function str2(s: usize, n: i32, p: usize, ao: usize, as: usize, i: usize, il: usize, d: usize, dl: usize): void { strRows(2, s, n, p, ao, as, i, il, d, dl); }
 function str3(s: usize, n: i32, p: usize, ao: usize, as: usize, i: usize, il: usize, d: usize, dl: usize): void { strRows(3, s, n, p, ao, as, i, il, d, dl); }
 function str4(s: usize, n: i32, p: usize, ao: usize, as: usize, i: usize, il: usize, d: usize, dl: usize): void { strRows(4, s, n, p, ao, as, i, il, d, dl); }
 
-function rs64(s: usize, n: i32, p: usize, ao: usize, i: usize, d: usize, dl: usize): void { rsRows<u8>(s, n, p, ao, i, d, dl); }
-function rs128(s: usize, n: i32, p: usize, ao: usize, i: usize, d: usize, dl: usize): void { rsRows<u16>(s, n, p, ao, i, d, dl); }
-function rs256(s: usize, n: i32, p: usize, ao: usize, i: usize, d: usize, dl: usize): void { rsRows<u32>(s, n, p, ao, i, d, dl); }
-function rs512(s: usize, n: i32, p: usize, ao: usize, i: usize, d: usize, dl: usize): void { rsRows<u64>(s, n, p, ao, i, d, dl); }
-
-/** Row strides (bytes) with a kernel of their own (rsKernel): 16, 32, 64 and 128 channels at stride 1. */
-export function rsStride(rs: usize): bool { return rs == 64 || rs == 128 || rs == 256 || rs == 512; }
-
-/**
- * The kernel for MR rows at a constant stride `rs` (rsStride(rs)) from each
- * segment's first row pointer plus aOff (the others are not read); init is one row (the bias).
- */
-export function kernelRs(rs: usize, segs: usize, nseg: i32, panel: usize, aOff: usize, init: usize, dst: usize, dstLd: usize): void {
-  if (rs == 64) rs64(segs, nseg, panel, aOff, init, dst, dstLd);
-  else if (rs == 128) rs128(segs, nseg, panel, aOff, init, dst, dstLd);
-  else if (rs == 256) rs256(segs, nseg, panel, aOff, init, dst, dstLd);
-  else rs512(segs, nseg, panel, aOff, init, dst, dstLd);
-}
-
-/** The ind kernel for `rows` (1..MR) rows. */
-export function kernelInd(rows: i32, segs: usize, nseg: i32, panel: usize, init: usize, initLd: usize, dst: usize, dstLd: usize): void {
+/** The ind kernel for `rows` (1..MR) rows; each row pointer is offset by aOff bytes. */
+export function kernelInd(rows: i32, segs: usize, nseg: i32, panel: usize, aOff: usize, init: usize, initLd: usize, dst: usize, dstLd: usize): void {
   switch (rows) {
-    case 1: ind1(segs, nseg, panel, init, initLd, dst, dstLd); break;
-    case 2: ind2(segs, nseg, panel, init, initLd, dst, dstLd); break;
-    case 3: ind3(segs, nseg, panel, init, initLd, dst, dstLd); break;
-    default: ind4(segs, nseg, panel, init, initLd, dst, dstLd);
+    case 1: ind1(segs, nseg, panel, aOff, init, initLd, dst, dstLd); break;
+    case 2: ind2(segs, nseg, panel, aOff, init, initLd, dst, dstLd); break;
+    case 3: ind3(segs, nseg, panel, aOff, init, initLd, dst, dstLd); break;
+    default: ind4(segs, nseg, panel, aOff, init, initLd, dst, dstLd);
   }
 }
 

@@ -13,12 +13,11 @@
 // read in place, never copied into an im2col matrix. With few channels per
 // group (`indirect` 0) the tile's A rows are gathered into a packed panel
 // once instead and shared by the panels (a per-tap run of 1-4 steps costs
-// more in pointer set-up than its multiply-adds). A tile of MR pixels of one
-// output row whose taps all lie inside the input reads one row stride apart
-// (sw·C floats): with 16, 32, 64 or 128 of them it runs the rs kernel on its
-// first row's pointers alone, and at groups 1 on segments built once per
-// output row (rowSegments) and offset to the tile. The bias is where the
-// accumulators start; the activation is applied to each finished block.
+// more in pointer set-up than its multiply-adds). A tile lying in one output
+// row with every tap inside the input across needs no segments of its own:
+// its row's segments are built once (rowSegments) and offset to the tile's
+// column and group, as the grey path does with its rows. The bias is where
+// the accumulators start; the activation is applied to each finished block.
 //
 // Backward-data, per group: dx[i, ci] = Σ_(tap, o) dy[pixel(i, tap), o] ·
 // w[tap, ci, o]: the same kernel with the filter packed transposed (panels of
@@ -35,7 +34,7 @@ import {
 } from '../build/gen/conv';
 import { convFilterPart, convFilterReducePart, filterPartialBytes } from './conv-filter';
 import { depthwiseDataPart, depthwiseFilterPart, depthwisePart } from './conv-depthwise';
-import { copyRows, gatherSegments, kernelInd, kernelRs, kernelStr, MR, NR, rsStride, SEG_BYTES } from './conv-kernel';
+import { copyRows, gatherSegments, kernelInd, kernelStr, MR, NR, SEG_BYTES } from './conv-kernel';
 import { activate4, align64 } from './math';
 import { partStart } from './parts';
 
@@ -180,8 +179,6 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const grey = !indirect && C == 1 && sw == 1, span = MR + (Kw - 1) * dw;
   let rowKey = -1, rowCount = 0;
   const ldo = <usize>O << 2;
-  // Four pixels of one output row with every tap inside across: row r reads row 0's input moved r·sw pixels.
-  const rs = <usize>(sw * C) << 2, rsOk = indirect && rsStride(rs), spanW = (MR - 1) * sw + (Kw - 1) * dw;
   // The tile's first pixel (n0, oh0, ow0), stepped MR pixels per tile (no divisions in the loop).
   let n0 = (t0 * MR) / (Ho * Wo), oh0 = ((t0 * MR) % (Ho * Wo)) / Wo, ow0 = (t0 * MR) % Wo;
   for (let tl = t0; tl < t1; tl++) {
@@ -206,12 +203,13 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
         nseg = greySegments(segs, x, panelA, n0 * H, ihb, iw0, R, H, W, Kh, Kw, dh, dw, true);
       }
     }
-    const iwt = ow0 * sw - pl, rowTile = rsOk && R == MR && ow0 + MR <= Wo && iwt >= 0 && iwt + spanW < W;
-    // Groups 1: the row's segments are built once (at input column 0) and offset to each such tile.
-    const rowCached = rowTile && G == 1;
-    if (rowCached) {
+    // A tile in one output row with every tap inside across reads its row's segments (built once, at input
+    // column 0) offset to its first window's column; group g adds its channel offset.
+    const iwt = ow0 * sw - pl;
+    const rowTile = indirect && ow0 + R <= Wo && iwt >= 0 && iwt + (R - 1) * sw + (Kw - 1) * dw < W;
+    if (rowTile) {
       if (n0 * Ho + oh0 != rowKey) {
-        rowCount = rowSegments(rowSegs, x, n0 * H, oh0 * sh - pt, H, W, C, Kh, Kw, dh, dw);
+        rowCount = rowSegments(rowSegs, x, n0 * H, oh0 * sh - pt, H, W, C, Cg, Kh, Kw, dh, dw, sw, mergeRows);
         rowKey = n0 * Ho + oh0;
       }
       tileSegs = rowSegs; nseg = rowCount; aOff = (<usize>iwt * C) << 2;
@@ -229,21 +227,20 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
     }
     const gather = !indirect && nseg < 0;
     for (let g = 0; g < G; g++) {
-      if (indirect && !rowCached) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
+      if (indirect && !rowTile) nseg = forwardSegments(segs, rows, x, zero, R, g, H, W, C, Kh, Kw, dh, dw, Cg, mergeRows);
       else if (gather) { nseg = 1; gatherForward(segs, panelA, rows, R, x, g, H, W, C, Kh, Kw, dh, dw, Cg); }
+      const gOff = rowTile ? aOff + (<usize>(g * Cg) << 2) : aOff;
       for (let j = 0; j < np; j++) {
         const panel = packed + (<usize>((g * np + j) * T * Cg * NR) << 2);
         const init = biasPad + (<usize>((g * np + j) * NR) << 2);
         const nr = min(NR, Og - j * NR);
         const dst = out + ((<usize>m0 * O + g * Og + j * NR) << 2);
         if (nr == NR) {
-          if (rowTile) kernelRs(rs, tileSegs, nseg, panel, aOff, init, dst, ldo);
-          else if (indirect) kernelInd(R, segs, nseg, panel, init, 0, dst, ldo);
+          if (indirect) kernelInd(R, tileSegs, nseg, panel, gOff, init, 0, dst, ldo);
           else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, dst, ldo);
           if (act != ACT_NONE) activateRows(dst, ldo, R, act);
         } else {
-          if (rowTile) kernelRs(rs, tileSegs, nseg, panel, aOff, init, tile, NR * 4);
-          else if (indirect) kernelInd(R, segs, nseg, panel, init, 0, tile, NR * 4);
+          if (indirect) kernelInd(R, tileSegs, nseg, panel, gOff, init, 0, tile, NR * 4);
           else kernelStr(R, tileSegs, nseg, panel, aOff, aStep, init, 0, tile, NR * 4);
           if (act != ACT_NONE) activateRows(tile, NR * 4, R, act);
           copyRows(tile, NR * 4, dst, ldo, R, nr);
@@ -295,14 +292,16 @@ function greySegments(segs: usize, x: usize, lines: usize, nH: i32, ihb: i32, iw
 }
 
 /**
- * The segments of output row (n, oh) for its tiles of MR pixels whose taps
- * all lie inside the input across (groups 1), as if the tile's first window
- * started at input column 0: each tile offsets them by its own column. One
- * per filter row (Kw·C steps) at dilation 1 across, else one per tap (C
- * steps); filter rows in the top or bottom padding are dropped. Returns the count.
+ * The segments of output row (n, oh) for its tiles whose taps all lie inside
+ * the input across, as if the tile's first window started at input column 0
+ * and for group 0: the caller offsets them to the tile's column and group.
+ * Row r of a tile reads row 0's input moved r·sw pixels. One record per
+ * filter row (Kw·Cg steps) where `merge`, else one per tap (Cg steps);
+ * filter rows in the top or bottom padding are dropped. Returns the count.
  */
-function rowSegments(segs: usize, x: usize, nH: i32, ihb: i32, H: i32, W: i32, C: i32, Kh: i32, Kw: i32, dh: i32, dw: i32): i32 {
-  const taps = dw == 1 ? 1 : Kw;
+function rowSegments(segs: usize, x: usize, nH: i32, ihb: i32, H: i32, W: i32, C: i32, Cg: i32,
+  Kh: i32, Kw: i32, dh: i32, dw: i32, sw: i32, merge: bool): i32 {
+  const taps = merge ? 1 : Kw;
   let nseg = 0;
   for (let kh = 0; kh < Kh; kh++) {
     const ih = ihb + kh * dh;
@@ -310,9 +309,9 @@ function rowSegments(segs: usize, x: usize, nH: i32, ihb: i32, H: i32, W: i32, C
     const row = x + ((<usize>(nH + ih) * W * C) << 2);
     for (let kq = 0; kq < taps; kq++, nseg++) {
       const rec = segs + (<usize>nseg << 5);
-      store<u32>(rec, <u32>((kh * Kw + kq) * C) << 5);
-      store<i32>(rec, taps == 1 ? Kw * C : C, 4);
-      store<u32>(rec, <u32>(row + (<usize>(kq * dw * C) << 2)), 8);
+      store<u32>(rec, <u32>((kh * Kw + kq) * Cg) << 5);
+      store<i32>(rec, merge ? Kw * Cg : Cg, 4);
+      for (let r = 0; r < MR; r++) store<u32>(rec + 8 + (<usize>r << 2), <u32>(row + (<usize>((kq * dw + r * sw) * C) << 2)));
     }
   }
   return nseg;
@@ -469,7 +468,7 @@ function dataPart(desc: usize, part: i32, slot: i32): void {
           if (!indirect) nseg = gatherSegments(segs, nseg, R, panelA);
           for (let j = 0; j < np; j++) {
             const panel = packed + (<usize>((g * np + j) * T * Og * NR) << 2);
-            if (indirect) kernelInd(R, segs, nseg, panel, zero, 0, tile, NR * 4);
+            if (indirect) kernelInd(R, segs, nseg, panel, 0, zero, 0, tile, NR * 4);
             else kernelStr(R, segs, nseg, panel, 0, <usize>MR << 2, zero, 0, tile, NR * 4);
             const nr = min(NR, Cg - j * NR);
             for (let r = 0; r < R; r++) {

@@ -31,15 +31,15 @@ function geometries(): { g: ConvGeom; wasmOnly: boolean }[] {
     { N: 2, H: 5, W: 3, C: 1, Ho: 5, Wo: 40, O: 6, Kh: 3, Kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 30, groups: 1 },
     { N: 2, H: 15, W: 13, C: 24, Ho: 8, Wo: 7, O: 20, Kh: 3, Kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 12, W: 12, C: 40, Ho: 12, Wo: 12, O: 40, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 40 },
-    // Tiles of four pixels inside a row read at one row stride (sw·C floats: 64, 128, 256 and 512 bytes), with
-    // the row's segments built once (merged filter rows, or per tap at dilation 3), and grouped (segments per tile).
+    // Tiles inside a row on their row's segments, offset per tile (64 and 128 channels, strides across 1 and 2):
+    // merged filter rows, one record per tap at dilation 3, and grouped (each group at its channel offset).
     { N: 1, H: 6, W: 11, C: 64, Ho: 6, Wo: 11, O: 12, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 1, H: 5, W: 13, C: 64, Ho: 4, Wo: 7, O: 9, Kh: 2, Kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, padTop: 0, padLeft: 1, groups: 1 },
     { N: 1, H: 5, W: 12, C: 32, Ho: 5, Wo: 6, O: 8, Kh: 3, Kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 1, H: 4, W: 10, C: 128, Ho: 4, Wo: 10, O: 8, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 7, W: 14, C: 16, Ho: 7, Wo: 15, O: 8, Kh: 3, Kw: 2, sh: 1, sw: 1, dh: 1, dw: 3, padTop: 1, padLeft: 2, groups: 1 },
     { N: 1, H: 6, W: 13, C: 16, Ho: 6, Wo: 13, O: 10, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 2 },
-    // 128 bytes: 32 channels at stride 1 (and rows 2 apart in height, dilated), 16 at stride 2.
+    // 32 channels with rows 2 apart in height and dilated, 16 at stride 2 across.
     { N: 1, H: 9, W: 12, C: 32, Ho: 4, Wo: 12, O: 11, Kh: 3, Kw: 3, sh: 2, sw: 1, dh: 2, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     { N: 2, H: 5, W: 17, C: 16, Ho: 5, Wo: 9, O: 8, Kh: 3, Kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 },
     // Depthwise four-pixel blocks at stride 2 in height with a channel tail of 3.
