@@ -50,7 +50,6 @@ function progress(label: string) {
   else if (done % 10 === 0 || label.endsWith('done')) process.stderr.write(`${line}\n`); // a log, not an animation
 }
 
-let results: Result[] = [];
 const descriptions: Record<string, string> = {};
 
 /**
@@ -64,7 +63,8 @@ const KEEP_HEAP = {
   BENCH_PREFAULT_MIB: process.env.BENCH_PREFAULT_MIB ?? '512',
 };
 
-function runProcess(lib: string, configs: string[], env: Record<string, string> = {}): Promise<void> {
+/** Runs one runner process; its results (and an error for each config it never reported) go into `results`. */
+function runProcess(results: Result[], lib: string, configs: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [
       '--experimental-wasm-relaxed-simd', '--expose-gc', '--import', 'tsx', '--import', './tools/node-setup.mjs', `bench/runners/${lib}.ts`,
@@ -112,11 +112,11 @@ progress('measuring WebAssembly SIMD ceilings');
 const ceilings = await measureCeilings();
 const perRound: Result[][] = [];
 for (let r = 0; r < rounds; r++) {
-  results = [];
-  for (const p of r % 2 ? [...procs].reverse() : procs) await runProcess(p.lib, p.configs, p.env);
-  perRound.push(results);
+  const round: Result[] = [];
+  for (const p of r % 2 ? [...procs].reverse() : procs) await runProcess(round, p.lib, p.configs, p.env);
+  perRound.push(round);
 }
-results = fastestRounds(perRound);
+const results = fastestRounds(perRound);
 process.stderr.write('\n');
 
 /** Per (config, problem), the round with the lowest median (a round that erred or skipped only where all did). */
