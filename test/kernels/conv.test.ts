@@ -86,6 +86,31 @@ test('conv2d forward (fused bias + activation) matches float64 on 63 geometries'
   }
 });
 
+test('depthwise 3×3 forward at the channel counts with compile-time pixel strides (and their neighbours), with and without bias, every WASM build', async () => {
+  // The WASM forward adds one filter row at a time to four pixels, with constant pixel strides for 16-256
+  // channels; 34 channels (a whole-vector part of 32, a tail of 2) and 36 (whole, no constant stride) must not take them.
+  const wasm = backends.filter((be) => be.name === 'wasm');
+  assert.ok(wasm.length > 0, 'no WASM backend');
+  let i = 0;
+  for (const C of [16, 32, 34, 36, 64, 128, 256]) {
+    for (const withBias of [true, false]) {
+      const dh = C === 64 ? 2 : 1, sh = C === 256 ? 2 : 1, H = 7, W = 11;
+      const Ho = Math.floor((H + 2 * dh - 2 * dh - 1) / sh) + 1;
+      const g: ConvGeom = { N: 2, H, W, C, Ho, Wo: W, O: C, Kh: 3, Kw: 3, sh, sw: 1, dh, dw: 1, padTop: dh, padLeft: 1, groups: C };
+      const act = ACTS[i++ % ACTS.length], s = sizes(g);
+      const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(C) : null;
+      const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
+      for (const be of wasm) {
+        const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
+        be.conv2d(hx, hw, hb, out, { ...g, act });
+        const got = await be.read(out, s.y);
+        for (const h of [hx, hw, hb, out]) if (h) be.free(h);
+        await check('conv2d forward', `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`, be, got, expect, scale);
+      }
+    }
+  }
+});
+
 test('conv2d forward, one input channel, left padding far wider than the window: bias-only tiles are right, every backend', async () => {
   // The grey-layer path copies each tile's padded span; a span wholly in the padding once overran its scratch.
   for (const padLeft of [9, 80, 250]) {
