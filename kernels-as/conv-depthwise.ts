@@ -11,7 +11,7 @@ import { ACT_NONE } from '../build/gen/activation';
 import { ConvJob } from '../build/gen/conv';
 import { filterPartialBytes, tapRuns } from './conv-filter';
 import { SEG_BYTES } from './conv-kernel';
-import { activate4, actGrad4, align64, fma4, loadPartial, storePartial } from './math';
+import { activate4, actGrad4, align64, fma4, load4, store4 } from './math';
 import { partStart } from './parts';
 
 // @ts-ignore: decorator
@@ -172,10 +172,6 @@ export function depthwisePart(desc: usize, part: i32): void {
   }
 }
 
-// @ts-ignore: decorator
-@inline function load4(p: usize, r: i32): v128 { return r >= 4 ? v128.load(p) : loadPartial(p, r, 0); }
-// @ts-ignore: decorator
-@inline function store4(p: usize, v: v128, r: i32): void { if (r >= 4) v128.store(p, v); else storePartial(p, v, r); }
 
 /** dx[pixel, c] = Σ over the taps that reach the pixel of dy · w (dy already prologued by the host). */
 export function depthwiseDataPart(desc: usize, part: i32, slot: i32): void {

@@ -26,14 +26,17 @@
 // grouped by that residue (row and column): a tile holds pixels of one
 // class and its segments are exactly the taps that reach them.
 //
+// A 3×3 forward at stride 1 with enough channels takes conv-winograd.ts instead.
+//
 // Threads: parts take contiguous ranges of tiles; each has its own scratch.
 import { ACT_NONE } from '../build/gen/activation';
 import {
   CONV_DATA, CONV_DEPTHWISE, CONV_DEPTHWISE_DATA, CONV_DEPTHWISE_FILTER, CONV_FILTER, CONV_FILTER_REDUCE,
-  CONV_FORWARD, CONV_PACK_DATA, CONV_PACK_FORWARD, ConvJob,
+  CONV_FORWARD, CONV_PACK_DATA, CONV_PACK_FORWARD, CONV_PACK_WINOGRAD, CONV_WINOGRAD, ConvJob,
 } from '../build/gen/conv';
 import { convFilterPart, convFilterReducePart, filterPartialBytes } from './conv-filter';
 import { depthwiseDataPart, depthwiseFilterPart, depthwisePart } from './conv-depthwise';
+import { winogradPack, winogradPart, winogradScratch } from './conv-winograd';
 import { copyRows, gatherSegments, kernelInd, kernelStr, MR, NR, SEG_BYTES } from './conv-kernel';
 import { activate4, align64 } from './math';
 import { partStart } from './parts';
@@ -72,6 +75,7 @@ export function convScratch(mode: i32, C: i32, O: i32, Kh: i32, Kw: i32, groups:
     const panelA = align64(<usize>(((T * Cg + MR - 1) / MR) * MR * chunk) << 2);
     return <f64>(staged + runs + panelA + tile);
   }
+  if (mode == CONV_WINOGRAD) return <f64>winogradScratch(C, O);
   if (mode == CONV_DEPTHWISE_DATA) return <f64>align64(<usize>T * 8);
   if (mode == CONV_DEPTHWISE_FILTER) return <f64>(align64(<usize>(C * chunk) << 2) + align64(<usize>(chunk + 2) * SEG_BYTES));
   return 0;
@@ -89,6 +93,8 @@ export function convPart(desc: usize, part: i32, slot: i32): void {
     case CONV_DEPTHWISE: depthwisePart(desc, part); break;
     case CONV_DEPTHWISE_DATA: depthwiseDataPart(desc, part, slot); break;
     case CONV_DEPTHWISE_FILTER: depthwiseFilterPart(desc, part, slot); break;
+    case CONV_PACK_WINOGRAD: winogradPack(desc); break;
+    case CONV_WINOGRAD: winogradPart(desc, part, slot); break;
     default: break;
   }
 }

@@ -111,6 +111,40 @@ test('depthwise 3×3 forward at the channel counts with compile-time pixel strid
   }
 });
 
+test('3×3 stride-1 forward on the Winograd path (WASM: F(2×2, 3×3)) matches float64 on 30 geometries, every backend', async () => {
+  // Odd and even output sizes (partial 2×2 tiles), paddings 0-2 on each side (tiles over the border),
+  // channels not a multiple of 4, output channels with a tail past 8, tile counts not a multiple of 4.
+  for (let i = 0; i < 30; i++) {
+    const N = r.int(1, 3), C = r.pick([8, 9, 12, 16, 23, 32, 40]), O = r.int(1, 21);
+    const padTop = r.int(0, 2), padLeft = r.int(0, 2), H = r.int(2, 11), W = r.int(2, 11);
+    const Ho = H + padTop + r.int(0, 2) - 2, Wo = W + padLeft + r.int(0, 2) - 2;
+    if (Ho < 2 || Wo < 2) { i--; continue; }
+    const g: ConvGeom = { N, H, W, C, Ho, Wo, O, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop, padLeft, groups: 1 };
+    const act = ACTS[i % ACTS.length], withBias = i % 3 !== 0, s = sizes(g);
+    const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(O) : null;
+    const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
+    const where = `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`;
+    for (const be of backends) {
+      const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
+      be.conv2d(hx, hw, hb, out, { ...g, act });
+      const got = await be.read(out, s.y);
+      for (const h of [hx, hw, hb, out]) if (h) be.free(h);
+      await check('conv2d forward 3×3 s1', where, be, got, expect, scale);
+    }
+  }
+  // Many channels: the transforms' rounding summed over a long product stays within the tolerance.
+  const g: ConvGeom = { N: 1, H: 6, W: 7, C: 512, Ho: 6, Wo: 7, O: 9, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 };
+  const s = sizes(g), x = r.array(s.x), w = r.array(s.w);
+  const expect = ref.conv2d(x, w, null, g, 'none'), scale = ref.conv2dScale(x, w, null, g, 'none');
+  for (const be of backends.filter((b) => b.name === 'wasm')) {
+    const hx = upload(be, x), hw = upload(be, w), out = poisoned(be, s.y);
+    be.conv2d(hx, hw, null, out, { ...g, act: 'none' });
+    const got = await be.read(out, s.y);
+    for (const h of [hx, hw, out]) be.free(h);
+    await check('conv2d forward 3×3 s1', `${describeGeom(g)} none`, be, got, expect, scale);
+  }
+});
+
 test('conv2d forward, one input channel, left padding far wider than the window: bias-only tiles are right, every backend', async () => {
   // The grey-layer path copies each tile's padded span; a span wholly in the padding once overran its scratch.
   for (const padLeft of [9, 80, 250]) {

@@ -76,6 +76,8 @@ export const CONV = codes('CONV', {
   packData: 2, data: 3,
   filter: 4, filterReduce: 5,
   depthwise: 6, depthwiseData: 7, depthwiseFilter: 8,
+  /** 3×3 at stride 1 by Winograd F(2×2, 3×3): the filter transformed into panels (one part), then the tiles. */
+  packWinograd: 9, winograd: 10,
 });
 
 /**

@@ -21,6 +21,8 @@ const INDIRECT_FROM = 8;
 /** Pixels per staged chunk of the filter gradient (dZ panels stay in L1: 128 × 32 bytes per panel). */
 const CHUNK = 128;
 const NR = 8;
+/** Input channels from which 3×3 stride-1 convolutions take the Winograd path. */
+const WINOGRAD_FROM = 8;
 
 type Job = Values<typeof ConvJob.fields>;
 
@@ -28,6 +30,13 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 /** Depthwise: every channel its own filter (groups = C = O > 1). */
 export const isDepthwise = (p: ConvGeometry) => p.groups > 1 && p.groups === p.C && p.O === p.C;
+
+/**
+ * 3×3, stride 1, dilation 1, one group, enough channels for the transforms
+ * to pay (conv-winograd.ts): F(2×2, 3×3) does 2.25x fewer multiply-adds.
+ */
+export const useWinograd = (p: ConvGeometry) => p.groups === 1 && p.Kh === 3 && p.Kw === 3 && p.sh === 1 && p.sw === 1
+  && p.dh === 1 && p.dw === 1 && p.C >= WINOGRAD_FROM && p.Ho >= 2 && p.Wo >= 2;
 
 function baseJob(p: ConvGeometry): Job {
   return {
@@ -64,6 +73,17 @@ export function conv2d(rt: WasmRuntime, x: WasmHandle, w: WasmHandle, bias: Wasm
   if (isDepthwise(p)) {
     const parts = rt.partsFor(work, M);
     rt.job('conv', ConvJob, { ...job, mode: CONV.codes.depthwise, parts }, parts);
+    return;
+  }
+  if (useWinograd(p)) {
+    const groups = Math.ceil(p.N * Math.ceil(p.Ho / 2) * Math.ceil(p.Wo / 2) / rt.k.convTileRows());
+    const parts = rt.partsFor(work, groups);
+    const perSlot = rt.k.convScratch(CONV.codes.winograd, p.C, p.O, 3, 3, 1, 0);
+    withLayout(rt, Math.ceil(p.O / NR) * NR * 16 * p.C * 4, NR, perSlot, parts > 1 ? rt.threads : 1, (pk, zero, scratch) => {
+      const j = { ...job, packed: pk, zero, scratch, scratchPart: align64(perSlot) };
+      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.packWinograd }, 1);
+      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.winograd, parts }, parts);
+    });
     return;
   }
   const tiles = Math.ceil(M / rt.k.convTileRows());
