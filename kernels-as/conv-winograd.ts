@@ -37,8 +37,12 @@ export function winogradScratch(C: i32, O: i32): usize {
   return align64(<usize>(16 * MR * padC(C)) << 2) + align64(<usize>(16 * MR * NR) << 2) + align64(16 * SEG_BYTES) + align64(<usize>(np * NR) << 2) + align64(<usize>MR << 3);
 }
 
-/** Filter w [3, 3, C, O] → U panels [O/8][16][C][8] (columns past O zero). */
-export function winogradPack(desc: usize): void {
+/**
+ * Filter w [3, 3, C, O] → U panels [O/8][16][C][8] (columns past O zero).
+ * `flip`: w is [3, 3, O, C] and is read turned 180° and transposed (tap 8 − t,
+ * w[., ., o, c]): the filter of an input gradient run as a forward.
+ */
+export function winogradPack(desc: usize, flip: bool): void {
   const w = ptr(desc, ConvJob.w), packed = ptr(desc, ConvJob.packed);
   const C = u(desc, ConvJob.C), O = u(desc, ConvJob.O), np = (O + NR - 1) / NR;
   const ldw = <usize>(C * O) << 2; // one tap to the next
@@ -51,9 +55,10 @@ export function winogradPack(desc: usize): void {
         continue;
       }
       // g[kh][kw] = w[kh, kw, c, o]; t = G g (4×3, per column kw), U = t Gᵀ (4×4, per row i).
-      const g = w + ((<usize>(c * O + o)) << 2);
+      const g = w + ((<usize>(flip ? o * C + c : c * O + o)) << 2);
       for (let kw = 0; kw < 3; kw++) {
-        const g0 = load<f32>(g + <usize>kw * ldw), g1 = load<f32>(g + <usize>(3 + kw) * ldw), g2 = load<f32>(g + <usize>(6 + kw) * ldw);
+        const t0 = flip ? 8 - kw : kw, t1 = flip ? 5 - kw : 3 + kw, t2 = flip ? 2 - kw : 6 + kw;
+        const g0 = load<f32>(g + <usize>t0 * ldw), g1 = load<f32>(g + <usize>t1 * ldw), g2 = load<f32>(g + <usize>t2 * ldw);
         // Column kw of t, parked in U's rows ξ = 4i + kw until the rows are combined below.
         store<f32>(dst + <usize>kw * step, g0);
         store<f32>(dst + <usize>(4 + kw) * step, 0.5 * (g0 + g1 + g2));

@@ -32,7 +32,7 @@
 import { ACT_NONE } from '../build/gen/activation';
 import {
   CONV_DATA, CONV_DEPTHWISE, CONV_DEPTHWISE_DATA, CONV_DEPTHWISE_FILTER, CONV_FILTER, CONV_FILTER_REDUCE,
-  CONV_FORWARD, CONV_PACK_DATA, CONV_PACK_FORWARD, CONV_PACK_WINOGRAD, CONV_WINOGRAD, ConvJob,
+  CONV_FORWARD, CONV_PACK_DATA, CONV_PACK_FORWARD, CONV_PACK_WINOGRAD, CONV_PACK_WINOGRAD_DATA, CONV_WINOGRAD, ConvJob,
 } from '../build/gen/conv';
 import { convFilterPart, convFilterReducePart, filterPartialBytes } from './conv-filter';
 import { depthwiseDataPart, depthwiseFilterPart, depthwisePart } from './conv-depthwise';
@@ -93,7 +93,8 @@ export function convPart(desc: usize, part: i32, slot: i32): void {
     case CONV_DEPTHWISE: depthwisePart(desc, part); break;
     case CONV_DEPTHWISE_DATA: depthwiseDataPart(desc, part, slot); break;
     case CONV_DEPTHWISE_FILTER: depthwiseFilterPart(desc, part, slot); break;
-    case CONV_PACK_WINOGRAD: winogradPack(desc); break;
+    case CONV_PACK_WINOGRAD: winogradPack(desc, false); break;
+    case CONV_PACK_WINOGRAD_DATA: winogradPack(desc, true); break;
     case CONV_WINOGRAD: winogradPart(desc, part, slot); break;
     default: break;
   }

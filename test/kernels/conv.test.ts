@@ -111,11 +111,12 @@ test('depthwise 3×3 forward at the channel counts with compile-time pixel strid
   }
 });
 
-test('3×3 stride-1 forward on the Winograd path (WASM: F(2×2, 3×3)) matches float64 on 30 geometries, every backend', async () => {
+test('3×3 stride-1 forward and input gradient on the Winograd path (WASM: F(2×2, 3×3)) match float64 on 30 geometries, every backend', async () => {
   // Odd and even output sizes (partial 2×2 tiles), paddings 0-2 on each side (tiles over the border),
   // channels not a multiple of 4, output channels with a tail past 8, tile counts not a multiple of 4.
+  // The input gradient runs as a forward over dy with the filter turned and transposed (O ≥ 8 channels in).
   for (let i = 0; i < 30; i++) {
-    const N = r.int(1, 3), C = r.pick([8, 9, 12, 16, 23, 32, 40]), O = r.int(1, 21);
+    const N = r.int(1, 3), C = r.pick([8, 9, 12, 16, 23, 32, 40]), O = i % 2 ? r.int(1, 21) : r.int(8, 30);
     const padTop = r.int(0, 2), padLeft = r.int(0, 2), H = r.int(2, 11), W = r.int(2, 11);
     const Ho = H + padTop + r.int(0, 2) - 2, Wo = W + padLeft + r.int(0, 2) - 2;
     if (Ho < 2 || Wo < 2) { i--; continue; }
@@ -130,6 +131,17 @@ test('3×3 stride-1 forward on the Winograd path (WASM: F(2×2, 3×3)) matches f
       const got = await be.read(out, s.y);
       for (const h of [hx, hw, hb, out]) if (h) be.free(h);
       await check('conv2d forward 3×3 s1', where, be, got, expect, scale);
+    }
+    const dy = r.array(s.y), op = i % 4 === 1 ? OPS[i % OPS.length] : null, t = op ? tFor(r, op, s.y) : null;
+    const pro = op ? { op, t: t! } : null;
+    const dExpect = ref.conv2dBackwardData(ref.prologued(dy, pro), w, g);
+    const dScale = ref.conv2dBackwardData(ref.prologued(dy, pro, true), w, g, true);
+    for (const be of backends) {
+      const hy = upload(be, dy), hw = upload(be, w), ht = t ? upload(be, t) : null, dx = poisoned(be, s.x);
+      be.conv2dBackwardData(hy, hw, dx, { ...g, prologue: op ? { op, t: ht! } : null });
+      const got = await be.read(dx, s.x);
+      for (const h of [hy, hw, ht, dx]) if (h) be.free(h);
+      await check('conv2d backward-data 3×3 s1', `${describeGeom(g)}${op ? ` ${op}` : ''}`, be, got, dExpect, dScale);
     }
   }
   // Many channels: the transforms' rounding summed over a long product stays within the tolerance.

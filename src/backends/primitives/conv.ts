@@ -78,6 +78,8 @@ export const CONV = codes('CONV', {
   depthwise: 6, depthwiseData: 7, depthwiseFilter: 8,
   /** 3×3 at stride 1 by Winograd F(2×2, 3×3): the filter transformed into panels (one part), then the tiles. */
   packWinograd: 9, winograd: 10,
+  /** The filter turned 180° and transposed first (an input gradient as a forward). */
+  packWinogradData: 11,
 });
 
 /**

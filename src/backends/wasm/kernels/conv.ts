@@ -58,6 +58,21 @@ function withLayout(rt: WasmRuntime, shared: number, zeroFloats: number, perSlot
   });
 }
 
+/**
+ * A 3×3 stride-1 convolution by Winograd F(2×2, 3×3) (useWinograd holds for `p`): the filter
+ * transformed by `pack` (as is, or flipped and transposed for an input gradient), then the tiles.
+ */
+function winograd(rt: WasmRuntime, job: Job, p: ConvGeometry, work: number, pack: number): void {
+  const groups = Math.ceil(p.N * Math.ceil(p.Ho / 2) * Math.ceil(p.Wo / 2) / rt.k.convTileRows());
+  const parts = rt.partsFor(work, groups);
+  const perSlot = rt.k.convScratch(CONV.codes.winograd, p.C, p.O, 3, 3, 1, 0);
+  withLayout(rt, Math.ceil(p.O / NR) * NR * 16 * p.C * 4, NR, perSlot, parts > 1 ? rt.threads : 1, (pk, zero, scratch) => {
+    const j = { ...job, packed: pk, zero, scratch, scratchPart: align64(perSlot) };
+    rt.job('conv', ConvJob, { ...j, mode: pack }, 1);
+    rt.job('conv', ConvJob, { ...j, mode: CONV.codes.winograd, parts }, parts);
+  });
+}
+
 export function conv2d(rt: WasmRuntime, x: WasmHandle, w: WasmHandle, bias: WasmHandle | null, out: WasmHandle, p: Conv2dParams): void {
   const s = convSizes(p, WHO);
   const act = ACTIVATIONS[p.act];
@@ -75,17 +90,7 @@ export function conv2d(rt: WasmRuntime, x: WasmHandle, w: WasmHandle, bias: Wasm
     rt.job('conv', ConvJob, { ...job, mode: CONV.codes.depthwise, parts }, parts);
     return;
   }
-  if (useWinograd(p)) {
-    const groups = Math.ceil(p.N * Math.ceil(p.Ho / 2) * Math.ceil(p.Wo / 2) / rt.k.convTileRows());
-    const parts = rt.partsFor(work, groups);
-    const perSlot = rt.k.convScratch(CONV.codes.winograd, p.C, p.O, 3, 3, 1, 0);
-    withLayout(rt, Math.ceil(p.O / NR) * NR * 16 * p.C * 4, NR, perSlot, parts > 1 ? rt.threads : 1, (pk, zero, scratch) => {
-      const j = { ...job, packed: pk, zero, scratch, scratchPart: align64(perSlot) };
-      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.packWinograd }, 1);
-      rt.job('conv', ConvJob, { ...j, mode: CONV.codes.winograd, parts }, parts);
-    });
-    return;
-  }
+  if (useWinograd(p)) return winograd(rt, job, p, work, CONV.codes.packWinograd);
   const tiles = Math.ceil(M / rt.k.convTileRows());
   const parts = rt.partsFor(work, tiles);
   const packed = p.groups * Math.ceil(Og / NR) * NR * T * Cg * 4;
@@ -129,6 +134,12 @@ export function conv2dBackwardData(rt: WasmRuntime, dy: WasmHandle, w: WasmHandl
         ...job, mode: CONV.codes.depthwiseData, parts, scratch, scratchPart: align64(perSlot),
       }, parts));
       return;
+    }
+    // Stride 1: dx is the convolution of dy with the filter turned 180° and transposed (in O, out C),
+    // padded 2 − pad (the output is the input's size): a forward, on the Winograd path where it applies.
+    const q: ConvGeometry = { ...p, H: p.Ho, W: p.Wo, C: p.O, Ho: p.H, Wo: p.W, O: p.C, padTop: 2 - p.padTop, padLeft: 2 - p.padLeft };
+    if (p.padTop <= 2 && p.padLeft <= 2 && useWinograd(q)) {
+      return winograd(rt, { ...baseJob(q), x: g.ptr, w: w.ptr, out: dx.ptr }, q, work, CONV.codes.packWinogradData);
     }
     const parts = rt.partsFor(work, Math.ceil(pixels / rt.k.convTileRows()));
     const packed = p.groups * Math.ceil(Cg / NR) * NR * T * Og * 4;
