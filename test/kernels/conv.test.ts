@@ -111,6 +111,44 @@ test('depthwise 3×3 forward at the channel counts with compile-time pixel strid
   }
 });
 
+test('depthwise forward: channel tails, strides, dilations, wide paddings, with and without bias, every backend', async () => {
+  // WebGPU's conv_depthwise holds 4 channels × 4 pixels of a row: 5 and 13 channels end in a partial vec4;
+  // 13+ columns give blocks inside the row (the sliding window at stride 1, dilation 1 across; plain loads
+  // otherwise) and blocks at its edges (checked taps); paddings wider than the window give rows and
+  // blocks that see only padding (their output is the bias).
+  const dwGeom = (N: number, H: number, W: number, C: number, Kh: number, Kw: number, sh: number, sw: number,
+    dh: number, dw: number, pads: [number, number, number, number]): ConvGeom => {
+    const Ho = Math.floor((H + pads[0] + pads[1] - (Kh - 1) * dh - 1) / sh) + 1;
+    const Wo = Math.floor((W + pads[2] + pads[3] - (Kw - 1) * dw - 1) / sw) + 1;
+    return { N, H, W, C, Ho, Wo, O: C, Kh, Kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], groups: C };
+  };
+  const geoms = [
+    dwGeom(2, 7, 13, 5, 3, 3, 1, 1, 1, 1, [1, 1, 1, 1]),
+    dwGeom(1, 9, 17, 13, 3, 3, 2, 2, 1, 1, [1, 1, 1, 1]),
+    dwGeom(2, 8, 14, 8, 3, 3, 1, 1, 2, 2, [2, 2, 2, 2]),
+    dwGeom(1, 6, 15, 32, 5, 5, 1, 1, 1, 1, [2, 2, 2, 2]),
+    dwGeom(2, 9, 11, 13, 3, 5, 2, 1, 2, 1, [4, 3, 5, 6]),
+    dwGeom(1, 5, 9, 8, 3, 3, 1, 2, 1, 2, [3, 4, 7, 5]),
+    dwGeom(1, 11, 19, 5, 7, 4, 2, 1, 1, 1, [3, 3, 2, 1]),
+    dwGeom(2, 4, 6, 32, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0]),
+  ];
+  let i = 0;
+  for (const g of geoms) {
+    for (const withBias of [true, false]) {
+      const act = ACTS[i++ % ACTS.length], s = sizes(g);
+      const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(g.C) : null;
+      const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
+      for (const be of backends) {
+        const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
+        be.conv2d(hx, hw, hb, out, { ...g, act });
+        const got = await be.read(out, s.y);
+        for (const h of [hx, hw, hb, out]) if (h) be.free(h);
+        await check('conv2d forward depthwise', `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`, be, got, expect, scale);
+      }
+    }
+  }
+});
+
 test('3×3 stride-1 forward on the Winograd path (WASM: F(2×2, 3×3)) matches float64 on 30 geometries, every backend', async () => {
   // Odd and even output sizes (partial 2×2 tiles), paddings 0-2 on each side (tiles over the border),
   // channels not a multiple of 4, output channels with a tail past 8, tile counts not a multiple of 4.
