@@ -66,24 +66,51 @@ async function check(what: string, where: string, be: Backend, got: Float32Array
   assert.ok(err < TOL, `${what} ${label(be)} ${where}: relative error ${err}`);
 }
 
+/**
+ * Runs the forward of `g` (fresh random x, w and, with `withBias`, bias) on each backend of `bes` and
+ * checks it against float64; returns the outputs (for agree()).
+ */
+async function forwardCase(what: string, g: ConvGeom, act: Activation, withBias: boolean, bes: Backend[]): Promise<Float32Array[]> {
+  const s = sizes(g);
+  const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(g.O) : null;
+  const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
+  const where = `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`;
+  const outs: Float32Array[] = [];
+  for (const be of bes) {
+    const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
+    be.conv2d(hx, hw, hb, out, { ...g, act });
+    const got = await be.read(out, s.y);
+    for (const h of [hx, hw, hb, out]) if (h) be.free(h);
+    await check(what, where, be, got, expect, scale);
+    outs.push(got);
+  }
+  agree(outs, where, TOL, scale);
+  return outs;
+}
+
+/** As forwardCase, for the input gradient (fresh dy, w and, with `op`, the prologue's t). */
+async function dataCase(what: string, g: ConvGeom, op: ActGradOp | null, bes: Backend[]): Promise<void> {
+  const s = sizes(g);
+  const dy = r.array(s.y), w = r.array(s.w), t = op ? tFor(r, op, s.y) : null;
+  const pro = op ? { op, t: t! } : null;
+  const expect = ref.conv2dBackwardData(ref.prologued(dy, pro), w, g);
+  const scale = ref.conv2dBackwardData(ref.prologued(dy, pro, true), w, g, true);
+  const where = `${describeGeom(g)}${op ? ` ${op}` : ''}`;
+  const outs: Float32Array[] = [];
+  for (const be of bes) {
+    const hy = upload(be, dy), hw = upload(be, w), ht = t ? upload(be, t) : null, dx = poisoned(be, s.x);
+    be.conv2dBackwardData(hy, hw, dx, { ...g, prologue: op ? { op, t: ht! } : null });
+    const got = await be.read(dx, s.x);
+    for (const h of [hy, hw, ht, dx]) if (h) be.free(h);
+    await check(what, where, be, got, expect, scale);
+    outs.push(got);
+  }
+  agree(outs, where, TOL, scale);
+}
+
 test('conv2d forward (fused bias + activation) matches float64 on 63 geometries', async () => {
   let i = 0;
-  for (const { g, wasmOnly } of geometries()) {
-    const s = sizes(g), act = ACTS[i++ % ACTS.length], withBias = r.next() < 0.6;
-    const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(g.O) : null;
-    const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
-    const where = `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`;
-    const outs: Float32Array[] = [];
-    for (const be of on(wasmOnly)) {
-      const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
-      be.conv2d(hx, hw, hb, out, { ...g, act });
-      const got = await be.read(out, s.y);
-      for (const h of [hx, hw, hb, out]) if (h) be.free(h);
-      await check('conv2d forward', where, be, got, expect, scale);
-      outs.push(got);
-    }
-    agree(outs, where, TOL, scale);
-  }
+  for (const { g, wasmOnly } of geometries()) await forwardCase('conv2d forward', g, ACTS[i++ % ACTS.length], r.next() < 0.6, on(wasmOnly));
 });
 
 test('depthwise 3×3 forward at the channel counts with compile-time pixel strides (and their neighbours), with and without bias, every WASM build', async () => {
@@ -97,16 +124,36 @@ test('depthwise 3×3 forward at the channel counts with compile-time pixel strid
       const dh = C === 64 ? 2 : 1, sh = C === 256 ? 2 : 1, H = 7, W = 11;
       const Ho = Math.floor((H + 2 * dh - 2 * dh - 1) / sh) + 1;
       const g: ConvGeom = { N: 2, H, W, C, Ho, Wo: W, O: C, Kh: 3, Kw: 3, sh, sw: 1, dh, dw: 1, padTop: dh, padLeft: 1, groups: C };
-      const act = ACTS[i++ % ACTS.length], s = sizes(g);
-      const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(C) : null;
-      const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
-      for (const be of wasm) {
-        const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
-        be.conv2d(hx, hw, hb, out, { ...g, act });
-        const got = await be.read(out, s.y);
-        for (const h of [hx, hw, hb, out]) if (h) be.free(h);
-        await check('conv2d forward', `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`, be, got, expect, scale);
-      }
+      await forwardCase('conv2d forward', g, ACTS[i++ % ACTS.length], withBias, wasm);
+    }
+  }
+});
+
+test('depthwise forward: channel tails, strides, dilations, wide paddings, with and without bias, every backend', async () => {
+  // WebGPU's conv_depthwise holds 4 channels × 4 pixels of a row: 5 and 13 channels end in a partial vec4;
+  // 13+ columns give blocks inside the row (the sliding window at stride 1, dilation 1 across; plain loads
+  // otherwise) and blocks at its edges (checked taps); paddings wider than the window give rows and
+  // blocks that see only padding (their output is the bias).
+  const dwGeom = (N: number, H: number, W: number, C: number, Kh: number, Kw: number, sh: number, sw: number,
+    dh: number, dw: number, pads: [number, number, number, number]): ConvGeom => {
+    const Ho = Math.floor((H + pads[0] + pads[1] - (Kh - 1) * dh - 1) / sh) + 1;
+    const Wo = Math.floor((W + pads[2] + pads[3] - (Kw - 1) * dw - 1) / sw) + 1;
+    return { N, H, W, C, Ho, Wo, O: C, Kh, Kw, sh, sw, dh, dw, padTop: pads[0], padLeft: pads[2], groups: C };
+  };
+  const geoms = [
+    dwGeom(2, 7, 13, 5, 3, 3, 1, 1, 1, 1, [1, 1, 1, 1]),
+    dwGeom(1, 9, 17, 13, 3, 3, 2, 2, 1, 1, [1, 1, 1, 1]),
+    dwGeom(2, 8, 14, 8, 3, 3, 1, 1, 2, 2, [2, 2, 2, 2]),
+    dwGeom(1, 6, 15, 32, 5, 5, 1, 1, 1, 1, [2, 2, 2, 2]),
+    dwGeom(2, 9, 11, 13, 3, 5, 2, 1, 2, 1, [4, 3, 5, 6]),
+    dwGeom(1, 5, 9, 8, 3, 3, 1, 2, 1, 2, [3, 4, 7, 5]),
+    dwGeom(1, 11, 19, 5, 7, 4, 2, 1, 1, 1, [3, 3, 2, 1]),
+    dwGeom(2, 4, 6, 32, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0]),
+  ];
+  let i = 0;
+  for (const g of geoms) {
+    for (const withBias of [true, false]) {
+      await forwardCase('conv2d forward depthwise', g, ACTS[i++ % ACTS.length], withBias, backends);
     }
   }
 });
@@ -121,40 +168,12 @@ test('3×3 stride-1 forward and input gradient on the Winograd path (WASM: F(2×
     const Ho = H + padTop + r.int(0, 2) - 2, Wo = W + padLeft + r.int(0, 2) - 2;
     if (Ho < 2 || Wo < 2) { i--; continue; }
     const g: ConvGeom = { N, H, W, C, Ho, Wo, O, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop, padLeft, groups: 1 };
-    const act = ACTS[i % ACTS.length], withBias = i % 3 !== 0, s = sizes(g);
-    const x = r.array(s.x), w = r.array(s.w), bias = withBias ? r.array(O) : null;
-    const expect = ref.conv2d(x, w, bias, g, act), scale = ref.conv2dScale(x, w, bias, g, act);
-    const where = `${describeGeom(g)}${withBias ? ' +bias' : ''} ${act}`;
-    for (const be of backends) {
-      const hx = upload(be, x), hw = upload(be, w), hb = bias ? upload(be, bias) : null, out = poisoned(be, s.y);
-      be.conv2d(hx, hw, hb, out, { ...g, act });
-      const got = await be.read(out, s.y);
-      for (const h of [hx, hw, hb, out]) if (h) be.free(h);
-      await check('conv2d forward 3×3 s1', where, be, got, expect, scale);
-    }
-    const dy = r.array(s.y), op = i % 4 === 1 ? OPS[i % OPS.length] : null, t = op ? tFor(r, op, s.y) : null;
-    const pro = op ? { op, t: t! } : null;
-    const dExpect = ref.conv2dBackwardData(ref.prologued(dy, pro), w, g);
-    const dScale = ref.conv2dBackwardData(ref.prologued(dy, pro, true), w, g, true);
-    for (const be of backends) {
-      const hy = upload(be, dy), hw = upload(be, w), ht = t ? upload(be, t) : null, dx = poisoned(be, s.x);
-      be.conv2dBackwardData(hy, hw, dx, { ...g, prologue: op ? { op, t: ht! } : null });
-      const got = await be.read(dx, s.x);
-      for (const h of [hy, hw, ht, dx]) if (h) be.free(h);
-      await check('conv2d backward-data 3×3 s1', `${describeGeom(g)}${op ? ` ${op}` : ''}`, be, got, dExpect, dScale);
-    }
+    await forwardCase('conv2d forward 3×3 s1', g, ACTS[i % ACTS.length], i % 3 !== 0, backends);
+    await dataCase('conv2d backward-data 3×3 s1', g, i % 4 === 1 ? OPS[i % OPS.length] : null, backends);
   }
   // Many channels: the transforms' rounding summed over a long product stays within the tolerance.
   const g: ConvGeom = { N: 1, H: 6, W: 7, C: 512, Ho: 6, Wo: 7, O: 9, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 };
-  const s = sizes(g), x = r.array(s.x), w = r.array(s.w);
-  const expect = ref.conv2d(x, w, null, g, 'none'), scale = ref.conv2dScale(x, w, null, g, 'none');
-  for (const be of backends.filter((b) => b.name === 'wasm')) {
-    const hx = upload(be, x), hw = upload(be, w), out = poisoned(be, s.y);
-    be.conv2d(hx, hw, null, out, { ...g, act: 'none' });
-    const got = await be.read(out, s.y);
-    for (const h of [hx, hw, out]) be.free(h);
-    await check('conv2d forward 3×3 s1', `${describeGeom(g)} none`, be, got, expect, scale);
-  }
+  await forwardCase('conv2d forward 3×3 s1', g, 'none', false, backends.filter((b) => b.name === 'wasm'));
 });
 
 test('conv2d forward, one input channel, left padding far wider than the window: bias-only tiles are right, every backend', async () => {
@@ -176,23 +195,8 @@ test('conv2d forward, one input channel, left padding far wider than the window:
 test('conv2d backward-data (with and without the activation prologue) matches float64 on 63 geometries', async () => {
   let i = 0;
   for (const { g, wasmOnly } of geometries()) {
-    const s = sizes(g);
     const op = i++ % 3 === 0 ? OPS[(i >> 2) % OPS.length] : null;
-    const dy = r.array(s.y), w = r.array(s.w), t = op ? tFor(r, op, s.y) : null;
-    const pro = op ? { op, t: t! } : null;
-    const expect = ref.conv2dBackwardData(ref.prologued(dy, pro), w, g);
-    const scale = ref.conv2dBackwardData(ref.prologued(dy, pro, true), w, g, true);
-    const where = `${describeGeom(g)}${op ? ` ${op}` : ''}`;
-    const outs: Float32Array[] = [];
-    for (const be of on(wasmOnly)) {
-      const hy = upload(be, dy), hw = upload(be, w), ht = t ? upload(be, t) : null, dx = poisoned(be, s.x);
-      be.conv2dBackwardData(hy, hw, dx, { ...g, prologue: op ? { op, t: ht! } : null });
-      const got = await be.read(dx, s.x);
-      for (const h of [hy, hw, ht, dx]) if (h) be.free(h);
-      await check('conv2d backward-data', where, be, got, expect, scale);
-      outs.push(got);
-    }
-    agree(outs, where, TOL, scale);
+    await dataCase('conv2d backward-data', g, op, on(wasmOnly));
   }
 });
 

@@ -19,6 +19,7 @@ import stridedDecls from '../../../build/gen/strided.wgsl';
 import xentDecls from '../../../build/gen/xent.wgsl';
 import activations from '../../../kernels-wgsl/activations.wgsl';
 import conv from '../../../kernels-wgsl/conv.wgsl';
+import convDepthwise from '../../../kernels-wgsl/conv-depthwise.wgsl';
 import attention from '../../../kernels-wgsl/attention.wgsl';
 import doubleFloat from '../../../kernels-wgsl/double-float.wgsl';
 import elementwise from '../../../kernels-wgsl/elementwise.wgsl';
@@ -52,7 +53,8 @@ export const SOURCES = {
   // Created only on devices with the 'subgroups' feature, which the enable directive (first) needs.
   matmulSubgroup: 'enable subgroups;\n' + matmulModule(matmulSubgroup),
   optim: optimDecls + doubleFloat + optim,
-  conv: withActivations(convDecls, conv),
+  // The depthwise forward shares conv.wgsl's bindings and helpers.
+  conv: withActivations(convDecls, conv, convDepthwise),
   pool: poolDecls + pool,
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + ieee + reduce,

@@ -5,7 +5,7 @@
 // partials over the pixels, added by a last job.
 import { ACTIVATIONS } from '../../primitives/activation.js';
 import {
-  CONV, ConvJob, convSizes, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
+  CONV, ConvJob, convSizes, isDepthwise, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
 } from '../../primitives/conv.js';
 import { BINARY_OPS } from '../../primitives/elementwise.js';
 import type { Values } from '../../primitives/declare.js';
@@ -27,9 +27,6 @@ const WINOGRAD_FROM = 8;
 type Job = Values<typeof ConvJob.fields>;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
-
-/** Depthwise: every channel its own filter (groups = C = O > 1). */
-export const isDepthwise = (p: ConvGeometry) => p.groups > 1 && p.groups === p.C && p.O === p.C;
 
 /**
  * 3×3, stride 1, dilation 1, one group, enough channels for the transforms

@@ -1,9 +1,10 @@
 // Dispatch of the convolution family (kernels-wgsl/conv.wgsl): register
-// blocks of 4 pixels × 4·CN channels per invocation; the filter gradient's
-// pixel sum split into chunks (partials added by conv_filter_sum) when its
-// blocks alone would leave the device idle.
+// blocks of 4 pixels × 4·CN channels per invocation; depthwise forwards on
+// their own entry point (conv-depthwise.wgsl: 4 channels × 4 pixels of a row);
+// the filter gradient's pixel sum split into chunks (partials added by
+// conv_filter_sum) when its blocks alone would leave the device idle.
 import {
-  checkAct, ConvDims, convSizes, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
+  checkAct, ConvDims, convSizes, isDepthwise, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
 } from '../../primitives/conv.js';
 import { BINARY_OPS } from '../../primitives/elementwise.js';
 import { params, WHO, type GpuHandle, type GpuRuntime } from '../runtime.js';
@@ -34,12 +35,20 @@ export function conv2d(rt: GpuRuntime, x: GpuHandle, w: GpuHandle, bias: GpuHand
   rt.check(x, s.x, 'conv2d x');
   rt.check(w, s.w, 'conv2d w');
   if (bias) rt.check(bias, p.O, 'conv2d bias');
+  const flops = 2 * s.y * p.Kh * p.Kw * (p.C / p.groups);
+  if (isDepthwise(p)) {
+    // Channels fastest: bx blocks of 4 channels, then 4-pixel blocks of each output row.
+    const bx = Math.ceil(p.C / 4), total = bx * p.N * p.Ho * Math.ceil(p.Wo / 4);
+    rt.aliasSafe(out, [x, w, bias], s.y, (dst) => rt.dispatch(
+      { file: 'conv', entry: 'conv_depthwise', constants: { WG: WGC, ACT: act, HAS_BIAS: bias !== null } },
+      [x.buffer, w.buffer, bias?.buffer ?? rt.dummy, dst], Math.ceil(total / WGC), dims(p, { M: p.N * p.Ho * p.Wo, bx, total }), flops));
+    return;
+  }
   const Og = p.O / p.groups, M = p.N * p.Ho * p.Wo, CN = cn(Og);
   const bx = Math.ceil(Og / (4 * CN)), total = p.groups * Math.ceil(M / 4) * bx;
   rt.aliasSafe(out, [x, w, bias], s.y, (dst) => rt.dispatch(
     { file: 'conv', entry: 'conv_forward', constants: { WG: WGC, CN, ACT: act, HAS_BIAS: bias !== null } },
-    [x.buffer, w.buffer, bias?.buffer ?? rt.dummy, dst], Math.ceil(total / WGC), dims(p, { M, bx, total }),
-    2 * s.y * p.Kh * p.Kw * (p.C / p.groups)));
+    [x.buffer, w.buffer, bias?.buffer ?? rt.dummy, dst], Math.ceil(total / WGC), dims(p, { M, bx, total }), flops));
 }
 
 export function conv2dBackwardData(rt: GpuRuntime, dy: GpuHandle, w: GpuHandle, dx: GpuHandle, p: ConvBackwardDataParams<GpuHandle>): void {
