@@ -235,3 +235,24 @@ export function winogradPart(desc: usize, part: i32, slot: i32): void {
     if (right) store4(y + rowO + ldo, y11, lanes);
   }
 }
+
+/**
+ * The largest |v| of n floats at p: +inf if any is infinite, NaN if any is
+ * NaN. The host takes the Winograd path only where the transforms' sums
+ * cannot overflow (or turn ±inf into inf − inf) where the direct product
+ * gives a number. Integer maxima of the sign-cleared bits: they order like
+ * |v|, with inf and then NaN above every finite value (one op per vector).
+ */
+export function convAbsMax(p: usize, n: i32): f32 {
+  const mask = i32x4.splat(0x7fffffff);
+  let m0 = i32x4.splat(0), m1 = m0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8, p += 32) {
+    m0 = i32x4.max_s(m0, v128.and(v128.load(p), mask));
+    m1 = i32x4.max_s(m1, v128.and(v128.load(p, 16), mask));
+  }
+  m0 = i32x4.max_s(m0, m1);
+  let b = max(max(i32x4.extract_lane(m0, 0), i32x4.extract_lane(m0, 1)), max(i32x4.extract_lane(m0, 2), i32x4.extract_lane(m0, 3)));
+  for (; i < n; i++, p += 4) b = max(b, load<i32>(p) & 0x7fffffff);
+  return reinterpret<f32>(b);
+}

@@ -24,6 +24,7 @@ import { stridedPart } from './strided';
 import { xentPart } from './xent';
 
 export { convPartialBytes, convScratch, convTileRows } from './conv';
+export { convAbsMax } from './conv-winograd';
 export { attentionScratch } from './attention';
 export { matmulScratch, matmulTileRows } from './matmul';
 export { reduceScratch } from './reduce';

@@ -190,7 +190,9 @@ test('exported models run in onnxruntime-web with a dynamic batch and match lept
         const rel = relErr(got, want), abs = maxAbs(got, want);
         worstAbs = Math.max(worstAbs, abs); worstRel = Math.max(worstRel, rel);
         if (/^(RNN|GRU|LSTM) /.test(c.name)) { worstRnnAbs = Math.max(worstRnnAbs, abs); worstRnnRel = Math.max(worstRnnRel, rel); }
-        assert.ok(rel < 1e-5, `${c.name} on ${device}, batch ${batch}: ONNX Runtime vs lepton relative error ${rel} (max abs ${abs})`);
+        // Outputs all near 0 (an LSTM without bias gave max |y| ~1e-10 on one seed) make the relative error
+        // rounding noise: there the absolute difference decides.
+        assert.ok(rel < 1e-5 || abs < 1e-9, `${c.name} on ${device}, batch ${batch}: ONNX Runtime vs lepton relative error ${rel} (max abs ${abs})`);
       }
       await session.release();
       model.dispose();

@@ -176,6 +176,40 @@ test('3×3 stride-1 forward and input gradient on the Winograd path (WASM: F(2×
   await forwardCase('conv2d forward 3×3 s1', g, 'none', false, backends.filter((b) => b.name === 'wasm'));
 });
 
+test('3×3 stride-1 forward and input gradient with ±inf, NaN and values near f32\'s range give the direct product\'s answers on WASM (the Winograd transforms must not turn inf into inf − inf)', async () => {
+  const wasm = backends.filter((be) => be.name === 'wasm');
+  assert.ok(wasm.length > 0, 'no WASM backend');
+  const g: ConvGeom = { N: 1, H: 6, W: 6, C: 8, Ho: 6, Wo: 6, O: 8, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, groups: 1 };
+  const s = sizes(g);
+  const cases: { name: string; x: Float32Array; w: Float32Array }[] = [];
+  const base = () => ({ x: r.array(s.x, 0.5, 1), w: r.array(s.w, 0.5, 1) });
+  { const c = base(); c.x[(2 * 6 + 2) * 8] = Infinity; cases.push({ name: '+inf in x', ...c }); }
+  { const c = base(); c.x[(3 * 6 + 4) * 8 + 5] = -Infinity; cases.push({ name: '-inf in x', ...c }); }
+  { const c = base(); c.w[(1 * 3 + 1) * 64 + 3 * 8 + 2] = Infinity; cases.push({ name: '+inf in the centre tap of w', ...c }); }
+  { const c = base(); c.x[(4 * 6 + 1) * 8 + 7] = NaN; cases.push({ name: 'NaN in x', ...c }); }
+  // Rows of ±2e38: the transforms' d0 − d2 would overflow; the direct sums stay finite.
+  { const c = base(); for (let i = 0; i < s.x; i++) c.x[i] = (Math.floor(i / 48) % 2 ? -2e38 : 2e38); c.w.fill(1e-3); cases.push({ name: '±2e38 rows', ...c }); }
+  for (const { name, x, w } of cases) {
+    // The input gradient reads x as dy (here O = C, so the sizes agree).
+    for (const data of [false, true]) {
+      const expect = data ? ref.conv2dBackwardData(x, w, g) : ref.conv2d(x, w, null, g, 'none');
+      const scale = data ? ref.conv2dBackwardData(x, w, g, true) : ref.conv2dScale(x, w, null, g, 'none');
+      for (const be of wasm) {
+        const hx = upload(be, x), hw = upload(be, w), out = poisoned(be, expect.length);
+        if (data) be.conv2dBackwardData(hx, hw, out, { ...g, prologue: null });
+        else be.conv2d(hx, hw, null, out, { ...g, act: 'none' });
+        const got = await be.read(out, expect.length);
+        for (const h of [hx, hw, out]) be.free(h);
+        for (let i = 0; i < expect.length; i++) {
+          const e = expect[i], v = got[i], where = `${name}, ${data ? 'input gradient' : 'forward'}, ${label(be)}, element ${i}`;
+          if (Number.isFinite(e)) assert.ok(Math.abs(v - e) <= 1e-5 * scale[i], `${where}: ${v} vs ${e}`);
+          else assert.ok(Object.is(v, e) || (Number.isNaN(v) && Number.isNaN(e)), `${where}: ${v} vs ${e}`);
+        }
+      }
+    }
+  }
+});
+
 test('conv2d forward, one input channel, left padding far wider than the window: bias-only tiles are right, every backend', async () => {
   // The grey-layer path copies each tile's padded span; a span wholly in the padding once overran its scratch.
   for (const padLeft of [9, 80, 250]) {

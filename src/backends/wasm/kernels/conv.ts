@@ -35,6 +35,16 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 export const useWinograd = (p: ConvGeometry) => p.groups === 1 && p.Kh === 3 && p.Kw === 3 && p.sh === 1 && p.sw === 1
   && p.dh === 1 && p.dw === 1 && p.C >= WINOGRAD_FROM && p.Ho >= 2 && p.Wo >= 2;
 
+/**
+ * The Winograd sums stay finite where the direct product's do: every input and filter value is finite and
+ * 81·C·max|x|·max|w| (the largest output-transform sum) is below f32's range. Otherwise (±inf, NaN, values near
+ * the range) the transforms could give inf − inf = NaN or overflow where the direct product gives a number.
+ */
+function winogradSafe(rt: WasmRuntime, x: WasmHandle, nx: number, w: WasmHandle, nw: number, C: number): boolean {
+  const X = rt.k.convAbsMax(x.ptr, nx), W = rt.k.convAbsMax(w.ptr, nw);
+  return 81 * C * X * W < 1e38; // false for NaN
+}
+
 function baseJob(p: ConvGeometry): Job {
   return {
     mode: 0, x: 0, w: 0, bias: 0, out: 0, t: 0, pro: 0, act: 0, sumB: 0, dzOut: 0, packed: 0, zero: 0,
@@ -87,7 +97,7 @@ export function conv2d(rt: WasmRuntime, x: WasmHandle, w: WasmHandle, bias: Wasm
     rt.job('conv', ConvJob, { ...job, mode: CONV.codes.depthwise, parts }, parts);
     return;
   }
-  if (useWinograd(p)) return winograd(rt, job, p, work, CONV.codes.packWinograd);
+  if (useWinograd(p) && winogradSafe(rt, x, s.x, w, s.w, p.C)) return winograd(rt, job, p, work, CONV.codes.packWinograd);
   const tiles = Math.ceil(M / rt.k.convTileRows());
   const parts = rt.partsFor(work, tiles);
   const packed = p.groups * Math.ceil(Og / NR) * NR * T * Cg * 4;
@@ -135,7 +145,7 @@ export function conv2dBackwardData(rt: WasmRuntime, dy: WasmHandle, w: WasmHandl
     // Stride 1: dx is the convolution of dy with the filter turned 180° and transposed (in O, out C),
     // padded 2 − pad (the output is the input's size): a forward, on the Winograd path where it applies.
     const q: ConvGeometry = { ...p, H: p.Ho, W: p.Wo, C: p.O, Ho: p.H, Wo: p.W, O: p.C, padTop: 2 - p.padTop, padLeft: 2 - p.padLeft };
-    if (p.padTop <= 2 && p.padLeft <= 2 && useWinograd(q)) {
+    if (p.padTop <= 2 && p.padLeft <= 2 && useWinograd(q) && winogradSafe(rt, g, s.y, w, s.w, p.O)) {
       return winograd(rt, { ...baseJob(q), x: g.ptr, w: w.ptr, out: dx.ptr }, q, work, CONV.codes.packWinogradData);
     }
     const parts = rt.partsFor(work, Math.ceil(pixels / rt.k.convTileRows()));
