@@ -14,8 +14,10 @@
 //          M [ξ][tile][8], and Y = Aᵀ M A plus the bias, the activation,
 //          stored to the outputs inside the image.
 //
-// The transforms use only ±1 and ½ (exact in f32 but for the ½·sums of G),
-// so the error stays near the direct method's (tests: conv.test.ts).
+// The transforms' coefficients are ±1 and ½; their sums round like any f32
+// sum, and the error stays near the direct product's (tests: conv.test.ts)
+// for finite inputs away from f32's range (the host sends others to the
+// direct path: convAbsMax).
 import { ACT_NONE } from '../build/gen/activation';
 import { ConvJob } from '../build/gen/conv';
 import { kernelInd, MR, NR, SEG_BYTES } from './conv-kernel';

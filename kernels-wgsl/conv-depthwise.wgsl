@@ -92,10 +92,10 @@ fn conv_depthwise(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   var b = vec4<f32>(0.0);
   if (HAS_BIAS) { b = vec4<f32>(BIAS[c0 + d.x], BIAS[c0 + d.y], BIAS[c0 + d.z], BIAS[c0 + d.w]); }
   let y0 = (nh * P.Wo + ow0) * P.C + c0;
-  let rows = mat4x4<f32>(a0, a1, a2, a3);
+  let px = mat4x4<f32>(a0, a1, a2, a3); // column p: pixel p's 4 channels
   for (var p = 0u; p < 4u; p++) {
     if (ow0 + p >= P.Wo) { return; }
-    let v = rows[p] + b;
+    let v = px[p] + b;
     for (var c = 0u; c < 4u; c++) {
       if (c0 + c >= P.C) { break; }
       Y[y0 + p * P.C + c] = actF(v[c]);

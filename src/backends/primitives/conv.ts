@@ -63,7 +63,7 @@ export function convSizes(p: ConvGeometry, who: string): { x: number; w: number;
   return { x: N * H * W * C, w: Kh * Kw * (C / groups) * O, y: N * Ho * Wo * O };
 }
 
-/** Depthwise: every channel its own filter (groups = C = O > 1); both backends give it its own kernels. */
+/** Depthwise: every channel its own filter (groups = C = O > 1): its own kernels (WASM: all three passes; WebGPU: the forward). */
 export const isDepthwise = (p: ConvGeometry) => p.groups > 1 && p.groups === p.C && p.O === p.C;
 
 export function checkAct(act: Activation, who: string): number {

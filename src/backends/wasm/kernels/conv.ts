@@ -30,6 +30,7 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 /**
  * 3×3, stride 1, dilation 1, one group, enough channels for the transforms
+ * (and outputs of at least 2×2: a tile of 4 outputs that computes 1 or 2 saves nothing)
  * to pay (conv-winograd.ts): F(2×2, 3×3) does 2.25x fewer multiply-adds.
  */
 export const useWinograd = (p: ConvGeometry) => p.groups === 1 && p.Kh === 3 && p.Kw === 3 && p.sh === 1 && p.sw === 1
