@@ -4,6 +4,7 @@
 import type { Config } from './configs.js';
 import type { Result } from './harness.js';
 import type { Problem } from './problems.js';
+import { useWinograd } from '../src/backends/primitives/conv.js';
 
 export interface Report {
   date: string;
@@ -100,7 +101,9 @@ export function tables(r: Report): string {
       if (m && b) notes.push(`${mine} vs ${what} (${b.name}): **${(b.ms / m.medianMs!).toFixed(2)}×**`);
     }
     // All conv problems are stride 1, dilation 1, 'same' (bench/conv-problems.ts).
-    if (p.kind === 'conv' && p.K === 3 && !p.depthwise && !p.backward && p.C >= 8) {
+    const geom = p.kind === 'conv' && !p.depthwise && { N: p.N, H: p.H, W: p.W, C: p.C, Ho: p.H, Wo: p.W, O: p.O, Kh: p.K, Kw: p.K,
+      sh: 1, sw: 1, dh: 1, dw: 1, padTop: (p.K - 1) >> 1, padLeft: (p.K - 1) >> 1, groups: 1 };
+    if (geom && !p.backward && useWinograd(geom)) {
       notes.push('lepton WASM computes this 3×3 forward as Winograd F(2×2, 3×3), 2.25× fewer multiply-adds than the direct product: '
         + 'GFLOP/s count the direct product (the issue\'s formula), so its share of the ceiling can pass 100%.');
     }

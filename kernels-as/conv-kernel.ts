@@ -126,6 +126,20 @@ export function kernelStr(rows: i32, segs: usize, nseg: i32, panel: usize, aOff:
   }
 }
 
+/**
+ * The bias as the kernels' accumulators start from it: per group, its Og
+ * columns padded with zeros to whole panels of NR (zeros throughout where
+ * `bias` is 0, i.e. absent).
+ */
+export function padBias(dst: usize, bias: usize, G: i32, Og: i32): void {
+  const np = (Og + NR - 1) / NR;
+  for (let g = 0; g < G; g++) {
+    for (let j = 0; j < np * NR; j++) {
+      store<f32>(dst + (<usize>(g * np * NR + j) << 2), bias != 0 && j < Og ? load<f32>(bias + (<usize>(g * Og + j) << 2)) : 0);
+    }
+  }
+}
+
 /** Copies a rows x cols block of floats between row strides sLd and dLd (bytes). */
 export function copyRows(src: usize, sLd: usize, dst: usize, dLd: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++, src += sLd, dst += dLd) memory.copy(dst, src, <usize>cols << 2);

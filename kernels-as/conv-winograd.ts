@@ -20,7 +20,7 @@
 // direct path: convAbsMax).
 import { ACT_NONE } from '../build/gen/activation';
 import { ConvJob } from '../build/gen/conv';
-import { kernelInd, MR, NR, SEG_BYTES } from './conv-kernel';
+import { kernelInd, MR, NR, padBias, SEG_BYTES } from './conv-kernel';
 import { activate4, align64, load4, store4 } from './math';
 import { partStart } from './parts';
 
@@ -93,7 +93,7 @@ export function winogradPart(desc: usize, part: i32, slot: i32): void {
   const Mb = V + align64(<usize>(16 * MR * Cp) << 2);
   const segs = Mb + align64(<usize>(16 * MR * NR) << 2);
   const biasPad = segs + align64(16 * SEG_BYTES);
-  for (let j = 0; j < np * NR; j++) store<f32>(biasPad + (<usize>j << 2), bias != 0 && j < O ? load<f32>(bias + (<usize>j << 2)) : 0);
+  padBias(biasPad, bias, 1, O);
   // Segment ξ: the C steps of V_ξ, one row pointer per tile, B at U_ξ of the panel.
   const rowV = <usize>Cp << 2;
   for (let e = 0; e < 16; e++) {

@@ -37,7 +37,7 @@ import {
 import { convFilterPart, convFilterReducePart, filterPartialBytes } from './conv-filter';
 import { depthwiseDataPart, depthwiseFilterPart, depthwisePart } from './conv-depthwise';
 import { winogradPack, winogradPart, winogradScratch } from './conv-winograd';
-import { copyRows, gatherSegments, kernelInd, kernelStr, MR, NR, SEG_BYTES } from './conv-kernel';
+import { copyRows, gatherSegments, kernelInd, kernelStr, MR, NR, padBias, SEG_BYTES } from './conv-kernel';
 import { activate4, align64 } from './math';
 import { partStart } from './parts';
 
@@ -173,13 +173,7 @@ function forwardPart(desc: usize, part: i32, slot: i32): void {
   const tile = panelA + align64(<usize>(T * Cg * MR) << 2);
   const biasPad = tile + align64(<usize>(MR * NR) << 2);
   const rowSegs = biasPad + align64(<usize>(G * np * NR) << 2); // T records: one output row's segments (grey or rowSegments)
-  for (let g = 0; g < G; g++) {
-    for (let j = 0; j < np * NR; j++) {
-      const col = j < Og ? g * Og + j : -1; // j runs over the group's padded columns
-      const at = biasPad + (<usize>(g * np * NR + j) << 2);
-      store<f32>(at, bias != 0 && col >= 0 && j < Og ? load<f32>(bias + (<usize>col << 2)) : 0);
-    }
-  }
+  padBias(biasPad, bias, G, Og);
   // Rows merge into one segment per filter row where the filter row is contiguous in x.
   const mergeRows = G == 1 && dw == 1;
   // One input channel at stride 1 across (a grey first layer): see greySegments.

@@ -215,15 +215,7 @@ test('conv2d forward, one input channel, left padding far wider than the window:
   // The grey-layer path copies each tile's padded span; a span wholly in the padding once overran its scratch.
   for (const padLeft of [9, 80, 250]) {
     const g: ConvGeom = { N: 2, H: 3, W: 2, C: 1, Ho: 3, Wo: padLeft + 4, O: 5, Kh: 3, Kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft, groups: 1 };
-    const s = sizes(g), x = r.array(s.x), w = r.array(s.w), bias = r.array(g.O);
-    const expect = ref.conv2d(x, w, bias, g, 'none'), scale = ref.conv2dScale(x, w, bias, g, 'none');
-    for (const be of backends) {
-      const hx = upload(be, x), hw = upload(be, w), hb = upload(be, bias), out = poisoned(be, s.y);
-      be.conv2d(hx, hw, hb, out, { ...g, act: 'none' });
-      const got = await be.read(out, s.y);
-      for (const h of [hx, hw, hb, out]) be.free(h);
-      await check('conv2d forward', `${describeGeom(g)} +bias (wide left padding)`, be, got, expect, scale);
-    }
+    await forwardCase('conv2d forward', g, 'none', true, backends);
   }
 });
 

@@ -66,6 +66,17 @@ export function convSizes(p: ConvGeometry, who: string): { x: number; w: number;
 /** Depthwise: every channel its own filter (groups = C = O > 1): its own kernels (WASM: all three passes; WebGPU: the forward). */
 export const isDepthwise = (p: ConvGeometry) => p.groups > 1 && p.groups === p.C && p.O === p.C;
 
+/** Input channels from which a 3×3 stride-1 convolution takes the WASM Winograd path. */
+const WINOGRAD_FROM = 8;
+
+/**
+ * WASM runs this geometry by Winograd F(2×2, 3×3) (kernels-as/conv-winograd.ts; 2.25x fewer
+ * multiply-adds): 3×3, stride 1, dilation 1, one group, enough channels for the transforms to pay,
+ * and outputs of at least 2×2 (a tile of 4 outputs that computes 1 or 2 saves nothing).
+ */
+export const useWinograd = (p: ConvGeometry) => p.groups === 1 && p.Kh === 3 && p.Kw === 3 && p.sh === 1 && p.sw === 1
+  && p.dh === 1 && p.dw === 1 && p.C >= WINOGRAD_FROM && p.Ho >= 2 && p.Wo >= 2;
+
 export function checkAct(act: Activation, who: string): number {
   const code = ACTIVATIONS[act];
   if (code === undefined) throw new Error(`${who}: unknown activation ${act}`);

@@ -5,7 +5,7 @@
 // partials over the pixels, added by a last job.
 import { ACTIVATIONS } from '../../primitives/activation.js';
 import {
-  CONV, ConvJob, convSizes, isDepthwise, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
+  CONV, ConvJob, convSizes, isDepthwise, useWinograd, type Conv2dParams, type ConvBackwardDataParams, type ConvBackwardFilterParams, type ConvGeometry,
 } from '../../primitives/conv.js';
 import { BINARY_OPS } from '../../primitives/elementwise.js';
 import type { Values } from '../../primitives/declare.js';
@@ -21,20 +21,10 @@ const INDIRECT_FROM = 8;
 /** Pixels per staged chunk of the filter gradient (dZ panels stay in L1: 128 × 32 bytes per panel). */
 const CHUNK = 128;
 const NR = 8;
-/** Input channels from which 3×3 stride-1 convolutions take the Winograd path. */
-const WINOGRAD_FROM = 8;
 
 type Job = Values<typeof ConvJob.fields>;
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
-
-/**
- * 3×3, stride 1, dilation 1, one group, enough channels for the transforms
- * (and outputs of at least 2×2: a tile of 4 outputs that computes 1 or 2 saves nothing)
- * to pay (conv-winograd.ts): F(2×2, 3×3) does 2.25x fewer multiply-adds.
- */
-export const useWinograd = (p: ConvGeometry) => p.groups === 1 && p.Kh === 3 && p.Kw === 3 && p.sh === 1 && p.sw === 1
-  && p.dh === 1 && p.dw === 1 && p.C >= WINOGRAD_FROM && p.Ho >= 2 && p.Wo >= 2;
 
 /**
  * The Winograd sums stay finite where the direct product's do: every input and filter value is finite and
