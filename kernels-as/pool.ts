@@ -108,7 +108,8 @@ function avgForward(desc: usize, part: i32): void {
     const n = m / (Ho * Wo), rem = m % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
     const ih0 = oh * sh - pt, iw0 = ow * sw - pl;
     const khA = max(0, -ih0), khB = min(Kh, H - ih0), kwA = max(0, -iw0), kwB = min(Kw, W - iw0);
-    const count = includePad ? Kh * Kw : max(0, khB - khA) * max(0, kwB - kwA);
+    // With padding: the part of the window inside the padded input (all of it, but in ceil mode's last windows).
+    const count = includePad ? min(Kh, H + pt - ih0) * min(Kw, W + pl - iw0) : max(0, khB - khA) * max(0, kwB - kwA);
     const scale = f32x4.splat(<f32>(1.0 / <f64>count));
     for (let c = 0; c < C; c += 4) {
       const cb = <usize>c << 2, r = min(4, C - c);
@@ -140,10 +141,10 @@ function avgBackward(desc: usize, part: i32): void {
       let acc = f32x4.splat(0);
       for (let oh = ohA; oh < ohB; oh++) {
         const ih0 = oh * sh - pt;
-        const rows = includePad ? Kh : min(Kh, H - ih0) - max(0, -ih0);
+        const rows = includePad ? min(Kh, H + pt - ih0) : min(Kh, H - ih0) - max(0, -ih0);
         for (let ow = owA; ow < owB; ow++) {
           const iw0 = ow * sw - pl;
-          const count = includePad ? Kh * Kw : rows * (min(Kw, W - iw0) - max(0, -iw0));
+          const count = rows * (includePad ? min(Kw, W + pl - iw0) : min(Kw, W - iw0) - max(0, -iw0));
           const at = (<usize>(n * Ho + oh) * Wo + ow) * row + cb;
           acc = f32x4.add(acc, f32x4.mul(load4(dy + at, r, 0), f32x4.splat(<f32>(1.0 / <f64>count))));
         }

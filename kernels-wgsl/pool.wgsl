@@ -90,11 +90,14 @@ fn max_pool_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
   DX[i] = acc;
 }
 
-// The divisor of window (oh, ow): Kh·Kw, or its count of real inputs.
+// The divisor of window (oh, ow): the part of it inside the padded input
+// (Kh·Kw but in ceil mode's last windows), or its count of real inputs.
 fn count(oh: u32, ow: u32) -> f32 {
-  if (P.includePad != 0u) { return f32(P.Kh * P.Kw); }
   let ih0 = i32(oh * P.sh) - i32(P.padTop);
   let iw0 = i32(ow * P.sw) - i32(P.padLeft);
+  if (P.includePad != 0u) {
+    return f32((min(ih0 + i32(P.Kh), i32(P.H + P.padTop)) - ih0) * (min(iw0 + i32(P.Kw), i32(P.W + P.padLeft)) - iw0));
+  }
   let rows = min(ih0 + i32(P.Kh), i32(P.H)) - max(ih0, 0);
   let cols = min(iw0 + i32(P.Kw), i32(P.W)) - max(iw0, 0);
   return f32(rows * cols);

@@ -13,6 +13,8 @@ export interface MaxPool2dOptions {
   stride?: Pair;
   /** Symmetric, at most half the kernel. Default 0. */
   padding?: Pair;
+  /** Round the output size up (PyTorch's ceil_mode; see Pool2dOptions). Default false. */
+  ceilMode?: boolean;
 }
 
 export interface AvgPool2dLayerOptions extends MaxPool2dOptions {
@@ -20,7 +22,7 @@ export interface AvgPool2dLayerOptions extends MaxPool2dOptions {
   countIncludePad?: boolean;
 }
 
-const SPEC: OptionSpec<AvgPool2dLayerOptions> = { stride: pairOf(1), padding: pairOf(0), countIncludePad: bool };
+const SPEC: OptionSpec<AvgPool2dLayerOptions> = { stride: pairOf(1), padding: pairOf(0), ceilMode: bool, countIncludePad: bool };
 
 function check(op: string, kernelSize: Pair, opts: AvgPool2dLayerOptions | undefined, spec: OptionSpec<AvgPool2dLayerOptions>) {
   if (!pairOf(1).test(kernelSize)) fail(op, `argument 'kernelSize' must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(kernelSize)}`);
@@ -30,6 +32,7 @@ function check(op: string, kernelSize: Pair, opts: AvgPool2dLayerOptions | undef
 export class MaxPool2d extends Module {
   readonly stride: Pair;
   readonly padding: Pair;
+  readonly ceilMode: boolean;
 
   constructor(readonly kernelSize: Pair, options_?: MaxPool2dOptions) {
     super();
@@ -37,16 +40,18 @@ export class MaxPool2d extends Module {
     const o = check('nn.MaxPool2d', kernelSize, options_, spec as OptionSpec<AvgPool2dLayerOptions>);
     this.stride = o.stride ?? kernelSize;
     this.padding = o.padding ?? 0;
+    this.ceilMode = o.ceilMode ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding });
+    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode });
   }
 }
 
 export class AvgPool2d extends Module {
   readonly stride: Pair;
   readonly padding: Pair;
+  readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
 
   constructor(readonly kernelSize: Pair, options_?: AvgPool2dLayerOptions) {
@@ -54,11 +59,12 @@ export class AvgPool2d extends Module {
     const o = check('nn.AvgPool2d', kernelSize, options_, SPEC);
     this.stride = o.stride ?? kernelSize;
     this.padding = o.padding ?? 0;
+    this.ceilMode = o.ceilMode ?? false;
     this.countIncludePad = o.countIncludePad ?? true;
   }
 
   forward(x: Tensor): Tensor {
-    return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad });
+    return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
   }
 }
 

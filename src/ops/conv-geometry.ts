@@ -79,20 +79,39 @@ export interface Pool2dGeometryOptions {
   kernelSize: Pair;
   stride?: Pair;
   padding?: Pair;
+  /**
+   * Round the output size up instead of down (PyTorch's ceil_mode): a last
+   * window that runs past the bottom (right) padding is kept when it starts
+   * inside the input or the top (left) padding. Default false.
+   */
+  ceilMode?: boolean;
 }
 
-/** PyTorch's pooling geometry: symmetric padding of at most half the window, stride = kernel size by default, floor mode. */
+/** PyTorch's pooling geometry: symmetric padding of at most half the window, stride = kernel size by default, floor or ceil mode. */
 export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometryOptions): PoolGeometry {
   checkX(op, x);
-  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding? } or a kernel size, got ${JSON.stringify(o)}`);
+  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode? } or a kernel size, got ${JSON.stringify(o)}`);
   if (o.kernelSize === undefined) fail(op, `option 'kernelSize' is required`);
   const [Kh, Kw] = pair(op, 'kernelSize', o.kernelSize, 1, 1);
   const [sh, sw] = o.stride === undefined || o.stride === null ? [Kh, Kw] : pair(op, 'stride', o.stride, 1, 1);
   const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
+  const ceil = o.ceilMode ?? false;
+  if (typeof ceil !== 'boolean') fail(op, `option 'ceilMode' must be a boolean (true or false), got ${JSON.stringify(o.ceilMode)}`);
   if (2 * ph > Kh || 2 * pw > Kw) {
     fail(op, `padding [${ph}, ${pw}] must be at most half the kernel size [${Kh}, ${Kw}] (as in PyTorch: a window of padding alone has no value)`);
   }
   const [N, H, W, C] = x;
-  const Ho = spatial(op, 'height', H, ph, ph, Kh, sh, x), Wo = spatial(op, 'width', W, pw, pw, Kw, sw, x);
+  const size = (what: string, n: number, p: number, K: number, s: number) => {
+    if (!ceil) return spatial(op, what, n, p, p, K, s, x);
+    // Ceil mode: ⌈(n + 2p − K) / s⌉ + 1 windows, less the last if it would start in the bottom padding.
+    let out = Math.ceil((n + 2 * p - K) / s) + 1;
+    if ((out - 1) * s >= n + p) out--;
+    if (!(out >= 1)) {
+      fail(op, `output ${what} would be ${out} (needs at least 1, ceilMode): the kernel ${what} ${K} with stride ${s} does not fit the padded input ${what} `
+        + `${n} + ${p} + ${p} = ${n + 2 * p} of x ${fmtShape(x)}`);
+    }
+    return out;
+  };
+  const Ho = size('height', H, ph, Kh, sh), Wo = size('width', W, pw, Kw, sw);
   return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw };
 }

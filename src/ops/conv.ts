@@ -13,6 +13,7 @@ import { isGradEnabled, record } from '../autograd.js';
 import { ACTIVATIONS, type ActGradOp, type Activation, type Backend, type ConvGeometry } from '../backends/backend.js';
 import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
+import { anything, options, type OptionSpec } from '../options.js';
 import { empty, type Tensor } from '../tensor.js';
 import { convGeometry, type Conv2dGeometryOptions } from './conv-geometry.js';
 import { binaryRaw, unaryRaw } from './elementwise.js';
@@ -26,6 +27,10 @@ export interface Conv2dOptions extends Conv2dGeometryOptions {
   /** Fused after the bias add (default 'none'). */
   activation?: Activation;
 }
+
+// Names only: convGeometry and the activation check below test the values. An
+// unknown name (a typo, 'bias' given as an option) is refused, never ignored.
+const CONV_OPTIONS: OptionSpec<Conv2dOptions> = { stride: anything, padding: anything, dilation: anything, groups: anything, activation: anything };
 
 /** Which of x, w, b get a gradient. */
 export interface ConvNeeds { x: boolean; w: boolean; b: boolean }
@@ -77,6 +82,7 @@ export function convPlan(be: Backend, g: ConvGeometry, act: Activation, bias: bo
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const be = deviceOf('conv2d', b ? { x, w, b } : { x, w });
   if (opts === null || typeof opts !== 'object') fail('conv2d', `argument 'opts' must be an options object, got ${JSON.stringify(opts)}`);
+  options('conv2d', opts, CONV_OPTIONS);
   const act = opts.activation ?? 'none';
   if (!(act in ACTIVATIONS)) fail('conv2d', `option 'activation' must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(act)}`);
   const geo = convGeometry('conv2d', x.shape, w.shape, opts);

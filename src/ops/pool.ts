@@ -1,5 +1,6 @@
 // Pooling over NHWC tensors with PyTorch's semantics: maxPool2d, avgPool2d
-// (count_include_pad true by default, as PyTorch), globalAvgPool2d. Max
+// (count_include_pad true by default, as PyTorch; ceil_mode as ceilMode),
+// globalAvgPool2d. Max
 // pooling saves each window's argmax (a by-product of the forward kernel)
 // for its gradient, which goes to the first maximum of a window (PyTorch
 // also picks one index); a NaN in a window propagates to its output.
@@ -9,20 +10,32 @@ import { fail, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { empty, type Tensor } from '../tensor.js';
 import { poolGeometry, type Pair, type Pool2dGeometryOptions } from './conv-geometry.js';
+import { anything, bool, options as checkOptions, type OptionSpec } from '../options.js';
 import { unaryRaw } from './elementwise.js';
 import { expandRaw } from './shape.js';
 import { arg } from './util.js';
 
-/** `kernelSize` (a number or [h, w]), `stride` (default: the kernel size), `padding` (symmetric, at most half the kernel). */
+/** `kernelSize` (a number or [h, w]), `stride` (default: the kernel size), `padding` (symmetric, at most half the kernel), `ceilMode`. */
 export type Pool2dOptions = Pool2dGeometryOptions;
 
 export interface AvgPool2dOptions extends Pool2dOptions {
-  /** Divide each window by Kh·Kw, padding included (default true, as PyTorch), or by its count of real inputs. */
+  /**
+   * Divide each window by its size, padding included (default true, as
+   * PyTorch), or by its count of real inputs. In ceil mode a last window that
+   * runs past the padding counts only what lies within the padded input.
+   */
   countIncludePad?: boolean;
 }
 
-function options<T extends Pool2dOptions>(o: Pair | T): T {
-  return (typeof o === 'number' || Array.isArray(o) ? { kernelSize: o } : o) as T;
+// Names only: poolGeometry checks the values (and names the option). An unknown
+// name (PyTorch's dilation or divisor_override, a typo) is refused, never ignored.
+const POOL: OptionSpec<Pool2dOptions> = { kernelSize: anything, stride: anything, padding: anything, ceilMode: anything };
+const AVG: OptionSpec<AvgPool2dOptions> = { ...POOL, countIncludePad: bool };
+
+function options<T extends Pool2dOptions>(op: string, o: Pair | T, spec: OptionSpec<T>): T {
+  if (typeof o === 'number' || Array.isArray(o)) return { kernelSize: o } as T;
+  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode? } or a kernel size, got ${JSON.stringify(o)}`);
+  return checkOptions(op, o as T, spec);
 }
 
 const outShape = (g: PoolGeometry) => [g.N, g.Ho, g.Wo, g.C];
@@ -30,7 +43,7 @@ const outShape = (g: PoolGeometry) => [g.N, g.Ho, g.Wo, g.C];
 /** Max over each window of x [N, H, W, C] → [N, Ho, Wo, C]; `opts` may be just the kernel size. */
 export function maxPool2d(x: Tensor, opts: Pair | Pool2dOptions): Tensor {
   arg('maxPool2d', 'x', x);
-  const g = poolGeometry('maxPool2d', x.shape, options(opts));
+  const g = poolGeometry('maxPool2d', x.shape, options('maxPool2d', opts, POOL));
   const be = x.backend;
   const grad = isGradEnabled() && x.requiresGrad;
   return scope(() => {
@@ -50,9 +63,8 @@ export function maxPool2d(x: Tensor, opts: Pair | Pool2dOptions): Tensor {
 /** Mean over each window of x [N, H, W, C] → [N, Ho, Wo, C]. */
 export function avgPool2d(x: Tensor, opts: Pair | AvgPool2dOptions): Tensor {
   arg('avgPool2d', 'x', x);
-  const o = options<AvgPool2dOptions>(opts);
+  const o = options('avgPool2d', opts, AVG);
   const g = { ...poolGeometry('avgPool2d', x.shape, o), countIncludePad: o.countIncludePad ?? true };
-  if (typeof g.countIncludePad !== 'boolean') fail('avgPool2d', `option 'countIncludePad' must be a boolean, got ${JSON.stringify(o.countIncludePad)}`);
   const be = x.backend;
   const y = empty(be, outShape(g), 'avgPool2d');
   if (y.size > 0) be.avgPool2d(x.handle('avgPool2d', 'x'), y.handle('avgPool2d', 'out'), g);
@@ -64,13 +76,21 @@ export function avgPool2d(x: Tensor, opts: Pair | AvgPool2dOptions): Tensor {
   });
 }
 
+export interface GlobalAvgPool2dOptions {
+  /** Keep the pooled dimensions: [N, 1, 1, C] (default false: [N, C]). */
+  keepDims?: boolean;
+}
+
+const GLOBAL: OptionSpec<GlobalAvgPool2dOptions> = { keepDims: bool };
+
 /**
  * The mean of each channel over the whole image: x [N, H, W, C] → [N, C]
  * ([N, 1, 1, C] with keepDims). It runs as the reduce kernel's mean over the
  * middle axis of [N, H·W, C]; its gradient spreads g / (H·W) back.
  */
-export function globalAvgPool2d(x: Tensor, opts: { keepDims?: boolean } = {}): Tensor {
+export function globalAvgPool2d(x: Tensor, opts?: GlobalAvgPool2dOptions): Tensor {
   arg('globalAvgPool2d', 'x', x);
+  opts = checkOptions('globalAvgPool2d', opts, GLOBAL);
   if (x.rank !== 4) fail('globalAvgPool2d', `argument 'x' must be 4-D [N, H, W, C] (channels last), got ${fmtShape(x.shape)}`);
   const [N, H, W, C] = x.shape;
   if (H * W === 0) fail('globalAvgPool2d', `needs a non-empty image, got x ${fmtShape(x.shape)} (H·W = 0: the mean is undefined)`);

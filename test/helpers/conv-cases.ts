@@ -2,7 +2,7 @@
 // depthwise convolutions; 1×1 kernels; kernels as large as the padded input;
 // strides, dilations and uneven padding; odd and prime sizes. Each draw is
 // valid (every output reads at least the padded input).
-import type { ConvGeom, PoolGeom } from '../reference/conv.js';
+import { poolOut, type ConvGeom, type PoolGeom } from '../reference/conv.js';
 import type { Rng } from './random.js';
 
 const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 11, 13, 16, 17];
@@ -51,8 +51,10 @@ export function randomPoolGeom(r: Rng, small = false): PoolGeom {
   const sh = r.pick([1, 2, Kh, 3]), sw = r.pick([1, 2, Kw, 3]);
   const ph = r.int(0, Kh >> 1), pw = r.int(0, Kw >> 1);
   const H = Math.max(Kh - 2 * ph, r.pick(SIZES.filter((s) => !small || s <= 9))), W = Math.max(Kw - 2 * pw, r.pick(SIZES.filter((s) => !small || s <= 9)));
-  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: Math.floor((H + 2 * ph - Kh) / sh) + 1, Wo: Math.floor((W + 2 * pw - Kw) / sw) + 1 };
+  // A third in ceil mode: the last windows may run past the bottom (right) padding.
+  const ceil = r.int(0, 2) === 0;
+  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: poolOut(H, Kh, sh, ph, ceil), Wo: poolOut(W, Kw, sw, pw, ceil) };
 }
 
 export const describePool = (g: PoolGeom) =>
-  `x[${g.N},${g.H},${g.W},${g.C}] k${g.Kh}x${g.Kw} s${g.sh},${g.sw} pad ${g.padTop},${g.padLeft} → [${g.Ho},${g.Wo}]`;
+  `x[${g.N},${g.H},${g.W},${g.C}] k${g.Kh}x${g.Kw} s${g.sh},${g.sw} pad ${g.padTop},${g.padLeft} → [${g.Ho},${g.Wo}]${g.Ho !== poolOut(g.H, g.Kh, g.sh, g.padTop) || g.Wo !== poolOut(g.W, g.Kw, g.sw, g.padLeft) ? ' ceil' : ''}`;

@@ -38,7 +38,7 @@ const mlp = (name: string, sizes: number[], activation: lp.Activation, outputAct
 });
 // A CNN as PyTorch builds it (torch_roundtrip.py's CNN): lepton's NHWC input, permuted to NCHW for PyTorch's layers.
 type Layer = { type: 'conv'; cin: number; cout: number; k: number; stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean; act?: lp.Activation }
-  | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number } | { type: 'bn'; c: number } | { type: 'flatten' }
+  | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } | { type: 'bn'; c: number } | { type: 'flatten' }
   | { type: 'linear'; in: number; out: number; act?: lp.Activation };
 const cnn = (name: string, input: number[], layers: Layer[], classes: number): Case => ({
   name, spec: { kind: 'cnn', layers, seed: 11 }, input, classes,
@@ -46,8 +46,8 @@ const cnn = (name: string, input: number[], layers: Layer[], classes: number): C
     const s = seed + i;
     switch (l.type) {
       case 'conv': return new nn.Conv2d(l.cin, l.cout, l.k, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, bias: l.bias, activation: l.act, seed: s, device });
-      case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding });
-      case 'avgpool': return new nn.AvgPool2d(l.k, { stride: l.stride, padding: l.padding });
+      case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode });
+      case 'avgpool': return new nn.AvgPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, countIncludePad: l.countIncludePad });
       case 'bn': return new nn.BatchNorm2d(l.c, { device });
       case 'flatten': return new nn.Flatten();
       case 'linear': return new nn.Linear(l.in, l.out, { activation: l.act, seed: s, device });
@@ -66,6 +66,11 @@ const CASES: Case[] = [
     { type: 'conv', cin: 4, cout: 6, k: 3, stride: 2, padding: 2, dilation: 2, groups: 2, act: 'tanh' }, { type: 'bn', c: 6 },
     { type: 'avgpool', k: 3, stride: 2, padding: 1 }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 6, out: 3 },
   ], 3),
+  // 10×10 → conv 3×3 → 8×8 → avgpool 3 / 2 pad 1 ceil → 5×5 (the last windows hang past the padding) → maxpool 2 ceil → 3×3.
+  cnn('CNN ceil mode: conv relu → avgpool 3×3 stride 2 pad 1 ceil (padding counted) → maxpool 2×2 ceil → flatten → linear', [2, 10, 10, 2], [
+    { type: 'conv', cin: 2, cout: 3, k: 3, act: 'relu' }, { type: 'avgpool', k: 3, stride: 2, padding: 1, ceilMode: true },
+    { type: 'maxpool', k: 2, ceilMode: true }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 3, out: 4 },
+  ], 4),
 ];
 
 if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.test.ts)')) {

@@ -97,9 +97,10 @@ class CNN(torch.nn.Module):
                 m = torch.nn.Conv2d(l['cin'], l['cout'], l['k'], stride=l.get('stride', 1), padding=pad,
                                     dilation=l.get('dilation', 1), groups=l.get('groups', 1), bias=l.get('bias', True))
             elif t == 'maxpool':
-                m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0))
+                m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), ceil_mode=l.get('ceilMode', False))
             elif t == 'avgpool':
-                m = torch.nn.AvgPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), count_include_pad=l.get('countIncludePad', True))
+                m = torch.nn.AvgPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), ceil_mode=l.get('ceilMode', False),
+                                       count_include_pad=l.get('countIncludePad', True))
             elif t == 'bn':
                 m = torch.nn.BatchNorm2d(l['c'])
             elif t == 'flatten':

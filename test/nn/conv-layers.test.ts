@@ -50,9 +50,10 @@ test('nn.Conv2d (stride, padding, dilation, groups, bias, activation): forward a
   }
 });
 
-test('nn.MaxPool2d, nn.AvgPool2d (stride defaults to the kernel), nn.Flatten: forward and input gradient', async () => {
+test('nn.MaxPool2d, nn.AvgPool2d (stride defaults to the kernel, ceil mode), nn.Flatten: forward and input gradient', async () => {
   for (const device of devices) {
-    for (const [xs, k, o] of [[[2, 6, 6, 3], 2, {}], [[1, 7, 5, 2], 3, { stride: 2, padding: 1 }], [[2, 5, 8, 1], [2, 3], { stride: [1, 2] }]] as const) {
+    for (const [xs, k, o] of [[[2, 6, 6, 3], 2, {}], [[1, 7, 5, 2], 3, { stride: 2, padding: 1 }], [[2, 5, 8, 1], [2, 3], { stride: [1, 2] }],
+      [[1, 8, 7, 2], 3, { stride: 2, padding: 1, ceilMode: true }]] as const) {
       const x = rnd(r, [...xs]);
       const geo = C.poolGeom([...xs], { kernelSize: k, ...o });
       const ys = [geo.N, geo.Ho, geo.Wo, geo.C];

@@ -82,6 +82,9 @@ test('conv2d shape errors name the op and the dimension, before any kernel runs'
     [X, [3, 3, 4, 2], null, { padding: -1 }, /conv2d: option 'padding' must be a non-negative integer/],
     [X, [3, 3, 4, 2], null, { groups: 0 }, /conv2d: option 'groups' must be a positive integer/],
     [X, [3, 3, 4, 2], null, { activation: 'swish' as Activation }, /conv2d: option 'activation' must be one of/],
+    // A misspelt or foreign option is refused, never ignored.
+    [X, [3, 3, 4, 2], null, { strides: 2 } as Conv2dOptions, /conv2d: unknown option 'strides' \(did you mean 'stride'\?\); the options are: stride, padding, dilation, groups, activation/],
+    [X, [3, 3, 4, 2], null, { bias: true } as Conv2dOptions, /conv2d: unknown option 'bias'/],
   ];
   for (const device of devices) {
     for (const [xs, ws, bs, o, re] of cases) {

@@ -18,6 +18,11 @@ const OPTS: [number[], Pool2dOptions][] = [
   [[2, 5, 8, 1], { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }],
   [[1, 4, 4, 5], { kernelSize: 4 }],
   [[3, 5, 5, 2], { kernelSize: 3, stride: 1 }],
+  // Ceil mode: last windows past the input (6 rows, 3 at stride 2), past the padding (7 columns, pad 1),
+  // and one that would start in the bottom padding and is dropped (5 rows, 2 at stride 2, pad 1: 3 windows, not 4).
+  [[1, 6, 7, 2], { kernelSize: 3, stride: 2, ceilMode: true }],
+  [[2, 5, 6, 3], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }],
+  [[1, 5, 5, 2], { kernelSize: 2, stride: 2, padding: 1, ceilMode: true }],
 ];
 
 const nd = (data: Float64Array, shape: number[]): Nd => ({ data, shape });
@@ -78,6 +83,17 @@ test('PyTorch semantics: max ties send the gradient to the first maximum, NaN pr
     const ones = tensor([1, 1, 1, 1], [1, 2, 2, 1], { device });
     assert.equal([...await avgPool2d(ones, { kernelSize: 3, stride: 1, padding: 1 }).data()].map((v) => +v.toFixed(6)), [0.444444, 0.444444, 0.444444, 0.444444]);
     assert.equal([...await avgPool2d(ones, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false }).data()], [1, 1, 1, 1]);
+    // Ceil mode on a 4×4 image of ones, 3×3 windows at stride 2, padding 1: 3×3 outputs. With padding counted,
+    // each window divides by its part inside the padded 6×6 (the last row and column of windows hang one
+    // past it). The values PyTorch 1.13 gives for F.avg_pool2d(ones(1, 1, 4, 4), 3, 2, 1, ceil_mode=True).
+    const ones4 = tensor(new Array(16).fill(1), [1, 4, 4, 1], { device });
+    const ceil = { kernelSize: 3, stride: 2, padding: 1, ceilMode: true };
+    assert.equal([...await avgPool2d(ones4, ceil).data()].map((v) => +v.toFixed(4)), [0.4444, 0.6667, 0.3333, 0.6667, 1, 0.5, 0.3333, 0.5, 0.25]);
+    assert.equal([...await avgPool2d(ones4, { ...ceil, countIncludePad: false }).data()], new Array(9).fill(1));
+    assert.equal(maxPool2d(ones4, ceil).shape, [1, 3, 3, 1]);
+    // A 1×1 image under a 2×2 window: floor mode has no window, ceil mode one (PyTorch gives 1 for both).
+    const one = tensor([1], [1, 1, 1, 1], { device });
+    assert.equal([...await maxPool2d(one, { kernelSize: 2, ceilMode: true }).data(), ...await avgPool2d(one, { kernelSize: 2, ceilMode: true }).data()], [1, 1]);
   }
 });
 
@@ -90,6 +106,14 @@ test('pooling errors name the op and the dimension, before any kernel runs', () 
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, stride: [1, 0] as [number, number] }), /avgPool2d: option 'stride' must be a positive integer/],
     [() => globalAvgPool2d(zeros([2, 3])), /globalAvgPool2d: argument 'x' must be 4-D/],
     [() => globalAvgPool2d(zeros([2, 0, 3, 1])), /globalAvgPool2d: needs a non-empty image/],
+    // Options lepton does not have are refused, never ignored; PyTorch's spellings get the name to use.
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, dilation: 2 } as Pool2dOptions), /maxPool2d: unknown option 'dilation'; the options are: kernelSize, stride, padding, ceilMode/],
+    [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceil_mode: true } as Pool2dOptions), /avgPool2d: unknown option 'ceil_mode' \(did you mean 'ceilMode'\?\)/],
+    [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, divisorOverride: 3 } as Pool2dOptions), /avgPool2d: unknown option 'divisorOverride'/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceilMode: 1 as unknown as boolean }), /maxPool2d: option 'ceilMode' must be a boolean/],
+    [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, countIncludePad: 'no' as unknown as boolean }), /avgPool2d: option 'countIncludePad' must be a boolean/],
+    [() => maxPool2d(zeros([1, 1, 4, 2]), { kernelSize: 3, stride: 2, ceilMode: true }), /maxPool2d: output height would be 0 \(needs at least 1, ceilMode\)/],
+    [() => globalAvgPool2d(zeros([1, 4, 4, 2]), { keepdim: true } as { keepDims?: boolean }), /globalAvgPool2d: unknown option 'keepdim' \(did you mean 'keepDims'\?\)/],
   ];
   for (const [f, re] of cases) {
     const before = Storage.live;

@@ -87,17 +87,23 @@ export interface PoolGeom {
   Kh: number; Kw: number; sh: number; sw: number; padTop: number; padLeft: number;
 }
 
-/** Each window's real input positions (x indices, in window order) for output index yi. */
-function windows(g: PoolGeom, f: (yi: number, xs: number[], pos: number[]) => void): void {
+/**
+ * Each window's real input positions (x indices, in window order) for output
+ * index yi, and how many of its positions lie within the padded input
+ * (PyTorch: hend = min(hstart + K, H + pad); a ceil-mode window can run past it).
+ */
+function windows(g: PoolGeom, f: (yi: number, xs: number[], pos: number[], padded: number) => void): void {
   for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.Ho; oh++) for (let ow = 0; ow < g.Wo; ow++) for (let c = 0; c < g.C; c++) {
     const xs: number[] = [], pos: number[] = [];
+    const h0 = oh * g.sh - g.padTop, w0 = ow * g.sw - g.padLeft;
+    const padded = (Math.min(h0 + g.Kh, g.H + g.padTop) - h0) * (Math.min(w0 + g.Kw, g.W + g.padLeft) - w0);
     for (let kh = 0; kh < g.Kh; kh++) for (let kw = 0; kw < g.Kw; kw++) {
       const ih = oh * g.sh - g.padTop + kh, iw = ow * g.sw - g.padLeft + kw;
       if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
       xs.push(((n * g.H + ih) * g.W + iw) * g.C + c);
       pos.push(kh * g.Kw + kw);
     }
-    f(((n * g.Ho + oh) * g.Wo + ow) * g.C + c, xs, pos);
+    f(((n * g.Ho + oh) * g.Wo + ow) * g.C + c, xs, pos, padded);
   }
 }
 
@@ -122,22 +128,21 @@ export function maxPoolBackward(x: ArrayLike<number>, dy: ArrayLike<number>, g: 
   return dx;
 }
 
-const divisor = (g: PoolGeom, count: number, includePad: boolean) => (includePad ? g.Kh * g.Kw : count);
 
 export function avgPool(x: ArrayLike<number>, g: PoolGeom, includePad: boolean, abs = false): Float64Array {
   const y = new Float64Array(g.N * g.Ho * g.Wo * g.C);
-  windows(g, (yi, xs) => {
+  windows(g, (yi, xs, _, padded) => {
     let s = 0;
     for (const xi of xs) s += abs ? Math.abs(x[xi]) : x[xi];
-    y[yi] = s / divisor(g, xs.length, includePad);
+    y[yi] = s / (includePad ? padded : xs.length);
   });
   return y;
 }
 
 export function avgPoolBackward(dy: ArrayLike<number>, g: PoolGeom, includePad: boolean, abs = false): Float64Array {
   const dx = new Float64Array(g.N * g.H * g.W * g.C);
-  windows(g, (yi, xs) => {
-    for (const xi of xs) dx[xi] += (abs ? Math.abs(dy[yi]) : dy[yi]) / divisor(g, xs.length, includePad);
+  windows(g, (yi, xs, _, padded) => {
+    for (const xi of xs) dx[xi] += (abs ? Math.abs(dy[yi]) : dy[yi]) / (includePad ? padded : xs.length);
   });
   return dx;
 }
@@ -189,10 +194,20 @@ export function conv2dVjp(x: Nd, w: Nd, b: Nd | null, o: ConvOpts, act: string, 
   return out;
 }
 
-export interface PoolOpts { kernelSize: Dims; stride?: Dims; padding?: Dims; countIncludePad?: boolean }
+export interface PoolOpts { kernelSize: Dims; stride?: Dims; padding?: Dims; ceilMode?: boolean; countIncludePad?: boolean }
+
+/**
+ * PyTorch's pooling_output_shape: ⌊(n + 2p − K + (ceil ? s − 1 : 0)) / s⌋ + 1,
+ * less one in ceil mode when the last window would start at or past n + p.
+ */
+export function poolOut(n: number, K: number, s: number, p: number, ceil = false): number {
+  let out = Math.floor((n + 2 * p - K + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (out - 1) * s >= n + p) out -= 1;
+  return out;
+}
 
 export function poolGeom(xs: number[], o: PoolOpts): PoolGeom {
   const [N, H, W, C] = xs;
   const [Kh, Kw] = pair(o.kernelSize, 1), [sh, sw] = o.stride === undefined ? [Kh, Kw] : pair(o.stride, 1), [ph, pw] = pair(o.padding, 0);
-  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: Math.floor((H + 2 * ph - Kh) / sh) + 1, Wo: Math.floor((W + 2 * pw - Kw) / sw) + 1 };
+  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: poolOut(H, Kh, sh, ph, o.ceilMode), Wo: poolOut(W, Kw, sw, pw, o.ceilMode) };
 }

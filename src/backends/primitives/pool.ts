@@ -6,7 +6,10 @@ import { codes, struct } from './declare.js';
 /**
  * x [N, H, W, C] → y [N, Ho, Wo, C]; window (oh, ow) covers input rows
  * oh·sh − padTop + kh, kh < Kh (columns likewise). Positions outside the
- * input are padding: never the max, and zeros for the average.
+ * input are padding: never the max, and zeros for the average. The padded
+ * input spans rows −padTop … H + padTop − 1; in ceil mode (Ho, Wo rounded
+ * up) the last windows may run past it, but each starts inside the input
+ * or the top (left) padding.
  */
 export interface PoolGeometry {
   N: number; H: number; W: number; C: number;
@@ -17,7 +20,11 @@ export interface PoolGeometry {
 }
 
 export interface AvgPoolParams extends PoolGeometry {
-  /** Divide by Kh·Kw (PyTorch's default, count_include_pad = True) instead of the count of real inputs. */
+  /**
+   * Divide by the window's extent within the padded input (Kh·Kw, less what
+   * a ceil-mode window has beyond it: PyTorch's count_include_pad = True)
+   * instead of its count of real inputs.
+   */
   countIncludePad: boolean;
 }
 
