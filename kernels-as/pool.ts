@@ -36,19 +36,21 @@ function maxForward(desc: usize, part: i32): void {
   const N = u(desc, PoolJob.N), H = u(desc, PoolJob.H), W = u(desc, PoolJob.W), C = u(desc, PoolJob.C);
   const Ho = u(desc, PoolJob.Ho), Wo = u(desc, PoolJob.Wo), Kh = u(desc, PoolJob.Kh), Kw = u(desc, PoolJob.Kw);
   const sh = u(desc, PoolJob.sh), sw = u(desc, PoolJob.sw), pt = u(desc, PoolJob.padTop), pl = u(desc, PoolJob.padLeft);
+  const dh = u(desc, PoolJob.dh), dw = u(desc, PoolJob.dw);
   const M = N * Ho * Wo, parts = u(desc, PoolJob.parts);
   const m0 = partStart(M, parts, part, 1), m1 = partStart(M, parts, part + 1, 1);
-  const row = <usize>C << 2;
+  const row = <usize>C << 2, tapStep = row * <usize>dw;
   for (let m = m0; m < m1; m++) {
     const n = m / (Ho * Wo), rem = m % (Ho * Wo), oh = rem / Wo, ow = rem % Wo;
     const ih0 = oh * sh - pt, iw0 = ow * sw - pl;
-    const khA = max(0, -ih0), khB = min(Kh, H - ih0), kwA = max(0, -iw0), kwB = min(Kw, W - iw0);
+    // The taps inside the input (every window starts before row H and column W).
+    const khA = firstTap(ih0, dh), khB = min(Kh, (H - ih0 + dh - 1) / dh), kwA = firstTap(iw0, dw), kwB = min(Kw, (W - iw0 + dw - 1) / dw);
     for (let c = 0; c < C; c += 4) {
       const cb = <usize>c << 2, r = min(4, C - c);
       let best = f32x4.splat(-Infinity), at = f32x4.splat(-1);
       for (let kh = khA; kh < khB; kh++) {
-        let p = x + (<usize>(n * H + ih0 + kh) * W + iw0 + kwA) * row + cb;
-        for (let kw = kwA; kw < kwB; kw++, p += row) {
+        let p = x + (<usize>(n * H + ih0 + kh * dh) * W + iw0 + kwA * dw) * row + cb;
+        for (let kw = kwA; kw < kwB; kw++, p += tapStep) {
           const v = load4(p, r, 0);
           // v > best, or v is NaN and best is not: the first maximum, the first NaN.
           const take = v128.or(f32x4.gt(v, best), v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
@@ -62,7 +64,11 @@ function maxForward(desc: usize, part: i32): void {
   }
 }
 
-/** Output rows (or columns) whose window holds input row i: [lo, hi). */
+/** The first tap kh with start + kh·d >= 0. */
+// @ts-ignore: decorator
+@inline function firstTap(start: i32, d: i32): i32 { return start >= 0 ? 0 : (d - 1 - start) / d; }
+
+/** Output rows (or columns) whose window (K taps d apart) may hold input row i: [lo, hi). */
 // @ts-ignore: decorator
 @inline function windowsLo(i: i32, pad: i32, K: i32, s: i32): i32 { const a = i + pad - K + 1; return a <= 0 ? 0 : (a + s - 1) / s; }
 // @ts-ignore: decorator
@@ -73,20 +79,26 @@ function maxBackward(desc: usize, part: i32): void {
   const N = u(desc, PoolJob.N), H = u(desc, PoolJob.H), W = u(desc, PoolJob.W), C = u(desc, PoolJob.C);
   const Ho = u(desc, PoolJob.Ho), Wo = u(desc, PoolJob.Wo), Kh = u(desc, PoolJob.Kh), Kw = u(desc, PoolJob.Kw);
   const sh = u(desc, PoolJob.sh), sw = u(desc, PoolJob.sw), pt = u(desc, PoolJob.padTop), pl = u(desc, PoolJob.padLeft);
+  const dh = u(desc, PoolJob.dh), dw = u(desc, PoolJob.dw);
   const M = N * H * W, parts = u(desc, PoolJob.parts);
   const m0 = partStart(M, parts, part, 1), m1 = partStart(M, parts, part + 1, 1);
   const row = <usize>C << 2;
   for (let m = m0; m < m1; m++) {
     const n = m / (H * W), rem = m % (H * W), ih = rem / W, iw = rem % W;
-    const ohA = windowsLo(ih, pt, Kh, sh), ohB = windowsHi(ih, pt, sh, Ho);
-    const owA = windowsLo(iw, pl, Kw, sw), owB = windowsHi(iw, pl, sw, Wo);
+    const ohA = windowsLo(ih, pt, (Kh - 1) * dh + 1, sh), ohB = windowsHi(ih, pt, sh, Ho);
+    const owA = windowsLo(iw, pl, (Kw - 1) * dw + 1, sw), owB = windowsHi(iw, pl, sw, Wo);
     for (let c = 0; c < C; c += 4) {
       const cb = <usize>c << 2, r = min(4, C - c);
       let acc = f32x4.splat(0);
       for (let oh = ohA; oh < ohB; oh++) {
+        // Dilated windows hold this row only when it falls on one of their taps.
+        const th = ih + pt - oh * sh;
+        if (th % dh != 0) continue;
         for (let ow = owA; ow < owB; ow++) {
+          const tw = iw + pl - ow * sw;
+          if (tw % dw != 0) continue;
           const at = (<usize>(n * Ho + oh) * Wo + ow) * row + cb;
-          const pos = f32x4.splat(<f32>((ih + pt - oh * sh) * Kw + iw + pl - ow * sw));
+          const pos = f32x4.splat(<f32>((th / dh) * Kw + tw / dw));
           acc = f32x4.add(acc, v128.and(load4(dy + at, r, 0), f32x4.eq(load4(idx + at, r, -1), pos)));
         }
       }

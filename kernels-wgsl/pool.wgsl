@@ -1,7 +1,8 @@
 // Max and average pooling over NHWC tensors, forward and backward: one
 // invocation per output element (forward) or input element (backward,
 // gathering over the windows that hold it: no two invocations write one
-// element). PoolDims comes from src/backends/primitives/pool.ts. Max: the
+// element). PoolDims comes from src/backends/primitives/pool.ts. Max (taps
+// dh, dw apart; average pooling runs with 1): the
 // first maximum of a window wins ties, a NaN wins over any number and is
 // never replaced (NaN propagates); IDX receives the winner's window position
 // kh·Kw + kw. Invocations are linearised as (x + y · num_workgroups.x) · WG + local index.
@@ -44,10 +45,10 @@ fn max_pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var best = 0.0;
   var at = -1.0;
   for (var kh = 0u; kh < P.Kh; kh++) {
-    let ih = ih0 + i32(kh);
+    let ih = ih0 + i32(kh * P.dh);
     if (ih < 0 || ih >= i32(P.H)) { continue; }
     for (var kw = 0u; kw < P.Kw; kw++) {
-      let iw = iw0 + i32(kw);
+      let iw = iw0 + i32(kw * P.dw);
       if (iw < 0 || iw >= i32(P.W)) { continue; }
       let v = X[((e.x * P.H + u32(ih)) * P.W + u32(iw)) * P.C + e.w];
       if (at < 0.0 || v > best || (isNan(v) && !isNan(best))) {
@@ -56,12 +57,12 @@ fn max_pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
   }
+  // A dilated window whose taps all fall on padding holds no input: −inf, as PyTorch.
+  if (at < 0.0) { best = negInf(); }
   OUT[i] = best;
   if (HAS_IDX) { IDX[i] = at; }
 }
 
-// By the bits: WGSL lets an implementation assume values are never NaN, so v != v may fold to false.
-fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 
 // Output rows (columns) whose window holds input row i: [lo, hi).
 fn windows(i: u32, pad: u32, K: u32, s: u32, outs: u32) -> vec2<u32> {
@@ -77,13 +78,18 @@ fn max_pool_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
   let i = invocation(wg, nwg, lid);
   if (i >= P.total) { return; }
   let e = split(i, P.H, P.W);
-  let rh = windows(e.y, P.padTop, P.Kh, P.sh, P.Ho);
-  let rw = windows(e.z, P.padLeft, P.Kw, P.sw, P.Wo);
+  // Windows span (K − 1)·d + 1 rows; a dilated one holds this row only on one of its taps.
+  let rh = windows(e.y, P.padTop, (P.Kh - 1u) * P.dh + 1u, P.sh, P.Ho);
+  let rw = windows(e.z, P.padLeft, (P.Kw - 1u) * P.dw + 1u, P.sw, P.Wo);
   var acc = 0.0;
   for (var oh = rh.x; oh < rh.y; oh++) {
+    let th = e.y + P.padTop - oh * P.sh;
+    if (th % P.dh != 0u) { continue; }
     for (var ow = rw.x; ow < rw.y; ow++) {
+      let tw = e.z + P.padLeft - ow * P.sw;
+      if (tw % P.dw != 0u) { continue; }
       let o = ((e.x * P.Ho + oh) * P.Wo + ow) * P.C + e.w;
-      let pos = f32((e.y + P.padTop - oh * P.sh) * P.Kw + e.z + P.padLeft - ow * P.sw);
+      let pos = f32((th / P.dh) * P.Kw + tw / P.dw);
       if (ARG[o] == pos) { acc += DY[o]; }
     }
   }

@@ -15,16 +15,20 @@ export interface MaxPool2dOptions {
   padding?: Pair;
   /** Round the output size up (PyTorch's ceil_mode; see Pool2dOptions). Default false. */
   ceilMode?: boolean;
+  /** Taps this many rows (columns) apart. Default 1. */
+  dilation?: Pair;
 }
 
-export interface AvgPool2dLayerOptions extends MaxPool2dOptions {
+export interface AvgPool2dLayerOptions extends Omit<MaxPool2dOptions, 'dilation'> {
   /** Divide by the whole window, padding included (default true, as PyTorch). */
   countIncludePad?: boolean;
 }
 
-const SPEC: OptionSpec<AvgPool2dLayerOptions> = { stride: pairOf(1), padding: pairOf(0), ceilMode: bool, countIncludePad: bool };
+const COMMON = { stride: pairOf(1), padding: pairOf(0), ceilMode: bool };
+const MAX_SPEC: OptionSpec<MaxPool2dOptions> = { ...COMMON, dilation: pairOf(1) };
+const AVG_SPEC: OptionSpec<AvgPool2dLayerOptions> = { ...COMMON, countIncludePad: bool };
 
-function check(op: string, kernelSize: Pair, opts: AvgPool2dLayerOptions | undefined, spec: OptionSpec<AvgPool2dLayerOptions>) {
+function check<T extends object>(op: string, kernelSize: Pair, opts: T | undefined, spec: OptionSpec<T>): T {
   if (!pairOf(1).test(kernelSize)) fail(op, `argument 'kernelSize' must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(kernelSize)}`);
   return options(op, opts, spec);
 }
@@ -33,18 +37,19 @@ export class MaxPool2d extends Module {
   readonly stride: Pair;
   readonly padding: Pair;
   readonly ceilMode: boolean;
+  readonly dilation: Pair;
 
   constructor(readonly kernelSize: Pair, options_?: MaxPool2dOptions) {
     super();
-    const { countIncludePad: _, ...spec } = SPEC;
-    const o = check('nn.MaxPool2d', kernelSize, options_, spec as OptionSpec<AvgPool2dLayerOptions>);
+    const o = check('nn.MaxPool2d', kernelSize, options_, MAX_SPEC);
     this.stride = o.stride ?? kernelSize;
     this.padding = o.padding ?? 0;
     this.ceilMode = o.ceilMode ?? false;
+    this.dilation = o.dilation ?? 1;
   }
 
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode });
+    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, dilation: this.dilation });
   }
 }
 
@@ -56,7 +61,7 @@ export class AvgPool2d extends Module {
 
   constructor(readonly kernelSize: Pair, options_?: AvgPool2dLayerOptions) {
     super();
-    const o = check('nn.AvgPool2d', kernelSize, options_, SPEC);
+    const o = check('nn.AvgPool2d', kernelSize, options_, AVG_SPEC);
     this.stride = o.stride ?? kernelSize;
     this.padding = o.padding ?? 0;
     this.ceilMode = o.ceilMode ?? false;

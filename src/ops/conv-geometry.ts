@@ -85,18 +85,22 @@ export interface Pool2dGeometryOptions {
    * inside the input or the top (left) padding. Default false.
    */
   ceilMode?: boolean;
+  /** Max pooling only: taps this many rows (columns) apart, as PyTorch's MaxPool2d dilation. Default 1. */
+  dilation?: Pair;
 }
 
 /** PyTorch's pooling geometry: symmetric padding of at most half the window, stride = kernel size by default, floor or ceil mode. */
 export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometryOptions): PoolGeometry {
   checkX(op, x);
-  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode? } or a kernel size, got ${JSON.stringify(o)}`);
+  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode?, dilation? } or a kernel size, got ${JSON.stringify(o)}`);
   if (o.kernelSize === undefined) fail(op, `option 'kernelSize' is required`);
   const [Kh, Kw] = pair(op, 'kernelSize', o.kernelSize, 1, 1);
   const [sh, sw] = o.stride === undefined || o.stride === null ? [Kh, Kw] : pair(op, 'stride', o.stride, 1, 1);
   const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
   const ceil = o.ceilMode ?? false;
   if (typeof ceil !== 'boolean') fail(op, `option 'ceilMode' must be a boolean (true or false), got ${JSON.stringify(o.ceilMode)}`);
+  // PyTorch's bound: half the kernel, not of its dilated span.
   if (2 * ph > Kh || 2 * pw > Kw) {
     fail(op, `padding [${ph}, ${pw}] must be at most half the kernel size [${Kh}, ${Kw}] (as in PyTorch: a window of padding alone has no value)`);
   }
@@ -107,11 +111,11 @@ export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometry
     let out = Math.ceil((n + 2 * p - K) / s) + 1;
     if ((out - 1) * s >= n + p) out--;
     if (!(out >= 1)) {
-      fail(op, `output ${what} would be ${out} (needs at least 1, ceilMode): the kernel ${what} ${K} with stride ${s} does not fit the padded input ${what} `
+      fail(op, `output ${what} would be ${out} (needs at least 1, ceilMode): the ${dh !== 1 || dw !== 1 ? 'dilated ' : ''}kernel ${what} ${K} with stride ${s} does not fit the padded input ${what} `
         + `${n} + ${p} + ${p} = ${n + 2 * p} of x ${fmtShape(x)}`);
     }
     return out;
   };
-  const Ho = size('height', H, ph, Kh, sh), Wo = size('width', W, pw, Kw, sw);
-  return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw };
+  const Ho = size('height', H, ph, (Kh - 1) * dh + 1, sh), Wo = size('width', W, pw, (Kw - 1) * dw + 1, sw);
+  return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, ...(dh !== 1 || dw !== 1 ? { dh, dw } : {}) };
 }

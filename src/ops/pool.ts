@@ -15,10 +15,10 @@ import { unaryRaw } from './elementwise.js';
 import { expandRaw } from './shape.js';
 import { arg } from './util.js';
 
-/** `kernelSize` (a number or [h, w]), `stride` (default: the kernel size), `padding` (symmetric, at most half the kernel), `ceilMode`. */
+/** `kernelSize` (a number or [h, w]), `stride` (default: the kernel size), `padding` (symmetric, at most half the kernel), `ceilMode`, `dilation` (max only). */
 export type Pool2dOptions = Pool2dGeometryOptions;
 
-export interface AvgPool2dOptions extends Pool2dOptions {
+export interface AvgPool2dOptions extends Omit<Pool2dOptions, 'dilation'> {
   /**
    * Divide each window by its size, padding included (default true, as
    * PyTorch), or by its count of real inputs. In ceil mode a last window that
@@ -28,11 +28,12 @@ export interface AvgPool2dOptions extends Pool2dOptions {
 }
 
 // Names only: poolGeometry checks the values (and names the option). An unknown
-// name (PyTorch's dilation or divisor_override, a typo) is refused, never ignored.
-const POOL: OptionSpec<Pool2dOptions> = { kernelSize: anything, stride: anything, padding: anything, ceilMode: anything };
-const AVG: OptionSpec<AvgPool2dOptions> = { ...POOL, countIncludePad: bool };
+// name (PyTorch's divisor_override, dilation for an average, a typo) is refused, never ignored.
+const COMMON = { kernelSize: anything, stride: anything, padding: anything, ceilMode: anything };
+const MAX: OptionSpec<Pool2dOptions> = { ...COMMON, dilation: anything };
+const AVG: OptionSpec<AvgPool2dOptions> = { ...COMMON, countIncludePad: bool };
 
-function options<T extends Pool2dOptions>(op: string, o: Pair | T, spec: OptionSpec<T>): T {
+function options<T extends Pool2dOptions | AvgPool2dOptions>(op: string, o: Pair | T, spec: OptionSpec<T>): T {
   if (typeof o === 'number' || Array.isArray(o)) return { kernelSize: o } as T;
   if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode? } or a kernel size, got ${JSON.stringify(o)}`);
   return checkOptions(op, o as T, spec);
@@ -43,7 +44,7 @@ const outShape = (g: PoolGeometry) => [g.N, g.Ho, g.Wo, g.C];
 /** Max over each window of x [N, H, W, C] → [N, Ho, Wo, C]; `opts` may be just the kernel size. */
 export function maxPool2d(x: Tensor, opts: Pair | Pool2dOptions): Tensor {
   arg('maxPool2d', 'x', x);
-  const g = poolGeometry('maxPool2d', x.shape, options('maxPool2d', opts, POOL));
+  const g = poolGeometry('maxPool2d', x.shape, options('maxPool2d', opts, MAX));
   const be = x.backend;
   const grad = isGradEnabled() && x.requiresGrad;
   return scope(() => {

@@ -45,16 +45,22 @@ export const describeGeom = (g: ConvGeom) =>
   `x[${g.N},${g.H},${g.W},${g.C}] w[${g.Kh},${g.Kw},${g.C / g.groups},${g.O}] → [${g.Ho},${g.Wo}] s${g.sh},${g.sw} d${g.dh},${g.dw} pad ${g.padTop},${g.padLeft} g${g.groups}`;
 
 /** One pooling geometry (padding at most half the window, as PyTorch requires). */
-export function randomPoolGeom(r: Rng, small = false): PoolGeom {
+export function randomPoolGeom(r: Rng, small = false, dilated = false): PoolGeom {
   const N = r.int(1, 2), C = r.pick(CHANNELS);
   const Kh = r.int(1, 4), Kw = r.int(1, 4);
   const sh = r.pick([1, 2, Kh, 3]), sw = r.pick([1, 2, Kw, 3]);
   const ph = r.int(0, Kh >> 1), pw = r.int(0, Kw >> 1);
-  const H = Math.max(Kh - 2 * ph, r.pick(SIZES.filter((s) => !small || s <= 9))), W = Math.max(Kw - 2 * pw, r.pick(SIZES.filter((s) => !small || s <= 9)));
+  // Max pooling: dilation in half the cases (windows up to 10 wide).
+  const [dh, dw] = dilated && r.int(0, 1) === 1 ? [r.int(1, 3), r.int(1, 3)] : [1, 1];
+  const eh = (Kh - 1) * dh + 1, ew = (Kw - 1) * dw + 1;
+  const H = Math.max(eh - 2 * ph, r.pick(SIZES.filter((s) => !small || s <= 9))), W = Math.max(ew - 2 * pw, r.pick(SIZES.filter((s) => !small || s <= 9)));
   // A third in ceil mode: the last windows may run past the bottom (right) padding.
   const ceil = r.int(0, 2) === 0;
-  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: poolOut(H, Kh, sh, ph, ceil), Wo: poolOut(W, Kw, sw, pw, ceil) };
+  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, ...(dilated ? { dh, dw } : {}), Ho: poolOut(H, eh, sh, ph, ceil), Wo: poolOut(W, ew, sw, pw, ceil) };
 }
 
-export const describePool = (g: PoolGeom) =>
-  `x[${g.N},${g.H},${g.W},${g.C}] k${g.Kh}x${g.Kw} s${g.sh},${g.sw} pad ${g.padTop},${g.padLeft} → [${g.Ho},${g.Wo}]${g.Ho !== poolOut(g.H, g.Kh, g.sh, g.padTop) || g.Wo !== poolOut(g.W, g.Kw, g.sw, g.padLeft) ? ' ceil' : ''}`;
+export const describePool = (g: PoolGeom) => {
+  const dh = g.dh ?? 1, dw = g.dw ?? 1, eh = (g.Kh - 1) * dh + 1, ew = (g.Kw - 1) * dw + 1;
+  return `x[${g.N},${g.H},${g.W},${g.C}] k${g.Kh}x${g.Kw} s${g.sh},${g.sw} pad ${g.padTop},${g.padLeft}${dh !== 1 || dw !== 1 ? ` dil ${dh},${dw}` : ''} → [${g.Ho},${g.Wo}]`
+    + `${g.Ho !== poolOut(g.H, eh, g.sh, g.padTop) || g.Wo !== poolOut(g.W, ew, g.sw, g.padLeft) ? ' ceil' : ''}`;
+};

@@ -38,7 +38,7 @@ const mlp = (name: string, sizes: number[], activation: lp.Activation, outputAct
 });
 // A CNN as PyTorch builds it (torch_roundtrip.py's CNN): lepton's NHWC input, permuted to NCHW for PyTorch's layers.
 type Layer = { type: 'conv'; cin: number; cout: number; k: number; stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean; act?: lp.Activation }
-  | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } | { type: 'bn'; c: number } | { type: 'flatten' }
+  | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number; ceilMode?: boolean; dilation?: number; countIncludePad?: boolean } | { type: 'bn'; c: number } | { type: 'flatten' }
   | { type: 'linear'; in: number; out: number; act?: lp.Activation };
 const cnn = (name: string, input: number[], layers: Layer[], classes: number): Case => ({
   name, spec: { kind: 'cnn', layers, seed: 11 }, input, classes,
@@ -46,7 +46,7 @@ const cnn = (name: string, input: number[], layers: Layer[], classes: number): C
     const s = seed + i;
     switch (l.type) {
       case 'conv': return new nn.Conv2d(l.cin, l.cout, l.k, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, bias: l.bias, activation: l.act, seed: s, device });
-      case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode });
+      case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, dilation: l.dilation });
       case 'avgpool': return new nn.AvgPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, countIncludePad: l.countIncludePad });
       case 'bn': return new nn.BatchNorm2d(l.c, { device });
       case 'flatten': return new nn.Flatten();
@@ -71,6 +71,11 @@ const CASES: Case[] = [
     { type: 'conv', cin: 2, cout: 3, k: 3, act: 'relu' }, { type: 'avgpool', k: 3, stride: 2, padding: 1, ceilMode: true },
     { type: 'maxpool', k: 2, ceilMode: true }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 3, out: 4 },
   ], 4),
+  // 11×11 → maxpool 3×3 dilation 2 stride 1 pad 1 → 9×9 → maxpool 2 dilation 3 → 3×3.
+  cnn('CNN dilated max pooling: conv tanh → maxpool 3×3 dilation 2 pad 1 → maxpool 2×2 dilation 3 → flatten → linear', [2, 11, 11, 1], [
+    { type: 'conv', cin: 1, cout: 2, k: 1, act: 'tanh' }, { type: 'maxpool', k: 3, stride: 1, padding: 1, dilation: 2 },
+    { type: 'maxpool', k: 2, dilation: 3 }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 2, out: 3 },
+  ], 3),
 ];
 
 if (havePython(['torch', 'numpy'], 'the PyTorch round trip (test/interop/torch.test.ts)')) {

@@ -97,7 +97,8 @@ class CNN(torch.nn.Module):
                 m = torch.nn.Conv2d(l['cin'], l['cout'], l['k'], stride=l.get('stride', 1), padding=pad,
                                     dilation=l.get('dilation', 1), groups=l.get('groups', 1), bias=l.get('bias', True))
             elif t == 'maxpool':
-                m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), ceil_mode=l.get('ceilMode', False))
+                m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), dilation=l.get('dilation', 1),
+                                       ceil_mode=l.get('ceilMode', False))
             elif t == 'avgpool':
                 m = torch.nn.AvgPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), ceil_mode=l.get('ceilMode', False),
                                        count_include_pad=l.get('countIncludePad', True))

@@ -91,6 +91,12 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.Sequential(
       new nn.Conv2d(3, 4, 1, { seed, device }), new nn.MaxPool2d(2, { padding: 1, ceilMode: true }),
       new nn.AvgPool2d(2, { padding: 1, ceilMode: true }), new nn.Flatten(), new nn.Linear(2 * 3 * 4, 2, { seed, device })) },
+  // 11×10 → maxpool 3×3 dilation [2, 3] stride 1 pad 1 → 9×6 → maxpool 2 dilation 2 ceil → 4×3 (the last column of windows hangs past the input).
+  { name: 'CNN: dilated MaxPool2d (and in ceil mode)', inputShape: [2, 11, 10, 2],
+    nodes: ['Transpose', 'Conv', 'MaxPool', 'MaxPool', 'Transpose', 'Flatten', 'Gemm'],
+    build: (device, seed) => new nn.Sequential(
+      new nn.Conv2d(2, 3, 1, { seed, device }), new nn.MaxPool2d(3, { stride: 1, padding: 1, dilation: [2, 3] }),
+      new nn.MaxPool2d(2, { dilation: 2, ceilMode: true }), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 2, { seed, device })) },
   { name: 'Conv2d alone (depthwise, bias-free): NHWC output', inputShape: [1, 6, 7, 3], nodes: ['Transpose', 'Conv', 'Transpose'],
     build: (device, seed) => new nn.Conv2d(3, 6, 3, { groups: 3, bias: false, padding: 'same', seed, device }) },
   { name: 'LayerNorm [3, 4] with weight and bias', inputShape: [2, 3, 4], nodes: ['LayerNormalization'],

@@ -11,12 +11,12 @@ const r = testRng('pool');
 const TOL = 2e-6;
 const CASES = 54;
 
-const geoms = () => Array.from({ length: CASES }, () => randomPoolGeom(r, true));
+const geoms = (dilated = false) => Array.from({ length: CASES }, () => randomPoolGeom(r, true, dilated));
 const nx = (g: PoolGeom) => g.N * g.H * g.W * g.C, ny = (g: PoolGeom) => g.N * g.Ho * g.Wo * g.C;
 
-test('maxPool2d forward: window maxima and argmax (first max, NaN propagates) on 54 geometries', async () => {
+test('maxPool2d forward: window maxima and argmax (first max, NaN propagates) on 54 geometries (half dilated)', async () => {
   let i = 0;
-  for (const g of geoms()) {
+  for (const g of geoms(true)) {
     const x = r.array(nx(g), -2, 2);
     // Ties: values on a coarse grid; NaN: a few, in every third case.
     if (i % 2 === 1) for (let k = 0; k < x.length; k++) x[k] = Math.round(x[k] * 2) / 2;
@@ -38,8 +38,8 @@ test('maxPool2d forward: window maxima and argmax (first max, NaN propagates) on
   }
 });
 
-test('maxPool2d backward: each gradient to its window argmax on 54 geometries', async () => {
-  for (const g of geoms()) {
+test('maxPool2d backward: each gradient to its window argmax on 54 geometries (half dilated)', async () => {
+  for (const g of geoms(true)) {
     const x = r.array(nx(g), -2, 2), dy = r.array(ny(g));
     const { pos } = ref.maxPool(x, g);
     const expect = ref.maxPoolBackward(x, dy, g);

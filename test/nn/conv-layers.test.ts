@@ -69,6 +69,14 @@ test('nn.MaxPool2d, nn.AvgPool2d (stride defaults to the kernel, ceil mode), nn.
         }, r, 'nn.AvgPool2d');
       }
     }
+    {
+      const xs = [2, 8, 7, 2], o = { stride: 2, padding: 1, dilation: [2, 3] as [number, number], ceilMode: true };
+      const x = rnd(r, xs), geo = C.poolGeom(xs, { kernelSize: 3, ...o });
+      await checkLayer({
+        name: `MaxPool2d(3, ${JSON.stringify(o)}) x${JSON.stringify(xs)}`, device, module: new nn.MaxPool2d(3, o), state: {}, x,
+        ref: { data: C.maxPool(x.data, geo).y, shape: [geo.N, geo.Ho, geo.Wo, geo.C] }, vjp: (g) => ({ x: { data: C.maxPoolBackward(x.data, g.data, geo), shape: xs } }),
+      }, r, 'nn.MaxPool2d');
+    }
     const x = rnd(r, [2, 3, 4, 5]);
     for (const [s, e, shape] of [[1, -1, [2, 60]], [0, 1, [6, 4, 5]], [2, 3, [2, 3, 20]]] as const) {
       await checkLayer({

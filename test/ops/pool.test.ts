@@ -49,6 +49,23 @@ test('maxPool2d and avgPool2d (both count_include_pad): forward, gradient, finit
   }
 });
 
+test('maxPool2d with dilation (and ceil mode): forward, gradient, finite differences', async () => {
+  const cases: [number[], Pool2dOptions][] = [
+    [[1, 7, 8, 2], { kernelSize: 2, stride: 1, dilation: 2 }],
+    [[2, 9, 6, 3], { kernelSize: 3, stride: [2, 1], padding: 1, dilation: [3, 2] }],
+    [[1, 7, 7, 2], { kernelSize: 2, padding: 1, dilation: 3, ceilMode: true }],
+  ];
+  for (const [xs, o] of cases) {
+    const g = C.poolGeom(xs, o), ys = [g.N, g.Ho, g.Wo, g.C];
+    await checkOp({
+      name: `maxPool2d x${JSON.stringify(xs)} ${JSON.stringify(o)}`, inputs: [rnd(r, xs, -2, 2)],
+      lib: ([x]) => maxPool2d(x, o),
+      ref: ([x]) => nd(C.maxPool(x.data, g).y, ys),
+      vjp: ([x], gy) => [nd(C.maxPoolBackward(x.data, gy.data, g), xs)],
+    }, r, 'maxPool2d');
+  }
+});
+
 test('globalAvgPool2d: [N, C] (or keepDims), gradient, finite differences', async () => {
   for (const [xs, keepDims] of [[[2, 3, 4, 5], false], [[1, 7, 1, 3], true], [[3, 1, 1, 2], false]] as [number[], boolean][]) {
     const [N, H, W, Cn] = xs;
@@ -91,6 +108,13 @@ test('PyTorch semantics: max ties send the gradient to the first maximum, NaN pr
     assert.equal([...await avgPool2d(ones4, ceil).data()].map((v) => +v.toFixed(4)), [0.4444, 0.6667, 0.3333, 0.6667, 1, 0.5, 0.3333, 0.5, 0.25]);
     assert.equal([...await avgPool2d(ones4, { ...ceil, countIncludePad: false }).data()], new Array(9).fill(1));
     assert.equal(maxPool2d(ones4, ceil).shape, [1, 3, 3, 1]);
+    // Dilation 10 with padding 1 on a 9×9 image: the one window's two taps per side fall on the padding
+    // (rows −1 and 9), so it holds no input: PyTorch gives −inf; the gradient reaches no input.
+    const x9 = tensor(Array.from({ length: 81 }, (_, i) => i), [1, 9, 9, 1], { device, requiresGrad: true });
+    const y9 = maxPool2d(x9, { kernelSize: 2, stride: 1, padding: 1, dilation: 10 });
+    assert.equal([...await y9.data()], [-Infinity]);
+    y9.backward(tensor([1], [1, 1, 1, 1], { device }));
+    assert.equal([...await x9.grad!.data()], new Array(81).fill(0));
     // A 1×1 image under a 2×2 window: floor mode has no window, ceil mode one (PyTorch gives 1 for both).
     const one = tensor([1], [1, 1, 1, 1], { device });
     assert.equal([...await maxPool2d(one, { kernelSize: 2, ceilMode: true }).data(), ...await avgPool2d(one, { kernelSize: 2, ceilMode: true }).data()], [1, 1]);
@@ -107,7 +131,9 @@ test('pooling errors name the op and the dimension, before any kernel runs', () 
     [() => globalAvgPool2d(zeros([2, 3])), /globalAvgPool2d: argument 'x' must be 4-D/],
     [() => globalAvgPool2d(zeros([2, 0, 3, 1])), /globalAvgPool2d: needs a non-empty image/],
     // Options lepton does not have are refused, never ignored; PyTorch's spellings get the name to use.
-    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, dilation: 2 } as Pool2dOptions), /maxPool2d: unknown option 'dilation'; the options are: kernelSize, stride, padding, ceilMode/],
+    [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, dilation: 2 } as Pool2dOptions), /avgPool2d: unknown option 'dilation'; the options are: kernelSize, stride, padding, ceilMode, countIncludePad/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, dilation: 0 }), /maxPool2d: option 'dilation' must be a positive integer/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, dilation: 4 }), /maxPool2d: output height would be 0 .*effective kernel height 5 is larger than the padded input height 4/],
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceil_mode: true } as Pool2dOptions), /avgPool2d: unknown option 'ceil_mode' \(did you mean 'ceilMode'\?\)/],
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, divisorOverride: 3 } as Pool2dOptions), /avgPool2d: unknown option 'divisorOverride'/],
     [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceilMode: 1 as unknown as boolean }), /maxPool2d: option 'ceilMode' must be a boolean/],

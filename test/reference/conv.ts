@@ -85,6 +85,8 @@ export function biasGrad(dy: ArrayLike<number>, O: number, abs = false): Float64
 export interface PoolGeom {
   N: number; H: number; W: number; C: number; Ho: number; Wo: number;
   Kh: number; Kw: number; sh: number; sw: number; padTop: number; padLeft: number;
+  /** Max pooling's dilation (default 1). */
+  dh?: number; dw?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ function windows(g: PoolGeom, f: (yi: number, xs: number[], pos: number[], padde
     const h0 = oh * g.sh - g.padTop, w0 = ow * g.sw - g.padLeft;
     const padded = (Math.min(h0 + g.Kh, g.H + g.padTop) - h0) * (Math.min(w0 + g.Kw, g.W + g.padLeft) - w0);
     for (let kh = 0; kh < g.Kh; kh++) for (let kw = 0; kw < g.Kw; kw++) {
-      const ih = oh * g.sh - g.padTop + kh, iw = ow * g.sw - g.padLeft + kw;
+      const ih = oh * g.sh - g.padTop + kh * (g.dh ?? 1), iw = ow * g.sw - g.padLeft + kw * (g.dw ?? 1);
       if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
       xs.push(((n * g.H + ih) * g.W + iw) * g.C + c);
       pos.push(kh * g.Kw + kw);
@@ -194,7 +196,7 @@ export function conv2dVjp(x: Nd, w: Nd, b: Nd | null, o: ConvOpts, act: string, 
   return out;
 }
 
-export interface PoolOpts { kernelSize: Dims; stride?: Dims; padding?: Dims; ceilMode?: boolean; countIncludePad?: boolean }
+export interface PoolOpts { kernelSize: Dims; stride?: Dims; padding?: Dims; ceilMode?: boolean; dilation?: Dims; countIncludePad?: boolean }
 
 /**
  * PyTorch's pooling_output_shape: ⌊(n + 2p − K + (ceil ? s − 1 : 0)) / s⌋ + 1,
@@ -209,5 +211,7 @@ export function poolOut(n: number, K: number, s: number, p: number, ceil = false
 export function poolGeom(xs: number[], o: PoolOpts): PoolGeom {
   const [N, H, W, C] = xs;
   const [Kh, Kw] = pair(o.kernelSize, 1), [sh, sw] = o.stride === undefined ? [Kh, Kw] : pair(o.stride, 1), [ph, pw] = pair(o.padding, 0);
-  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, Ho: poolOut(H, Kh, sh, ph, o.ceilMode), Wo: poolOut(W, Kw, sw, pw, o.ceilMode) };
+  const [dh, dw] = pair(o.dilation, 1);
+  return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, dh, dw,
+    Ho: poolOut(H, (Kh - 1) * dh + 1, sh, ph, o.ceilMode), Wo: poolOut(W, (Kw - 1) * dw + 1, sw, pw, o.ceilMode) };
 }

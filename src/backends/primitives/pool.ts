@@ -17,6 +17,8 @@ export interface PoolGeometry {
   Kh: number; Kw: number;
   sh: number; sw: number;
   padTop: number; padLeft: number;
+  /** Max pooling's dilation: window tap kh reads row oh·sh − padTop + kh·dh (default 1; average pooling has none). */
+  dh?: number; dw?: number;
 }
 
 export interface AvgPoolParams extends PoolGeometry {
@@ -41,9 +43,10 @@ export interface PoolKernels<H> {
   avgPool2dBackward(dy: H, dx: H, p: AvgPoolParams): void;
 }
 
-export function poolSizes(p: PoolGeometry, who: string): { x: number; y: number } {
-  const v = [p.N, p.H, p.W, p.C, p.Ho, p.Wo, p.Kh, p.Kw, p.sh, p.sw, p.padTop, p.padLeft];
-  if (!v.every((d) => Number.isInteger(d) && d >= 0) || p.Kh < 1 || p.Kw < 1 || p.sh < 1 || p.sw < 1) {
+export function poolSizes(p: PoolGeometry, who: string, avg = false): { x: number; y: number } {
+  if (avg && ((p.dh ?? 1) !== 1 || (p.dw ?? 1) !== 1)) throw new Error(`${who}: average pooling has no dilation, got ${JSON.stringify(p)}`);
+  const v = [p.N, p.H, p.W, p.C, p.Ho, p.Wo, p.Kh, p.Kw, p.sh, p.sw, p.padTop, p.padLeft, p.dh ?? 1, p.dw ?? 1];
+  if (!v.every((d) => Number.isInteger(d) && d >= 0) || p.Kh < 1 || p.Kw < 1 || p.sh < 1 || p.sw < 1 || (p.dh ?? 1) < 1 || (p.dw ?? 1) < 1) {
     throw new Error(`${who}: invalid pooling geometry ${JSON.stringify(p)}`);
   }
   return { x: p.N * p.H * p.W * p.C, y: p.N * p.Ho * p.Wo * p.C };
@@ -54,13 +57,13 @@ export const POOL = codes('POOL', { max: 0, maxBackward: 1, avg: 2, avgBackward:
 /** WASM job descriptor: parts split the output pixels (forward) or input pixels (backward). */
 export const PoolJob = struct('PoolJob', {
   mode: 'u32', x: 'u32', out: 'u32', idx: 'u32', N: 'u32', H: 'u32', W: 'u32', C: 'u32', Ho: 'u32', Wo: 'u32',
-  Kh: 'u32', Kw: 'u32', sh: 'u32', sw: 'u32', padTop: 'u32', padLeft: 'u32', includePad: 'u32', parts: 'u32',
+  Kh: 'u32', Kw: 'u32', sh: 'u32', sw: 'u32', padTop: 'u32', padLeft: 'u32', includePad: 'u32', parts: 'u32', dh: 'u32', dw: 'u32',
 }, 'wasm');
 
 /** WebGPU uniform; `total` is the number of invocations' elements. */
 export const PoolDims = struct('PoolDims', {
   N: 'u32', H: 'u32', W: 'u32', C: 'u32', Ho: 'u32', Wo: 'u32', Kh: 'u32', Kw: 'u32',
-  sh: 'u32', sw: 'u32', padTop: 'u32', padLeft: 'u32', includePad: 'u32', total: 'u32',
+  sh: 'u32', sw: 'u32', padTop: 'u32', padLeft: 'u32', includePad: 'u32', total: 'u32', dh: 'u32', dw: 'u32',
 }, 'wgsl');
 
 export const DECLS = [POOL, PoolJob, PoolDims];

@@ -55,7 +55,7 @@ export const SOURCES = {
   optim: optimDecls + doubleFloat + optim,
   // The depthwise forward shares conv.wgsl's bindings and helpers.
   conv: withActivations(convDecls, conv, convDepthwise),
-  pool: poolDecls + pool,
+  pool: poolDecls + ieee + pool,
   softmax: withActivations(softmaxDecls, softmax),
   reduce: reduceDecls + ieee + reduce,
   strided: limitsDecls + stridedDecls + strided,

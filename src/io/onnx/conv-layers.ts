@@ -51,18 +51,21 @@ export function registerImageLayers(): void {
   const pool = (op: 'MaxPool' | 'AveragePool', l: MaxPool2d | AvgPool2d, x0: OnnxValue, g: OnnxGraph, path: string): OnnxValue => {
     const x = g.nchw(x0, path);
     const [h, w] = spatial(x, path, op);
-    const geo = poolGeometry(OP, nhwcOf(x, h, w), { kernelSize: l.kernelSize, stride: l.stride, padding: l.padding, ceilMode: l.ceilMode });
+    const dilation = l instanceof MaxPool2d ? l.dilation : 1;
+    const geo = poolGeometry(OP, nhwcOf(x, h, w), { kernelSize: l.kernelSize, stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, dilation });
     const [ph, pw] = both(l.padding);
     const attrs: Record<string, number | number[]> = { kernel_shape: [geo.Kh, geo.Kw], strides: [geo.sh, geo.sw], pads: [ph, pw, ph, pw] };
+    const dh = geo.dh ?? 1, dw = geo.dw ?? 1, eh = (geo.Kh - 1) * dh + 1, ew = (geo.Kw - 1) * dw + 1;
+    if (dh !== 1 || dw !== 1) attrs.dilations = [dh, dw];
     if (l.ceilMode) {
       // ONNX's ceil mode (opset 17) keeps a last window that would start in the bottom (right)
       // padding, where PyTorch (and lepton) drop it. Where the sizes differ, the same windows are
       // written in floor mode with the end padding trimmed to what the last window reaches; no
       // kept window then hangs past the padding, so maxima and averages are the same.
       const ceilOut = (n: number, K: number, st: number, p: number) => Math.ceil((n + 2 * p - K) / st) + 1;
-      if (ceilOut(h, geo.Kh, geo.sh, ph) === geo.Ho && ceilOut(w, geo.Kw, geo.sw, pw) === geo.Wo) attrs.ceil_mode = 1;
+      if (ceilOut(h, eh, geo.sh, ph) === geo.Ho && ceilOut(w, ew, geo.sw, pw) === geo.Wo) attrs.ceil_mode = 1;
       else {
-        const end = [Math.max(0, (geo.Ho - 1) * geo.sh + geo.Kh - h - ph), Math.max(0, (geo.Wo - 1) * geo.sw + geo.Kw - w - pw)];
+        const end = [Math.max(0, (geo.Ho - 1) * geo.sh + eh - h - ph), Math.max(0, (geo.Wo - 1) * geo.sw + ew - w - pw)];
         if (l instanceof AvgPool2d && l.countIncludePad && (end[0] > ph || end[1] > pw)) {
           fail(OP, `${where(path, 'AvgPool2d')} (ceil mode, padding counted) has windows past the padding on one side and a dropped last window on `
             + `the other for a ${h}×${w} input; ONNX's AveragePool cannot express both (use countIncludePad false, or an input size where the modes agree)`);

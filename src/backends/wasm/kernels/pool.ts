@@ -10,7 +10,7 @@ function run(rt: WasmRuntime, mode: number, x: WasmHandle, out: WasmHandle, idx:
   const parts = rt.partsFor(p.N * p.Ho * p.Wo * p.C * p.Kh * p.Kw * COST, pixels);
   rt.job('pool', PoolJob, {
     mode, x: x.ptr, out: out.ptr, idx: idx ? idx.ptr : 0, N: p.N, H: p.H, W: p.W, C: p.C, Ho: p.Ho, Wo: p.Wo,
-    Kh: p.Kh, Kw: p.Kw, sh: p.sh, sw: p.sw, padTop: p.padTop, padLeft: p.padLeft, includePad: +includePad, parts,
+    Kh: p.Kh, Kw: p.Kw, sh: p.sh, sw: p.sw, padTop: p.padTop, padLeft: p.padLeft, includePad: +includePad, parts, dh: p.dh ?? 1, dw: p.dw ?? 1,
   }, parts);
 }
 
@@ -33,7 +33,7 @@ export function maxPool2dBackward(rt: WasmRuntime, dy: WasmHandle, argmax: WasmH
 }
 
 export function avgPool2d(rt: WasmRuntime, x: WasmHandle, out: WasmHandle, p: AvgPoolParams): void {
-  const s = poolSizes(p, WHO);
+  const s = poolSizes(p, WHO, true);
   rt.check(out, s.y, 'avgPool2d out');
   if (s.y === 0) return;
   rt.check(x, s.x, 'avgPool2d x');
@@ -41,7 +41,7 @@ export function avgPool2d(rt: WasmRuntime, x: WasmHandle, out: WasmHandle, p: Av
 }
 
 export function avgPool2dBackward(rt: WasmRuntime, dy: WasmHandle, dx: WasmHandle, p: AvgPoolParams): void {
-  const s = poolSizes(p, WHO);
+  const s = poolSizes(p, WHO, true);
   rt.check(dx, s.x, 'avgPool2d backward dx');
   if (s.x === 0) return;
   rt.check(dy, s.y, 'avgPool2d backward dy');

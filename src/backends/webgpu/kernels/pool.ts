@@ -4,7 +4,7 @@ import { params, WG, WHO, type GpuHandle, type GpuRuntime } from '../runtime.js'
 
 const dims = (p: PoolGeometry, includePad: boolean, total: number) => params(PoolDims, {
   N: p.N, H: p.H, W: p.W, C: p.C, Ho: p.Ho, Wo: p.Wo, Kh: p.Kh, Kw: p.Kw, sh: p.sh, sw: p.sw,
-  padTop: p.padTop, padLeft: p.padLeft, includePad: +includePad, total,
+  padTop: p.padTop, padLeft: p.padLeft, includePad: +includePad, total, dh: p.dh ?? 1, dw: p.dw ?? 1,
 });
 
 export function maxPool2d(rt: GpuRuntime, x: GpuHandle, out: GpuHandle, argmax: GpuHandle | null, p: PoolGeometry): void {
@@ -32,7 +32,7 @@ export function maxPool2dBackward(rt: GpuRuntime, dy: GpuHandle, argmax: GpuHand
 }
 
 export function avgPool2d(rt: GpuRuntime, x: GpuHandle, out: GpuHandle, p: AvgPoolParams): void {
-  const s = poolSizes(p, WHO);
+  const s = poolSizes(p, WHO, true);
   rt.check(out, s.y, 'avgPool2d out');
   if (s.y === 0) return;
   rt.check(x, s.x, 'avgPool2d x');
@@ -41,7 +41,7 @@ export function avgPool2d(rt: GpuRuntime, x: GpuHandle, out: GpuHandle, p: AvgPo
 }
 
 export function avgPool2dBackward(rt: GpuRuntime, dy: GpuHandle, dx: GpuHandle, p: AvgPoolParams): void {
-  const s = poolSizes(p, WHO);
+  const s = poolSizes(p, WHO, true);
   rt.check(dx, s.x, 'avgPool2d backward dx');
   if (s.x === 0) return;
   rt.check(dy, s.y, 'avgPool2d backward dy');
