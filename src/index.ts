@@ -25,6 +25,7 @@ export { concat, cat, stack, split, chunk } from './ops/concat.js';
 export { matmul } from './ops/matmul.js';
 export { linear } from './ops/linear.js';
 export { conv2d, type Conv2dOptions, type Conv2dPadding } from './ops/conv.js';
+export { convTranspose2d, type ConvTranspose2dOptions } from './ops/conv-transpose.js';
 export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions, type AvgPool2dOptions, type GlobalAvgPool2dOptions } from './ops/pool.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { argmax, argmin } from './ops/argmax.js';

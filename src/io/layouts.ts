@@ -5,6 +5,7 @@
 import { fail, fmtShape } from '../errors.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { Conv2d } from '../nn/conv.js';
+import { ConvTranspose2d } from '../nn/conv-transpose.js';
 import { MultiHeadAttention } from '../nn/attention.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
@@ -37,6 +38,8 @@ function registerLayouts(): void {
   torchLayout(Linear, { weight: { perm: [1, 0], axes: '[out, in]' } });
   // lepton keeps a Conv2d's weight HWIO [kh, kw, in / groups, out] (NHWC convolution); PyTorch keeps OIHW.
   torchLayout(Conv2d, { weight: { perm: [3, 2, 0, 1], axes: '[out, in / groups, kh, kw]' } });
+  // A ConvTranspose2d's weight [kh, kw, out / groups, in]; PyTorch's [in, out / groups, kh, kw].
+  torchLayout(ConvTranspose2d, { weight: { perm: [3, 2, 0, 1], axes: '[in, out / groups, kh, kw]' } });
   // PyTorch counts BatchNorm's batches in an int64 scalar; lepton in a float32 one.
   torchLayout(BatchNorm2d, { num_batches_tracked: { dtype: 'I64' } });
   torchLayout(MultiHeadAttention, { in_proj_weight: { perm: [1, 0], axes: '[3·embed, embed]' } });

@@ -49,6 +49,17 @@ const SPEC: OptionSpec<Conv2dLayerOptions> = {
 /** [h, w] from a number or a pair. */
 export const both = (v: Pair): [number, number] => typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
+/** A convolution layer's channel counts, kernel size and groups, checked under `op`; the kernel size as [kh, kw]. */
+export function checkConvLayer(op: string, inChannels: number, outChannels: number, kernelSize: Pair, groups: number): [number, number] {
+  for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    if (!isCount(1)(v)) fail(op, `argument '${name}' must be a positive integer, got ${v}`);
+  }
+  if (!pairOf(1).test(kernelSize)) fail(op, `argument 'kernelSize' must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(kernelSize)}`);
+  if (inChannels % groups !== 0) fail(op, `groups = ${groups} does not divide inChannels = ${inChannels}`);
+  if (outChannels % groups !== 0) fail(op, `groups = ${groups} does not divide outChannels = ${outChannels}`);
+  return both(kernelSize);
+}
+
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
@@ -62,15 +73,9 @@ export class Conv2d extends Module {
   /** `kernelSize` is a number or [kh, kw]; options as PyTorch's (stride, padding, dilation, groups, bias) plus a fused `activation`. */
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options_?: Conv2dLayerOptions) {
     super();
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
-      if (!isCount(1)(v)) fail('nn.Conv2d', `argument '${name}' must be a positive integer, got ${v}`);
-    }
-    if (!pairOf(1).test(kernelSize)) fail('nn.Conv2d', `argument 'kernelSize' must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(kernelSize)}`);
     const opts = options('nn.Conv2d', options_, SPEC);
     const groups = opts.groups ?? 1;
-    if (inChannels % groups !== 0) fail('nn.Conv2d', `groups = ${groups} does not divide inChannels = ${inChannels}`);
-    if (outChannels % groups !== 0) fail('nn.Conv2d', `groups = ${groups} does not divide outChannels = ${outChannels}`);
-    const [kh, kw] = both(kernelSize);
+    const [kh, kw] = checkConvLayer('nn.Conv2d', inChannels, outChannels, kernelSize, groups);
     this.kernelSize = [kh, kw];
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 'valid';

@@ -2,6 +2,7 @@ export { Module } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { MLP, type MLPOptions } from './mlp.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './conv-transpose.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type MaxPool2dOptions, type AvgPool2dLayerOptions } from './pool.js';
 export { Sequential, Flatten } from './sequential.js';
 export { Dropout, type DropoutOptions } from './dropout.js';

@@ -38,6 +38,7 @@ const mlp = (name: string, sizes: number[], activation: lp.Activation, outputAct
 });
 // A CNN as PyTorch builds it (torch_roundtrip.py's CNN): lepton's NHWC input, permuted to NCHW for PyTorch's layers.
 type Layer = { type: 'conv'; cin: number; cout: number; k: number; stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean; act?: lp.Activation }
+  | { type: 'convT'; cin: number; cout: number; k: number; stride?: number; padding?: number; outputPadding?: number; dilation?: number; groups?: number; bias?: boolean; act?: lp.Activation }
   | { type: 'maxpool' | 'avgpool'; k: number; stride?: number; padding?: number; ceilMode?: boolean; dilation?: number; countIncludePad?: boolean } | { type: 'bn'; c: number } | { type: 'flatten' }
   | { type: 'linear'; in: number; out: number; act?: lp.Activation };
 const cnn = (name: string, input: number[], layers: Layer[], classes: number): Case => ({
@@ -46,6 +47,7 @@ const cnn = (name: string, input: number[], layers: Layer[], classes: number): C
     const s = seed + i;
     switch (l.type) {
       case 'conv': return new nn.Conv2d(l.cin, l.cout, l.k, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, bias: l.bias, activation: l.act, seed: s, device });
+      case 'convT': return new nn.ConvTranspose2d(l.cin, l.cout, l.k, { stride: l.stride, padding: l.padding, outputPadding: l.outputPadding, dilation: l.dilation, groups: l.groups, bias: l.bias, activation: l.act, seed: s, device });
       case 'maxpool': return new nn.MaxPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, dilation: l.dilation });
       case 'avgpool': return new nn.AvgPool2d(l.k, { stride: l.stride, padding: l.padding, ceilMode: l.ceilMode, countIncludePad: l.countIncludePad });
       case 'bn': return new nn.BatchNorm2d(l.c, { device });
@@ -71,6 +73,12 @@ const CASES: Case[] = [
     { type: 'conv', cin: 2, cout: 3, k: 3, act: 'relu' }, { type: 'avgpool', k: 3, stride: 2, padding: 1, ceilMode: true },
     { type: 'maxpool', k: 2, ceilMode: true }, { type: 'flatten' }, { type: 'linear', in: 3 * 3 * 3, out: 4 },
   ], 4),
+  // A decoder: 3×3 → convT 4 / 2 pad 1 → 6×6 → grouped convT 3 / 2 pad 1 outputPadding 1, dilation 2 → 14×14 ((6 − 1)·2 − 2·1 + 2·(3 − 1) + 1 + 1).
+  cnn('CNN decoder: ConvTranspose2d 4×4 stride 2 relu → grouped dilated ConvTranspose2d with outputPadding → flatten → linear', [2, 3, 3, 4], [
+    { type: 'convT', cin: 4, cout: 4, k: 4, stride: 2, padding: 1, act: 'relu' },
+    { type: 'convT', cin: 4, cout: 2, k: 3, stride: 2, padding: 1, outputPadding: 1, dilation: 2, groups: 2, act: 'tanh' },
+    { type: 'flatten' }, { type: 'linear', in: 14 * 14 * 2, out: 3 },
+  ], 3),
   // 11×11 → maxpool 3×3 dilation 2 stride 1 pad 1 → 9×9 → maxpool 2 dilation 3 → 3×3.
   cnn('CNN dilated max pooling: conv tanh → maxpool 3×3 dilation 2 pad 1 → maxpool 2×2 dilation 3 → flatten → linear', [2, 11, 11, 1], [
     { type: 'conv', cin: 1, cout: 2, k: 1, act: 'tanh' }, { type: 'maxpool', k: 3, stride: 1, padding: 1, dilation: 2 },

@@ -96,6 +96,10 @@ class CNN(torch.nn.Module):
                 pad = l.get('padding', 0)
                 m = torch.nn.Conv2d(l['cin'], l['cout'], l['k'], stride=l.get('stride', 1), padding=pad,
                                     dilation=l.get('dilation', 1), groups=l.get('groups', 1), bias=l.get('bias', True))
+            elif t == 'convT':
+                m = torch.nn.ConvTranspose2d(l['cin'], l['cout'], l['k'], stride=l.get('stride', 1), padding=l.get('padding', 0),
+                                             output_padding=l.get('outputPadding', 0), dilation=l.get('dilation', 1),
+                                             groups=l.get('groups', 1), bias=l.get('bias', True))
             elif t == 'maxpool':
                 m = torch.nn.MaxPool2d(l['k'], stride=l.get('stride'), padding=l.get('padding', 0), dilation=l.get('dilation', 1),
                                        ceil_mode=l.get('ceilMode', False))
@@ -117,7 +121,7 @@ class CNN(torch.nn.Module):
     def forward(self, x):
         nchw = False
         for i, (kind, act) in enumerate(zip(self.kinds, self.acts)):
-            image = kind in ('conv', 'maxpool', 'avgpool', 'bn')
+            image = kind in ('conv', 'convT', 'maxpool', 'avgpool', 'bn')
             if image and not nchw:
                 x, nchw = x.permute(0, 3, 1, 2), True
             if not image and nchw:

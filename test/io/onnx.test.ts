@@ -97,6 +97,16 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.Sequential(
       new nn.Conv2d(2, 3, 1, { seed, device }), new nn.MaxPool2d(3, { stride: 1, padding: 1, dilation: [2, 3] }),
       new nn.MaxPool2d(2, { dilation: 2, ceilMode: true }), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 2, { seed, device })) },
+  // A decoder: 3×4 → ConvTranspose2d 4 / 2 pad 1 relu → 6×8 → grouped dilated ConvTranspose2d with outputPadding → 14×18.
+  { name: 'ConvTranspose2d decoder: stride 2 relu, then grouped, dilated, outputPadding, bias-free', inputShape: [2, 3, 4, 4],
+    nodes: ['Transpose', 'ConvTranspose', 'Relu', 'ConvTranspose', 'Transpose'],
+    build: (device, seed) => {
+      const m = new nn.Sequential(new nn.ConvTranspose2d(4, 4, 4, { stride: 2, padding: 1, activation: 'relu', seed, device }),
+        new nn.ConvTranspose2d(4, 2, 3, { stride: 2, padding: 1, outputPadding: 1, dilation: 2, groups: 2, bias: false, seed: seed + 1, device }));
+      // A bias other than zeros, so B is checked.
+      m.loadStateDict({ '0.bias': tensor([0.5, -1, 2, 0.25], [4], { device }) }, { strict: false });
+      return m;
+    } },
   { name: 'Conv2d alone (depthwise, bias-free): NHWC output', inputShape: [1, 6, 7, 3], nodes: ['Transpose', 'Conv', 'Transpose'],
     build: (device, seed) => new nn.Conv2d(3, 6, 3, { groups: 3, bias: false, padding: 'same', seed, device }) },
   { name: 'LayerNorm [3, 4] with weight and bias', inputShape: [2, 3, 4], nodes: ['LayerNormalization'],

@@ -215,3 +215,43 @@ export function poolGeom(xs: number[], o: PoolOpts): PoolGeom {
   return { N, H, W, C, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, dh, dw,
     Ho: poolOut(H, (Kh - 1) * dh + 1, sh, ph, o.ceilMode), Wo: poolOut(W, (Kw - 1) * dw + 1, sw, pw, o.ceilMode) };
 }
+
+// ---- transposed convolution (the scatter definition) -------------------
+
+export interface ConvTOpts { stride?: Dims; padding?: Dims; outputPadding?: Dims; dilation?: Dims; groups?: number }
+
+/**
+ * y = convTranspose2d(x [N, H, W, C], w [Kh, Kw, O / groups, C], b) from PyTorch's
+ * definition: input pixel (i, j) adds x·w into output row i·s − p + kh·d (column
+ * likewise) of its group's channels; Ho = (H − 1)·s − 2p + d·(Kh − 1) + op + 1.
+ * Returns y and, for a VJP, the gradients of <gy, y>; with `abs`, the scale of the terms.
+ */
+export function convTranspose2dRef(x: Nd, w: Nd, b: Nd | null, o: ConvTOpts, gy?: Nd, abs = false) {
+  const [N, H, W, C] = x.shape, [Kh, Kw, Og, ] = w.shape, G = o.groups ?? 1, Cg = C / G, O = Og * G;
+  const [sh, sw] = pair(o.stride, 1), [ph, pw] = pair(o.padding, 0), [oph, opw] = pair(o.outputPadding, 0), [dh, dw] = pair(o.dilation, 1);
+  const Ho = (H - 1) * sh - 2 * ph + dh * (Kh - 1) + oph + 1, Wo = (W - 1) * sw - 2 * pw + dw * (Kw - 1) + opw + 1;
+  const f = (v: number) => (abs ? Math.abs(v) : v);
+  const y = new Float64Array(N * Ho * Wo * O), dx = new Float64Array(x.data.length), dwt = new Float64Array(w.data.length), db = new Float64Array(O);
+  for (let n = 0; n < N; n++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) for (let c = 0; c < C; c++) {
+    const xv = f(x.data[((n * H + i) * W + j) * C + c]), grp = Math.floor(c / Cg);
+    for (let kh = 0; kh < Kh; kh++) {
+      const oh = i * sh - ph + kh * dh;
+      if (oh < 0 || oh >= Ho) continue;
+      for (let kw = 0; kw < Kw; kw++) {
+        const ow = j * sw - pw + kw * dw;
+        if (ow < 0 || ow >= Wo) continue;
+        for (let co = 0; co < Og; co++) {
+          const wi = ((kh * Kw + kw) * Og + co) * C + c, yi = ((n * Ho + oh) * Wo + ow) * O + grp * Og + co;
+          y[yi] += xv * f(w.data[wi]);
+          if (gy) {
+            dx[((n * H + i) * W + j) * C + c] += f(gy.data[yi]) * f(w.data[wi]);
+            dwt[wi] += xv * f(gy.data[yi]);
+          }
+        }
+      }
+    }
+  }
+  if (b) for (let k = 0; k < y.length; k++) y[k] += f(b.data[k % O]);
+  if (gy) for (let k = 0; k < gy.data.length; k++) db[k % O] += f(gy.data[k]);
+  return { y: { data: y, shape: [N, Ho, Wo, O] }, dx: { data: dx, shape: x.shape }, dw: { data: dwt, shape: w.shape }, db: { data: db, shape: [O] } };
+}

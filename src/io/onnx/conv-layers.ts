@@ -7,10 +7,12 @@
 import { fail } from '../../errors.js';
 import { BatchNorm2d } from '../../nn/batchnorm.js';
 import { both, Conv2d } from '../../nn/conv.js';
+import { ConvTranspose2d } from '../../nn/conv-transpose.js';
 import { AvgPool2d, GlobalAvgPool2d, MaxPool2d } from '../../nn/pool.js';
 import { Dropout } from '../../nn/dropout.js';
 import { Flatten, Sequential } from '../../nn/sequential.js';
 import { convGeometry, poolGeometry } from '../../ops/conv-geometry.js';
+import { convTransposeGeometry } from '../../ops/conv-transpose.js';
 import { onnxLayer, OP, type OnnxGraph, type OnnxValue } from './graph.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
@@ -44,6 +46,25 @@ export function registerImageLayers(): void {
     const [p0, p1, p2, p3] = geo.pads;
     const y = g.node('Conv', inputs, [x.shape[0], l.outChannels, geo.Ho, geo.Wo], path, {
       kernel_shape: [geo.Kh, geo.Kw], strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], pads: [p0, p2, p1, p3], group: l.groups,
+    });
+    return { ...g.activation(l.activation, y, path), layout: 'nchw' };
+  }, { nchw: true });
+
+  // ConvTranspose2d: ConvTranspose with the weight [in, out / groups, kh, kw] (ONNX's and PyTorch's layout).
+  onnxLayer(ConvTranspose2d, (l, x0, g, path) => {
+    const what = `ConvTranspose2d ${l.inChannels} → ${l.outChannels}`;
+    const x = g.nchw(x0, path);
+    if (x.shape[1] !== l.inChannels) fail(OP, `${where(path, what)} gets ${x.shape[1]} channels; needs ${l.inChannels}`);
+    const [h, w] = spatial(x, path, what);
+    const o = { stride: l.stride, padding: l.padding, outputPadding: l.outputPadding, dilation: l.dilation, groups: l.groups };
+    const geo = convTransposeGeometry(nhwcOf(x, h, w), l.weight.shape, o, OP);
+    const inputs = [x.name, g.weight(l.weight, at(path, 'weight'), [3, 2, 0, 1])];
+    if (l.bias) inputs.push(g.weight(l.bias, at(path, 'bias')));
+    const [ph, pw] = both(l.padding), [oph, opw] = both(l.outputPadding);
+    // geo is the convolution this transposes: its input is this layer's output.
+    const y = g.node('ConvTranspose', inputs, [x.shape[0], l.outChannels, geo.H, geo.W], path, {
+      kernel_shape: [geo.Kh, geo.Kw], strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], pads: [ph, pw, ph, pw],
+      output_padding: [oph, opw], group: l.groups,
     });
     return { ...g.activation(l.activation, y, path), layout: 'nchw' };
   }, { nchw: true });
