@@ -6,7 +6,7 @@ import type { Activation } from '../backends/backend.js';
 import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
 import type { Pair } from '../ops/conv-geometry.js';
-import { convTranspose2d, convTransposeGeometry } from '../ops/conv-transpose.js';
+import { checkOutputPadding, convTranspose2d, convTransposeGeometry } from '../ops/conv-transpose.js';
 import { bool, device, finite, instanceOf, integer, options, type OptionSpec } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';
@@ -19,7 +19,7 @@ import { Module } from './module.js';
 export interface ConvTranspose2dLayerOptions extends Omit<Conv2dLayerOptions, 'padding'> {
   /** Rows (columns) taken off each side of the full output. Default 0. */
   padding?: Pair;
-  /** Rows (columns) added at the bottom (right), less than the stride. Default 0. */
+  /** Rows (columns) added at the bottom (right), less than the stride or the dilation. Default 0. */
   outputPadding?: Pair;
 }
 
@@ -52,8 +52,7 @@ export class ConvTranspose2d extends Module {
     this.padding = opts.padding ?? 0;
     this.outputPadding = opts.outputPadding ?? 0;
     this.dilation = opts.dilation ?? 1;
-    const [sh, sw] = both(this.stride), [oph, opw] = both(this.outputPadding);
-    if (oph >= sh || opw >= sw) fail(OP, `outputPadding [${oph}, ${opw}] must be smaller than the stride [${sh}, ${sw}]`);
+    checkOutputPadding(OP, both(this.outputPadding), both(this.stride), both(this.dilation));
     this.groups = groups;
     const act = opts.activation ?? 'none';
     this.activation = act;

@@ -98,7 +98,7 @@ export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometry
   const [sh, sw] = o.stride === undefined || o.stride === null ? [Kh, Kw] : pair(op, 'stride', o.stride, 1, 1);
   const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
   const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
-  const ceil = o.ceilMode ?? false;
+  const ceil = o.ceilMode === undefined ? false : o.ceilMode;
   if (typeof ceil !== 'boolean') fail(op, `option 'ceilMode' must be a boolean (true or false), got ${JSON.stringify(o.ceilMode)}`);
   // PyTorch's bound: half the kernel, not of its dilated span.
   if (2 * ph > Kh || 2 * pw > Kw) {

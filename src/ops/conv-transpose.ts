@@ -19,7 +19,7 @@ export interface ConvTranspose2dOptions {
   stride?: Pair;
   /** Rows (columns) taken off each side of the full output, PyTorch's `padding` (default 0). */
   padding?: Pair;
-  /** Rows (columns) added at the bottom (right) of the output, less than the stride (default 0). */
+  /** Rows (columns) added at the bottom (right) of the output, less than the stride or the dilation (default 0). */
   outputPadding?: Pair;
   /** Default 1. */
   dilation?: Pair;
@@ -47,6 +47,16 @@ function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: 
 
 
 /**
+ * PyTorch's rule: outputPadding below the stride or the dilation (rows past the
+ * last input's taps get the bias alone).
+ */
+export function checkOutputPadding(op: string, pad: [number, number], stride: [number, number], dilation: [number, number]): void {
+  if (pad[0] >= Math.max(stride[0], dilation[0]) || pad[1] >= Math.max(stride[1], dilation[1])) {
+    fail(op, `option 'outputPadding' [${pad.join(', ')}] must be smaller than the stride [${stride.join(', ')}] or the dilation [${dilation.join(', ')}] in each dimension`);
+  }
+}
+
+/**
  * The convolution G whose input gradient this is: G maps [N, Ho, Wo, O]
  * (this op's output) to [N, H, W, C] (its input) with filter w read as
  * [Kh, Kw, O / groups, C], rows padded by `padding` on both sides.
@@ -64,8 +74,8 @@ export function convTransposeGeometry(x: readonly number[], w: readonly number[]
   const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
   const [oph, opw] = pair(op, 'outputPadding', o.outputPadding, 0, 0);
   const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
-  // (PyTorch also allows outputPadding < dilation; the output rows it adds beyond the stride get no input.)
-  if (oph >= sh || opw >= sw) fail(op, `option 'outputPadding' [${oph}, ${opw}] must be smaller than the stride [${sh}, ${sw}]`);
+  checkOutputPadding(op, [oph, opw], [sh, sw], [dh, dw]);
+  if (H < 1 || W < 1) fail(op, `needs a non-empty image, got x ${fmtShape(x)} (only the batch may be 0)`);
   const size = (what: string, n: number, s: number, p: number, K: number, d: number, extra: number) => {
     const out = (n - 1) * s - 2 * p + d * (K - 1) + extra + 1;
     if (!(out >= 1)) fail(op, `output ${what} would be ${out} (needs at least 1): (${n} − 1)·${s} − 2·${p} + ${d}·(${K} − 1) + ${extra} + 1 for x ${fmtShape(x)}; the padding ${p} takes more than the full output`);

@@ -35,7 +35,7 @@ const AVG: OptionSpec<AvgPool2dOptions> = { ...COMMON, countIncludePad: bool };
 
 function options<T extends Pool2dOptions | AvgPool2dOptions>(op: string, o: Pair | T, spec: OptionSpec<T>): T {
   if (typeof o === 'number' || Array.isArray(o)) return { kernelSize: o } as T;
-  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode? } or a kernel size, got ${JSON.stringify(o)}`);
+  if (o === null || typeof o !== 'object') fail(op, `needs options { ${Object.keys(spec).map((k, i) => (i ? `${k}?` : k)).join(', ')} } or a kernel size, got ${JSON.stringify(o)}`);
   return checkOptions(op, o as T, spec);
 }
 

@@ -97,6 +97,9 @@ const CASES: Case[] = [
     build: (device, seed) => new nn.Sequential(
       new nn.Conv2d(2, 3, 1, { seed, device }), new nn.MaxPool2d(3, { stride: 1, padding: 1, dilation: [2, 3] }),
       new nn.MaxPool2d(2, { dilation: 2, ceilMode: true }), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 2, { seed, device })) },
+  // Ceil mode, padding not counted: rows drop a window that would start in the padding, columns hang past it (floor mode, trimmed pads).
+  { name: 'AvgPool2d [2, 3] / 2 pad 1 ceil mode without padding counted', inputShape: [2, 3, 6, 2], nodes: ['Transpose', 'AveragePool', 'Transpose'],
+    build: () => new nn.AvgPool2d([2, 3], { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }) },
   // A decoder: 3×4 → ConvTranspose2d 4 / 2 pad 1 relu → 6×8 → grouped dilated ConvTranspose2d with outputPadding → 14×18.
   { name: 'ConvTranspose2d decoder: stride 2 relu, then grouped, dilated, outputPadding, bias-free', inputShape: [2, 3, 4, 4],
     nodes: ['Transpose', 'ConvTranspose', 'Relu', 'ConvTranspose', 'Transpose'],
@@ -303,7 +306,9 @@ test('exportOnnx errors name the layer, the shapes and the options', async () =>
   // 3 rows: the last window would start in the padding (dropped); 6 columns: the last window hangs past it.
   const pool = new nn.AvgPool2d([2, 3], { stride: 2, padding: 1, ceilMode: true });
   await rejects(exportOnnx(pool, { inputShape: [1, 3, 6, 2] }), /exportOnnx: layer 'the model' \(AvgPool2d\) \(ceil mode, padding counted\) has windows past the padding.* for a 3×6 input/);
-  await exportOnnx(new nn.AvgPool2d([2, 3], { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), { inputShape: [1, 3, 6, 2] });
+  // (Without padding counted, the same layer exports in floor mode: a case of the ONNX Runtime comparison above.)
+  await rejects(exportOnnx(new nn.ConvTranspose2d(2, 1, 3, { dilation: 2, outputPadding: 1 }), { inputShape: [1, 3, 3, 2] }),
+    /exportOnnx: layer 'the model' \(ConvTranspose2d 2 → 1\) has outputPadding \[1, 1\] not below its stride \[1, 1\]/);
   cnn.dispose();
 });
 

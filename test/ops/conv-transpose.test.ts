@@ -34,7 +34,8 @@ function randomCase() {
   const C0 = G * r.int(1, 3), Og = r.int(1, 3), Kh = r.int(1, 4), Kw = r.int(1, 4);
   const sh = r.int(1, 3), sw = r.int(1, 3), dh = r.pick([1, 1, 2]), dw = r.pick([1, 1, 2]);
   const H = r.int(1, 5), W = r.int(1, 5);
-  const o: ConvTranspose2dOptions = { stride: [sh, sw], dilation: [dh, dw], groups: G, outputPadding: [r.int(0, sh - 1), r.int(0, sw - 1)] };
+  // outputPadding below the stride or the dilation (PyTorch's rule: past the stride, rows no tap reaches).
+  const o: ConvTranspose2dOptions = { stride: [sh, sw], dilation: [dh, dw], groups: G, outputPadding: [r.int(0, Math.max(sh, dh) - 1), r.int(0, Math.max(sw, dw) - 1)] };
   // Padding that leaves at least one output row and column.
   const full = (n: number, s: number, d: number, K: number) => (n - 1) * s + d * (K - 1) + 1;
   o.padding = [r.int(0, Math.floor((full(H, sh, dh, Kh) - 1) / 2)), r.int(0, Math.floor((full(W, sw, dw, Kw) - 1) / 2))];
@@ -65,6 +66,9 @@ test('convTranspose2d: the values PyTorch gives, and the transpose of conv2d', a
     assert.equal([...await convTranspose2d(x, w, null, { stride: 2 }).data()], [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
     assert.equal([...await convTranspose2d(x, w, null, { stride: 2, padding: 1 }).data()], [1, 2, 3, 4]);
     assert.equal(convTranspose2d(x, w, null, { stride: 2, outputPadding: 1 }).shape, [1, 5, 5, 1]);
+    // outputPadding may reach past the stride when the dilation is larger (PyTorch: [1, 1, 8, 8] for a 3×3 input and filter).
+    const x3 = zeros([1, 3, 3, 2], { device }), w3 = zeros([3, 3, 1, 2], { device });
+    assert.equal(convTranspose2d(x3, w3, null, { dilation: 2, outputPadding: 1 }).shape, [1, 8, 8, 1]);
     // <convT(x, w), y> = <x, conv2d(y, w)>: the same filter read both ways.
     const xs = rnd(r, [2, 3, 4, 4]), ws = rnd(r, [3, 2, 5, 4]), o = { stride: 2, padding: 1 };
     const xt = tensor(xs.data, xs.shape, { device }), wt = tensor(ws.data, ws.shape, { device });
@@ -78,7 +82,7 @@ test('convTranspose2d: the values PyTorch gives, and the transpose of conv2d', a
   }
 });
 
-test('nn.ConvTranspose2d: shape, parameters, a 2× upsampling decoder step trains', async () => {
+test('nn.ConvTranspose2d: parameter shapes, a 2× upsampling, its output against the reference', async () => {
   for (const device of devices) {
     const l = new nn.ConvTranspose2d(4, 6, 4, { stride: 2, padding: 1, activation: 'relu', seed: 3, device });
     assert.equal([l.weight.shape, l.bias!.shape], [[4, 4, 6, 4], [6]]);
@@ -100,7 +104,9 @@ test('convTranspose2d errors name the op and the dimension, before any kernel ru
     [[4, 4, 4], [3, 3, 2, 4], null, {}, /convTranspose2d: argument 'x' must be 4-D/],
     [X, [3, 3, 2, 3], null, {}, /convTranspose2d: input channels differ: x \[2, 4, 4, 4\] has C = 4, w \[3, 3, 2, 3\] takes 3/],
     [X, [3, 3, 2, 4], null, { groups: 3 }, /convTranspose2d: groups = 3 does not divide the input channels C = 4/],
-    [X, [3, 3, 2, 4], null, { stride: 2, outputPadding: 2 }, /convTranspose2d: option 'outputPadding' \[2, 2\] must be smaller than the stride \[2, 2\]/],
+    [X, [3, 3, 2, 4], null, { stride: 2, outputPadding: 2 }, /convTranspose2d: option 'outputPadding' \[2, 2\] must be smaller than the stride \[2, 2\] or the dilation \[1, 1\]/],
+    [X, [3, 3, 2, 4], null, { stride: [2, 1], dilation: [1, 3], outputPadding: [1, 3] }, /convTranspose2d: option 'outputPadding' \[1, 3\] must be smaller/],
+    [[1, 0, 4, 4], [3, 3, 2, 4], null, {}, /convTranspose2d: needs a non-empty image, got x \[1, 0, 4, 4\]/],
     [X, [3, 3, 2, 4], null, { padding: 3 }, /convTranspose2d: output height would be 0 .*the padding 3 takes more than the full output/],
     [X, [3, 3, 2, 4], [3], {}, /convTranspose2d: argument 'b' has shape \[3\]; needs \[2\]/],
     [X, [3, 3, 2, 4], null, { stride: 0 }, /convTranspose2d: option 'stride' must be a positive integer/],
@@ -118,7 +124,7 @@ test('convTranspose2d errors name the op and the dimension, before any kernel ru
     }
     assert.is(Storage.live, before, `nothing allocated before the error ${re}`);
   }
-  assert.throws(() => new nn.ConvTranspose2d(4, 6, 3, { stride: 2, outputPadding: 2 }), /nn.ConvTranspose2d: outputPadding \[2, 2\] must be smaller than the stride/);
+  assert.throws(() => new nn.ConvTranspose2d(4, 6, 3, { stride: 2, outputPadding: 2 }), /nn.ConvTranspose2d: option 'outputPadding' \[2, 2\] must be smaller than the stride/);
   assert.throws(() => new nn.ConvTranspose2d(4, 6, 3).forward(zeros([1, 5, 5, 3])), /nn.ConvTranspose2d: input has 3 channels/);
 });
 

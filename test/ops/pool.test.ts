@@ -18,7 +18,7 @@ const OPTS: [number[], Pool2dOptions][] = [
   [[2, 5, 8, 1], { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }],
   [[1, 4, 4, 5], { kernelSize: 4 }],
   [[3, 5, 5, 2], { kernelSize: 3, stride: 1 }],
-  // Ceil mode: last windows past the input (6 rows, 3 at stride 2), past the padding (7 columns, pad 1),
+  // Ceil mode: last windows past the input (6 rows, 3 at stride 2), past the padding (6 columns, pad 1),
   // and one that would start in the bottom padding and is dropped (5 rows, 2 at stride 2, pad 1: 3 windows, not 4).
   [[1, 6, 7, 2], { kernelSize: 3, stride: 2, ceilMode: true }],
   [[2, 5, 6, 3], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }],
@@ -125,6 +125,8 @@ test('pooling errors name the op and the dimension, before any kernel runs', () 
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceil_mode: true } as Pool2dOptions), /avgPool2d: unknown option 'ceil_mode' \(did you mean 'ceilMode'\?\)/],
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, divisorOverride: 3 } as Pool2dOptions), /avgPool2d: unknown option 'divisorOverride'/],
     [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceilMode: 1 as unknown as boolean }), /maxPool2d: option 'ceilMode' must be a boolean/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, ceilMode: null as unknown as boolean }), /maxPool2d: option 'ceilMode' must be a boolean/],
+    [() => maxPool2d(zeros([1, 4, 4, 2]), 'two' as unknown as number), /maxPool2d: needs options \{ kernelSize, stride\?, padding\?, ceilMode\?, dilation\? \} or a kernel size/],
     [() => avgPool2d(zeros([1, 4, 4, 2]), { kernelSize: 2, countIncludePad: 'no' as unknown as boolean }), /avgPool2d: option 'countIncludePad' must be a boolean/],
     [() => maxPool2d(zeros([1, 1, 4, 2]), { kernelSize: 3, stride: 2, ceilMode: true }), /maxPool2d: output height would be 0 \(needs at least 1, ceilMode\)/],
     [() => globalAvgPool2d(zeros([1, 4, 4, 2]), { keepdim: true } as { keepDims?: boolean }), /globalAvgPool2d: unknown option 'keepdim' \(did you mean 'keepDims'\?\)/],

@@ -61,6 +61,9 @@ export function registerImageLayers(): void {
     const inputs = [x.name, g.weight(l.weight, at(path, 'weight'), [3, 2, 0, 1])];
     if (l.bias) inputs.push(g.weight(l.bias, at(path, 'bias')));
     const [ph, pw] = both(l.padding), [oph, opw] = both(l.outputPadding);
+    if (oph >= geo.sh || opw >= geo.sw) {
+      fail(OP, `${where(path, what)} has outputPadding [${oph}, ${opw}] not below its stride [${geo.sh}, ${geo.sw}] (allowed by its dilation); ONNX Runtime refuses that ConvTranspose`);
+    }
     // geo is the convolution this transposes: its input is this layer's output.
     const y = g.node('ConvTranspose', inputs, [x.shape[0], l.outChannels, geo.H, geo.W], path, {
       kernel_shape: [geo.Kh, geo.Kw], strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], pads: [ph, pw, ph, pw],
