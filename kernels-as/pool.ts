@@ -90,16 +90,27 @@ function maxBackward(desc: usize, part: i32): void {
     for (let c = 0; c < C; c += 4) {
       const cb = <usize>c << 2, r = min(4, C - c);
       let acc = f32x4.splat(0);
-      for (let oh = ohA; oh < ohB; oh++) {
-        // Dilated windows hold this row only when it falls on one of their taps.
-        const th = ih + pt - oh * sh;
-        if (th % dh != 0) continue;
-        for (let ow = owA; ow < owB; ow++) {
-          const tw = iw + pl - ow * sw;
-          if (tw % dw != 0) continue;
-          const at = (<usize>(n * Ho + oh) * Wo + ow) * row + cb;
-          const pos = f32x4.splat(<f32>((th / dh) * Kw + tw / dw));
-          acc = f32x4.add(acc, v128.and(load4(dy + at, r, 0), f32x4.eq(load4(idx + at, r, -1), pos)));
+      if (dh == 1 && dw == 1) {
+        // Undilated (the common case): every window in range holds the pixel; no division per window and channel block.
+        for (let oh = ohA; oh < ohB; oh++) {
+          for (let ow = owA; ow < owB; ow++) {
+            const at = (<usize>(n * Ho + oh) * Wo + ow) * row + cb;
+            const pos = f32x4.splat(<f32>((ih + pt - oh * sh) * Kw + iw + pl - ow * sw));
+            acc = f32x4.add(acc, v128.and(load4(dy + at, r, 0), f32x4.eq(load4(idx + at, r, -1), pos)));
+          }
+        }
+      } else {
+        for (let oh = ohA; oh < ohB; oh++) {
+          // Dilated windows hold this row only when it falls on one of their taps.
+          const th = ih + pt - oh * sh;
+          if (th % dh != 0) continue;
+          for (let ow = owA; ow < owB; ow++) {
+            const tw = iw + pl - ow * sw;
+            if (tw % dw != 0) continue;
+            const at = (<usize>(n * Ho + oh) * Wo + ow) * row + cb;
+            const pos = f32x4.splat(<f32>((th / dh) * Kw + tw / dw));
+            acc = f32x4.add(acc, v128.and(load4(dy + at, r, 0), f32x4.eq(load4(idx + at, r, -1), pos)));
+          }
         }
       }
       store4(dx + <usize>m * row + cb, acc, r);
