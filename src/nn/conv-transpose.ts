@@ -5,8 +5,8 @@
 import type { Activation } from '../backends/backend.js';
 import { tensor } from '../creation.js';
 import { fail, fmtShape } from '../errors.js';
-import type { Pair } from '../ops/conv-geometry.js';
-import { checkOutputPadding, convTranspose2d, convTransposeGeometry } from '../ops/conv-transpose.js';
+import { checkOutputPadding, convTransposeGeometry, type Pair } from '../ops/conv-geometry.js';
+import { convTranspose2d } from '../ops/conv-transpose.js';
 import { bool, device, finite, instanceOf, integer, options, type OptionSpec } from '../options.js';
 import { Generator, generatorFor } from '../random.js';
 import type { Tensor } from '../tensor.js';

@@ -18,11 +18,17 @@ function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: 
   return fail(op, `option '${name}' must be ${what} or a pair [height, width] of them, got ${JSON.stringify(v)}`);
 }
 
-const spatial = (op: string, what: string, size: number, pad0: number, pad1: number, eff: number, stride: number, x: readonly number[]) => {
-  const out = Math.floor((size + pad0 + pad1 - eff) / stride) + 1;
+/**
+ * Windows of span `eff` at `stride` over the padded input: ⌊(n + pads − eff) / s⌋ + 1, or in ceil mode (pooling)
+ * ⌈…⌉ + 1 less a last window that would start in the bottom (right) padding, as PyTorch's pooling_output_shape.
+ */
+const spatial = (op: string, what: string, size: number, pad0: number, pad1: number, eff: number, stride: number, x: readonly number[], ceil = false) => {
+  const span = size + pad0 + pad1 - eff;
+  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  if (ceil && (out - 1) * stride >= size + pad0) out--;
   if (!(out >= 1)) {
-    fail(op, `output ${what} would be ${out} (needs at least 1): the ${eff === 1 ? '' : 'effective '}kernel ${what} ${eff} is larger than `
-      + `the padded input ${what} ${size} + ${pad0} + ${pad1} = ${size + pad0 + pad1} of x ${fmtShape(x)}`);
+    fail(op, `output ${what} would be ${out} (needs at least 1${ceil ? ', ceilMode' : ''}): the ${eff === 1 ? '' : 'effective '}kernel ${what} ${eff} is larger than `
+      + `the padded input ${what} ${size} + ${pad0} + ${pad1} = ${size + pad0 + pad1} of x ${fmtShape(x)}${ceil ? ` by at least the stride ${stride}` : ''}`);
   }
   return out;
 };
@@ -92,7 +98,6 @@ export interface Pool2dGeometryOptions {
 /** PyTorch's pooling geometry: symmetric padding of at most half the window, stride = kernel size by default, floor or ceil mode. */
 export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometryOptions): PoolGeometry {
   checkX(op, x);
-  if (o === null || typeof o !== 'object') fail(op, `needs options { kernelSize, stride?, padding?, ceilMode?, dilation? } or a kernel size, got ${JSON.stringify(o)}`);
   if (o.kernelSize === undefined) fail(op, `option 'kernelSize' is required`);
   const [Kh, Kw] = pair(op, 'kernelSize', o.kernelSize, 1, 1);
   const [sh, sw] = o.stride === undefined || o.stride === null ? [Kh, Kw] : pair(op, 'stride', o.stride, 1, 1);
@@ -105,17 +110,61 @@ export function poolGeometry(op: string, x: readonly number[], o: Pool2dGeometry
     fail(op, `padding [${ph}, ${pw}] must be at most half the kernel size [${Kh}, ${Kw}] (as in PyTorch: a window of padding alone has no value)`);
   }
   const [N, H, W, C] = x;
-  const size = (what: string, n: number, p: number, K: number, s: number) => {
-    if (!ceil) return spatial(op, what, n, p, p, K, s, x);
-    // Ceil mode: ⌈(n + 2p − K) / s⌉ + 1 windows, less the last if it would start in the bottom padding.
-    let out = Math.ceil((n + 2 * p - K) / s) + 1;
-    if ((out - 1) * s >= n + p) out--;
-    if (!(out >= 1)) {
-      fail(op, `output ${what} would be ${out} (needs at least 1, ceilMode): the ${dh !== 1 || dw !== 1 ? 'dilated ' : ''}kernel ${what} ${K} with stride ${s} does not fit the padded input ${what} `
-        + `${n} + ${p} + ${p} = ${n + 2 * p} of x ${fmtShape(x)}`);
-    }
+  const Ho = spatial(op, 'height', H, ph, ph, (Kh - 1) * dh + 1, sh, x, ceil), Wo = spatial(op, 'width', W, pw, pw, (Kw - 1) * dw + 1, sw, x, ceil);
+  return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, ...(dh !== 1 || dw !== 1 ? { dh, dw } : {}) };
+}
+
+// ---- transposed convolution ----------------------------------------------
+
+export interface ConvTranspose2dGeometryOptions {
+  /** Default 1. */
+  stride?: Pair;
+  /** Rows (columns) taken off each side of the full output, PyTorch's `padding` (default 0). */
+  padding?: Pair;
+  /** Rows (columns) added at the bottom (right) of the output, less than the stride or the dilation (default 0). */
+  outputPadding?: Pair;
+  /** Default 1. */
+  dilation?: Pair;
+  /** Default 1: x's channels (and w's last axis) split into this many groups. */
+  groups?: number;
+}
+
+/**
+ * PyTorch's rule: outputPadding below the stride or the dilation (rows past the
+ * last input's taps get the bias alone).
+ */
+export function checkOutputPadding(op: string, pad: [number, number], stride: [number, number], dilation: [number, number]): void {
+  if (pad[0] >= Math.max(stride[0], dilation[0]) || pad[1] >= Math.max(stride[1], dilation[1])) {
+    fail(op, `option 'outputPadding' [${pad.join(', ')}] must be smaller than the stride [${stride.join(', ')}] or the dilation [${dilation.join(', ')}] in each dimension`);
+  }
+}
+
+/**
+ * The convolution G whose input gradient this is: G maps [N, Ho, Wo, O]
+ * (this op's output) to [N, H, W, C] (its input) with filter w read as
+ * [Kh, Kw, O / groups, C], rows padded by `padding` on both sides.
+ */
+export function convTransposeGeometry(x: readonly number[], w: readonly number[], o: ConvTranspose2dGeometryOptions, op = 'convTranspose2d'): ConvGeometry {
+  checkX(op, x);
+  if (w.length !== 4) fail(op, `argument 'w' must be 4-D [Kh, Kw, O / groups, C], got ${fmtShape(w)}`);
+  const [N, H, W, C] = x, [Kh, Kw, Og, Cw] = w;
+  const groups = o.groups ?? 1;
+  if (!(Number.isInteger(groups) && groups >= 1)) fail(op, `option 'groups' must be a positive integer, got ${JSON.stringify(o.groups)}`);
+  if (C % groups !== 0) fail(op, `groups = ${groups} does not divide the input channels C = ${C} of x ${fmtShape(x)}`);
+  if (Cw !== C) fail(op, `input channels differ: x ${fmtShape(x)} has C = ${C}, w ${fmtShape(w)} takes ${Cw} (its last axis); needs w of shape [${Kh}, ${Kw}, O / groups, ${C}]`);
+  if (Kh < 1 || Kw < 1 || Og < 1 || C < 1) fail(op, `needs a kernel of at least 1×1 and at least one channel in and out, got x ${fmtShape(x)}, w ${fmtShape(w)}`);
+  const [sh, sw] = pair(op, 'stride', o.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
+  const [oph, opw] = pair(op, 'outputPadding', o.outputPadding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
+  checkOutputPadding(op, [oph, opw], [sh, sw], [dh, dw]);
+  if (H < 1 || W < 1) fail(op, `needs a non-empty image, got x ${fmtShape(x)} (only the batch may be 0)`);
+  const size = (what: string, n: number, s: number, p: number, K: number, d: number, extra: number) => {
+    const out = (n - 1) * s - 2 * p + d * (K - 1) + extra + 1;
+    if (!(out >= 1)) fail(op, `output ${what} would be ${out} (needs at least 1): (${n} − 1)·${s} − 2·${p} + ${d}·(${K} − 1) + ${extra} + 1 for x ${fmtShape(x)}; the padding ${p} takes more than the full output`);
     return out;
   };
-  const Ho = size('height', H, ph, (Kh - 1) * dh + 1, sh), Wo = size('width', W, pw, (Kw - 1) * dw + 1, sw);
-  return { N, H, W, C, Ho, Wo, Kh, Kw, sh, sw, padTop: ph, padLeft: pw, ...(dh !== 1 || dw !== 1 ? { dh, dw } : {}) };
+  const Ho = size('height', H, sh, ph, Kh, dh, oph), Wo = size('width', W, sw, pw, Kw, dw, opw);
+  // G: input [N, Ho, Wo, O], output [N, H, W, C]; padding ph at the top and (at least) ph at the bottom gives H rows.
+  return { N, H: Ho, W: Wo, C: Og * groups, Ho: H, Wo: W, O: C, Kh, Kw, sh, sw, dh, dw, padTop: ph, padLeft: pw, groups };
 }

@@ -11,8 +11,7 @@ import { ConvTranspose2d } from '../../nn/conv-transpose.js';
 import { AvgPool2d, GlobalAvgPool2d, MaxPool2d } from '../../nn/pool.js';
 import { Dropout } from '../../nn/dropout.js';
 import { Flatten, Sequential } from '../../nn/sequential.js';
-import { convGeometry, poolGeometry } from '../../ops/conv-geometry.js';
-import { convTransposeGeometry } from '../../ops/conv-transpose.js';
+import { convGeometry, convTransposeGeometry, poolGeometry } from '../../ops/conv-geometry.js';
 import { onnxLayer, OP, type OnnxGraph, type OnnxValue } from './graph.js';
 
 const at = (path: string, name: string) => path ? `${path}.${name}` : name;
